@@ -1,0 +1,18 @@
+# Sourced by scripts/test: start the local servers the tests run against when they are down.
+start_postgres() {
+  if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+    echo "→ запускаю PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n1)" main start
+    for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && return 0; sleep 1; done
+    echo "PostgreSQL не запустился на 127.0.0.1:5432" >&2; return 1
+  fi
+}
+start_redis() {
+  if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
+    echo "→ запускаю Redis"
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+      --dir /var/lib/redis --logfile /var/log/redis/ci.log
+    for _ in $(seq 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && return 0; sleep 1; done
+    echo "Redis не запустился на 127.0.0.1:6379" >&2; return 1
+  fi
+}

@@ -1,0 +1,30 @@
+# Sourced by scripts/up and scripts/test: a .venv in the project root with the project installed.
+# Usage: EXTRAS=dev source scripts/setup.sh
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+PYTHON="${PYTHON:-}"
+if [[ -z "$PYTHON" ]]; then
+  for candidate in python3.13 python3.12 python3.11 python3; do
+    if command -v "$candidate" >/dev/null && "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+      PYTHON="$candidate"; break
+    fi
+  done
+fi
+[[ -n "$PYTHON" ]] || { echo "Нужен Python 3.11 или новее (apt-get install python3 python3-venv)" >&2; exit 1; }
+
+if [[ ! -x .venv/bin/python ]]; then
+  echo "→ создаю .venv ($($PYTHON --version))"
+  "$PYTHON" -m venv .venv || { echo "Не удалось создать venv: apt-get install python3-venv" >&2; exit 1; }
+fi
+extras="${EXTRAS:-}"
+stamp=".venv/.tsur-installed${extras:+-$extras}"
+want="$(cat pyproject.toml | sha256sum | cut -c1-16)"
+if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
+  echo "→ устанавливаю зависимости${extras:+ ($extras)}"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}"
+  echo "$want" > "$stamp"
+fi
+export PATH="$ROOT/.venv/bin:$PATH"

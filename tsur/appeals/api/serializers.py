@@ -1,0 +1,249 @@
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from tsur.core.api.serializers import OrganisationBriefSerializer, TerritoryBriefSerializer
+from tsur.core.choices import OrganisationKind, PlaceKind
+from tsur.core.models import Building, Organisation, Territory
+
+from .. import policies
+from ..choices import Channel, CloseReason, Priority
+from ..models import Appeal, AppealEvent, ComplaintTicket, RoutingRule, ThematicBlock, Topic
+
+# Channels an anonymous citizen may use; the others belong to systems and staff.
+PUBLIC_CHANNELS = (Channel.PORTAL, Channel.APP)
+
+
+class TopicSerializer(serializers.ModelSerializer):
+    block = serializers.SlugRelatedField(slug_field="code", read_only=True)
+
+    class Meta:
+        model = Topic
+        fields = ["id", "code", "name", "block", "category", "first_response_amount", "first_response_unit",
+                  "resolution_amount", "resolution_unit", "priority", "complaint_book", "place_kinds", "keywords"]
+
+
+class ThematicBlockSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ThematicBlock
+        fields = ["id", "code", "name", "order"]
+
+
+class RoutingRuleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RoutingRule
+        fields = ["id", "topic", "block", "territory", "place_kind", "building", "organisation",
+                  "to_management_company", "priority", "note", "is_active"]
+
+
+class TopicBriefSerializer(serializers.ModelSerializer):
+    block = ThematicBlockSerializer(read_only=True)
+
+    class Meta:
+        model = Topic
+        fields = ["id", "code", "name", "block"]
+
+
+class AppealCreateSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.PORTAL)
+    external_id = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
+    text = serializers.CharField(max_length=settings.TSUR["TEXT_MAX_CHARS"], trim_whitespace=True)
+    author_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    author_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    author_phone = serializers.RegexField(r"^\+?[0-9 ()\-]{5,20}$", required=False, allow_blank=True, default="")
+    address = serializers.CharField(max_length=400, required=False, allow_blank=True, default="")
+    latitude = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True, default=None)
+    longitude = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True, default=None)
+    territory = serializers.PrimaryKeyRelatedField(queryset=Territory.objects.all(), required=False, allow_null=True,
+                                                   default=None)
+    building = serializers.PrimaryKeyRelatedField(queryset=Building.objects.all(), required=False, allow_null=True,
+                                                  default=None)
+    place_kind = serializers.ChoiceField(choices=PlaceKind.choices, required=False, allow_blank=True, default="")
+    topic = serializers.SlugRelatedField(slug_field="code", queryset=Topic.objects.filter(is_active=True),
+                                         required=False, allow_null=True, default=None)
+    complaint_ticket_number = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    photos = serializers.ListField(child=serializers.FileField(), required=False, default=list,
+                                   max_length=settings.TSUR["PHOTO_MAX_COUNT"])
+
+    def validate_channel(self, value):
+        request = self.context["request"]
+        if not request.user.is_authenticated and value not in PUBLIC_CHANNELS:
+            raise serializers.ValidationError("Этот канал доступен только системам и сотрудникам.")
+        return value
+
+
+class PublicEventSerializer(serializers.ModelSerializer):
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = AppealEvent
+        fields = ["kind", "kind_display", "at", "status_to"]
+
+
+class AppealEventSerializer(serializers.ModelSerializer):
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    actor = serializers.SerializerMethodField()
+    organisation = OrganisationBriefSerializer(read_only=True)
+
+    class Meta:
+        model = AppealEvent
+        fields = ["id", "kind", "kind_display", "at", "actor", "organisation", "status_from", "status_to",
+                  "reason", "data", "public"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_actor(self, event):
+        if event.actor_id is None:
+            return None
+        return event.actor.get_full_name() or event.actor.username
+
+
+class AppealSerializer(serializers.ModelSerializer):
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    topic = TopicBriefSerializer(read_only=True)
+    organisation = OrganisationBriefSerializer(read_only=True)
+    territory = TerritoryBriefSerializer(read_only=True)
+    merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    author = serializers.SerializerMethodField()
+    photos = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Appeal
+        fields = ["number", "channel", "external_id", "status", "status_display", "text", "address", "latitude",
+                  "longitude", "territory", "building", "place_kind", "topic", "organisation", "routing_reason",
+                  "priority", "registered_at", "first_response_due", "resolution_due", "first_responded_at",
+                  "answered_at", "closed_at", "close_reason", "planned_at", "deadline_state", "paused_since",
+                  "extension_reason", "reopen_count", "merged_into", "author", "photos", "updated_at"]
+
+    @extend_schema_field(serializers.DictField(allow_null=True))
+    def get_author(self, appeal):
+        request = self.context.get("request")
+        if request is None or not policies.can_see_personal_data(request.user, appeal):
+            return None
+        return {"name": appeal.author_name, "email": appeal.author_email, "phone": appeal.author_phone}
+
+    @extend_schema_field(serializers.ListField(child=serializers.URLField()))
+    def get_photos(self, appeal):
+        request = self.context.get("request")
+        urls = [p.image.url for p in appeal.photos.all()]
+        return [request.build_absolute_uri(u) for u in urls] if request else urls
+
+
+class AppealDetailSerializer(AppealSerializer):
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta(AppealSerializer.Meta):
+        fields = [*AppealSerializer.Meta.fields, "allowed_actions"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_actions(self, appeal):
+        return policies.allowed_actions(self.context["request"].user, appeal)
+
+
+class AppealStatusSerializer(serializers.ModelSerializer):
+    """What anybody who knows the number may see: no text, no place, no person."""
+
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    topic = serializers.CharField(source="topic.name", default=None, read_only=True)
+    events = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Appeal
+        fields = ["number", "status", "status_display", "topic", "registered_at", "resolution_due", "events"]
+
+    @extend_schema_field(PublicEventSerializer(many=True))
+    def get_events(self, appeal):
+        return PublicEventSerializer([e for e in appeal.events.all() if e.public], many=True).data
+
+
+# ------------------------------------------------------------ lifecycle inputs
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
+class RequiredReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=4000)
+
+
+class TextSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=20000)
+
+
+class AssignSerializer(ReasonSerializer):
+    organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.filter(is_active=True),
+                                                      required=False, allow_null=True, default=None)
+    topic = serializers.SlugRelatedField(slug_field="code", queryset=Topic.objects.filter(is_active=True),
+                                         required=False, allow_null=True, default=None)
+    complaint_ticket_number = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+
+
+class RedirectSerializer(RequiredReasonSerializer):
+    organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.filter(is_active=True),
+                                                      required=False, allow_null=True, default=None)
+    topic = serializers.SlugRelatedField(slug_field="code", queryset=Topic.objects.filter(is_active=True),
+                                         required=False, allow_null=True, default=None)
+
+
+class ClarificationSerializer(serializers.Serializer):
+    question = serializers.CharField(max_length=4000)
+
+
+class InterimAnswerSerializer(TextSerializer):
+    planned_at = serializers.DateTimeField()
+
+
+class CloseSerializer(ReasonSerializer):
+    how = serializers.ChoiceField(choices=[CloseReason.SATISFIED, CloseReason.CONTROLLER], default=CloseReason.SATISFIED)
+
+
+class MergeSerializer(ReasonSerializer):
+    into = serializers.SlugRelatedField(slug_field="number", queryset=Appeal.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from ..selectors import appeals_visible_to
+
+        self.fields["into"].queryset = appeals_visible_to(self.context["request"].user)
+
+
+class ExtendSerializer(RequiredReasonSerializer):
+    until = serializers.DateTimeField()
+
+
+class PhotoSerializer(serializers.Serializer):
+    photo = serializers.FileField()
+
+
+# ------------------------------------------------------------ complaint book
+
+
+class ComplaintTicketSerializer(serializers.ModelSerializer):
+    organisation = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.filter(kind=OrganisationKind.MANAGEMENT_COMPANY, is_active=True)
+    )
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ComplaintTicket
+        fields = ["id", "organisation", "number", "building", "address", "text", "citizen_name", "citizen_phone",
+                  "filed_at", "due_at", "fulfilled_at", "overdue", "created_at"]
+        read_only_fields = ["fulfilled_at", "created_at"]
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_overdue(self, ticket):
+        from django.utils import timezone
+
+        return ticket.fulfilled_at is None and ticket.due_at < timezone.now()
+
+    def validate(self, attrs):
+        if attrs["due_at"] < attrs["filed_at"]:
+            raise serializers.ValidationError({"due_at": "Срок исполнения не может быть раньше подачи заявки."})
+        organisation = attrs["organisation"]
+        if ComplaintTicket.objects.filter(organisation=organisation, number=attrs["number"]).exists():
+            raise serializers.ValidationError({"number": "Заявка с таким номером уже есть в книге жалоб."})
+        return attrs
+
+
+class FulfilSerializer(serializers.Serializer):
+    fulfilled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)

@@ -1,0 +1,248 @@
+from django.db.models import Prefetch
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+
+from tsur.core.choices import Role
+from tsur.core.errors import DomainError
+from tsur.core.scopes import scope_for
+
+from .. import actions, policies
+from ..filtersets import AppealFilterSet, ComplaintTicketFilterSet
+from ..models import Appeal, AppealEvent, ComplaintTicket, RoutingRule, ThematicBlock, Topic
+from ..selectors import appeals_visible_to, tickets_visible_to
+from . import serializers as s
+
+
+class PublicIntakeThrottle(AnonRateThrottle):
+    """Anonymous intake is limited per address; systems and staff sign in and are not."""
+
+    scope = "public_intake"
+
+
+class PublicLookupThrottle(AnonRateThrottle):
+    scope = "public_lookup"
+
+
+class ThematicBlockViewSet(viewsets.ReadOnlyModelViewSet):
+    """Thematic blocks of the rubricator (public)."""
+
+    queryset = ThematicBlock.objects.filter(is_active=True)
+    serializer_class = s.ThematicBlockSerializer
+    permission_classes = [permissions.AllowAny]
+    lookup_field = "code"
+
+
+class TopicViewSet(viewsets.ReadOnlyModelViewSet):
+    """Topics with their deadline regulation (public)."""
+
+    queryset = Topic.objects.filter(is_active=True).select_related("block")
+    serializer_class = s.TopicSerializer
+    permission_classes = [permissions.AllowAny]
+    filterset_fields = ["block__code", "complaint_book", "priority"]
+    lookup_field = "code"
+
+
+class StaffOnly(permissions.BasePermission):
+    def has_permission(self, request, view):
+        return request.user.is_authenticated and not scope_for(request.user).is_empty and bool(
+            scope_for(request.user).region or scope_for(request.user).organisation_paths
+            or scope_for(request.user).territory_paths
+        )
+
+
+class RoutingRuleViewSet(viewsets.ReadOnlyModelViewSet):
+    """Routing rules (staff only; edited in the administration screens)."""
+
+    queryset = RoutingRule.objects.all().order_by("pk")
+    serializer_class = s.RoutingRuleSerializer
+    permission_classes = [StaffOnly]
+    filterset_fields = ["topic", "block", "territory", "organisation", "is_active"]
+
+
+LIFECYCLE = {
+    # url name: (action function, input serializer, how serializer data map to arguments)
+    "send-to-moderation": (actions.send_to_moderation, s.ReasonSerializer),
+    "assign": (actions.assign, s.AssignSerializer),
+    "take": (actions.take, None),
+    "request-clarification": (actions.request_clarification, s.ClarificationSerializer),
+    "citizen-reply": (actions.citizen_reply, s.TextSerializer),
+    "interim-answer": (actions.interim_answer, s.InterimAnswerSerializer),
+    "answer": (actions.answer, s.TextSerializer),
+    "close": (actions.close, s.CloseSerializer),
+    "reopen": (actions.reopen, s.RequiredReasonSerializer),
+    "reject": (actions.reject, s.RequiredReasonSerializer),
+    "redirect": (actions.redirect, s.RedirectSerializer),
+    "merge": (actions.merge, s.MergeSerializer),
+    "extend": (actions.extend, s.ExtendSerializer),
+}
+
+
+class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                    viewsets.GenericViewSet):
+    """The appeal register: file an appeal (anyone), see and work the appeals within one's scope."""
+
+    lookup_field = "number"
+    lookup_value_regex = r"[0-9]{2}-[0-9]{7}"
+    filterset_class = AppealFilterSet
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        queryset = appeals_visible_to(self.request.user).select_related(
+            "topic__block", "organisation", "territory", "merged_into"
+        )
+        return queryset.prefetch_related("photos")
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return s.AppealCreateSerializer
+        if self.action == "retrieve":
+            return s.AppealDetailSerializer
+        return s.AppealSerializer
+
+    def get_permissions(self):
+        if self.action in ("create", "public_status"):
+            return [permissions.AllowAny()]
+        return super().get_permissions()
+
+    def get_throttles(self):
+        if self.action == "create":
+            return [PublicIntakeThrottle()]
+        if self.action == "public_status":
+            return [PublicLookupThrottle()]
+        return super().get_throttles()
+
+    @extend_schema(request=s.AppealCreateSerializer, responses={201: s.AppealSerializer, 200: s.AppealSerializer})
+    def create(self, request, *args, **kwargs):
+        serializer = s.AppealCreateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        user = request.user if request.user.is_authenticated else None
+        is_citizen = user is not None and scope_for(user).author_id and not _is_staff(user)
+        appeal, created = actions.register(
+            **{k: v for k, v in data.items() if k != "photos"},
+            photo_files=data.get("photos", []),
+            submitted_by=user,
+            author=user if is_citizen else None,
+        )
+        appeal = Appeal.objects.select_related("topic__block", "organisation", "territory").get(pk=appeal.pk)
+        body = s.AppealSerializer(appeal, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(responses=s.AppealEventSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def timeline(self, request, number=None):
+        appeal = self.get_object()
+        events = AppealEvent.objects.filter(appeal=appeal).select_related("actor", "organisation")
+        if not _is_staff(request.user):
+            events = events.filter(public=True)
+        return Response(s.AppealEventSerializer(events, many=True).data)
+
+    @extend_schema(responses=s.AppealStatusSerializer)
+    @action(detail=True, methods=["get"], url_path="status")
+    def public_status(self, request, number=None):
+        appeal = (
+            Appeal.objects.filter(number=number)
+            .select_related("topic")
+            .prefetch_related(Prefetch("events", queryset=AppealEvent.objects.filter(public=True)))
+            .first()
+        )
+        if appeal is None:
+            return Response({"detail": "Обращение не найдено."}, status=status.HTTP_404_NOT_FOUND)
+        return Response(s.AppealStatusSerializer(appeal).data)
+
+    @extend_schema(request={"multipart/form-data": s.PhotoSerializer}, responses=s.AppealDetailSerializer)
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
+    def photos(self, request, number=None):
+        appeal = self.get_object()
+        if not policies.can(request.user, "add_photo", appeal):
+            raise PermissionDenied("Добавлять фото к этому обращению нельзя.")
+        serializer = s.PhotoSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        actions.add_photo(appeal, request.user, serializer.validated_data["photo"])
+        return self._detail(appeal)
+
+    def _detail(self, appeal):
+        appeal = self.get_queryset().get(pk=appeal.pk)
+        return Response(s.AppealDetailSerializer(appeal, context=self.get_serializer_context()).data)
+
+    def _lifecycle(self, request, name):
+        function, input_serializer = LIFECYCLE[name]
+        appeal = self.get_object()
+        policy_name = name.replace("-", "_")
+        if not policies.can(request.user, policy_name, appeal):
+            raise PermissionDenied("У вас нет права на этот шаг для этого обращения.")
+        arguments = {}
+        if input_serializer is not None:
+            serializer = input_serializer(data=request.data, context=self.get_serializer_context())
+            serializer.is_valid(raise_exception=True)
+            arguments = dict(serializer.validated_data)
+        if name == "close" and arguments.get("how") == "controller" and not _is_staff(request.user):
+            raise DomainError("Подтвердить решение как контролёр может только сотрудник.", field="how")
+        function(appeal, request.user, **arguments)
+        return self._detail(appeal)
+
+
+def _is_staff(user) -> bool:
+    scope = scope_for(user)
+    return bool(scope.region or scope.organisation_paths or scope.territory_paths)
+
+
+def _lifecycle_view(name, serializer_class):
+    def view(self, request, number=None):
+        return self._lifecycle(request, name)
+
+    view.__name__ = name.replace("-", "_")
+    view.__doc__ = f"Шаг жизненного цикла: {actions.ACTION_NAMES[name.replace('-', '_')]}."
+    view = extend_schema(request=serializer_class, responses=s.AppealDetailSerializer)(view)
+    return action(detail=True, methods=["post"], url_path=name)(view)
+
+
+for _name, (_function, _serializer) in LIFECYCLE.items():
+    setattr(AppealViewSet, _name.replace("-", "_"), _lifecycle_view(_name, _serializer))
+
+
+class TicketPermission(permissions.BasePermission):
+    """Tickets are filed by the management company's own staff, systems on their behalf, or administrators."""
+
+    def has_permission(self, request, view):
+        return request.user.is_authenticated and _is_staff(request.user)
+
+
+class ComplaintTicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                             viewsets.GenericViewSet):
+    """The unified complaint book: tickets residents filed with management companies."""
+
+    serializer_class = s.ComplaintTicketSerializer
+    permission_classes = [TicketPermission]
+    filterset_class = ComplaintTicketFilterSet
+
+    def get_queryset(self):
+        return tickets_visible_to(self.request.user).select_related("organisation")
+
+    def _check_company(self, organisation):
+        scope = scope_for(self.request.user, roles=frozenset({Role.EXECUTOR, Role.SUPERVISOR, Role.ADMINISTRATOR}))
+        if not (scope.region or any(organisation.path.startswith(p) for p in scope.organisation_paths)):
+            raise PermissionDenied("Заявки в книгу жалоб вносит сама управляющая организация.")
+
+    def perform_create(self, serializer):
+        self._check_company(serializer.validated_data["organisation"])
+        serializer.save(created_by=self.request.user)
+
+    @extend_schema(request=s.FulfilSerializer, responses=s.ComplaintTicketSerializer)
+    @action(detail=True, methods=["post"])
+    def fulfil(self, request, pk=None):
+        ticket = self.get_object()
+        self._check_company(ticket.organisation)
+        serializer = s.FulfilSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if ticket.fulfilled_at is not None:
+            raise DomainError("Заявка уже отмечена как выполненная.", code="already_fulfilled")
+        ticket.fulfilled_at = serializer.validated_data["fulfilled_at"] or timezone.now()
+        ticket.save(update_fields=["fulfilled_at"])
+        return Response(s.ComplaintTicketSerializer(ticket).data)

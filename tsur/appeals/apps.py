@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AppealsConfig(AppConfig):
+    name = "tsur.appeals"
+    label = "appeals"
+    verbose_name = "Обращения"

@@ -1,0 +1,85 @@
+"""Regulated deadlines of an appeal, computed on the Russian production calendar.
+
+The clock starts at registration (or at redirection, for the new organisation), stops while the
+organisation waits for the citizen, and never runs past the 59-ФЗ maximum of 30 days plus one lawful
+extension of 30 days.
+"""
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+from tsur.core import calendar
+
+from .choices import DeadlineState, DeadlineUnit
+
+LEGAL_DAYS = 30
+LEGAL_EXTENSION_DAYS = 30
+
+
+def due_after(start: datetime, amount: int, unit: str) -> datetime:
+    if unit == DeadlineUnit.HOURS:
+        return calendar.add_hours(start, amount)
+    if unit == DeadlineUnit.WORKING_DAYS:
+        return calendar.add_working_days(start, amount, settings.TIME_ZONE)
+    if unit == DeadlineUnit.CALENDAR_DAYS:
+        return calendar.add_calendar_days(start, amount, settings.TIME_ZONE)
+    raise ValueError(f"unknown deadline unit {unit!r}")
+
+
+def legal_limit(appeal, *, extended: bool | None = None) -> datetime:
+    """The latest lawful resolution deadline for the current organisation."""
+    extended = bool(appeal.extension_reason) if extended is None else extended
+    days = LEGAL_DAYS + (LEGAL_EXTENSION_DAYS if extended else 0)
+    return calendar.add_calendar_days(appeal.clock_started_at, days, settings.TIME_ZONE) + timedelta(
+        seconds=appeal.paused_seconds
+    )
+
+
+def start_clock(appeal, at: datetime) -> None:
+    """(Re)compute both deadlines from the topic's regulation, starting at `at`."""
+    appeal.clock_started_at = at
+    appeal.paused_seconds = 0
+    appeal.extension_reason = ""
+    topic = appeal.topic
+    if topic is None:
+        appeal.first_response_due = None
+        appeal.resolution_due = legal_limit(appeal)
+        return
+    resolution = min(due_after(at, topic.resolution_amount, topic.resolution_unit), legal_limit(appeal))
+    appeal.resolution_due = resolution
+    if appeal.first_responded_at is None:
+        appeal.first_response_due = min(
+            due_after(at, topic.first_response_amount, topic.first_response_unit), resolution
+        )
+
+
+def shift_for_pause(appeal, resumed_at: datetime) -> int:
+    """End a pause: every running deadline moves by the time spent waiting for the citizen."""
+    if appeal.paused_since is None:
+        return 0
+    seconds = max(0, int((resumed_at - appeal.paused_since).total_seconds()))
+    delta = timedelta(seconds=seconds)
+    appeal.paused_seconds += seconds
+    appeal.paused_since = None
+    if appeal.resolution_due:
+        appeal.resolution_due += delta
+    if appeal.first_response_due and appeal.first_responded_at is None:
+        appeal.first_response_due += delta
+    return seconds
+
+
+def state_at(appeal, now: datetime) -> str:
+    """«в срок», «срок истекает» (the last share of the period) or «просрочено»."""
+    due = appeal.resolution_due
+    if due is None:
+        return DeadlineState.OK
+    if appeal.first_responded_at is None and appeal.first_response_due and now > appeal.first_response_due:
+        return DeadlineState.OVERDUE
+    if now > due:
+        return DeadlineState.OVERDUE
+    period = (due - appeal.clock_started_at).total_seconds() - appeal.paused_seconds
+    share = settings.TSUR["DEADLINE_WARNING_SHARE"]
+    if (due - now).total_seconds() <= max(period * share, 3600):
+        return DeadlineState.SOON
+    return DeadlineState.OK

@@ -1,0 +1,50 @@
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from tsur.appeals import actions, demo, rubricator
+
+
+class Command(BaseCommand):
+    help = "Build the demo region from an export of appeals and replay a sample of them through the actions."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--file", type=Path, default=Path(settings.TSUR["DEMO_DATA"]))
+        parser.add_argument("--limit", type=int, default=3000, help="how many appeals to replay (default 3000)")
+        parser.add_argument("--all", action="store_true", help="replay every appeal of the file")
+        parser.add_argument("--users-file", type=Path, default=settings.VAR_DIR / "demo-users.txt")
+        parser.add_argument("--if-empty", action="store_true", help="do nothing when appeals already exist")
+
+    def handle(self, *args, file: Path, limit: int, all: bool, users_file: Path, if_empty: bool, **options):
+        if if_empty and demo.already_loaded():
+            self.stdout.write("Демо-данные уже загружены.")
+            return
+        if not file.exists():
+            blocks, topics = rubricator.load()
+            self.stdout.write(self.style.WARNING(
+                f"Файл с обращениями не найден: {file}\n"
+                f"Загружен рубрикатор по умолчанию (блоков {blocks}, тем {topics}). Чтобы загрузить демо-регион, "
+                "положите выгрузку рядом (../shared/data/spb_appeals.csv.gz) или укажите путь: "
+                "TSUR_DEMO_DATA=/путь/к/файлу.csv.gz или `tsur load_demo --file ФАЙЛ`."
+            ))
+            return
+        if limit < 1:
+            raise CommandError("--limit must be positive")
+        region = demo.DemoRegion(demo.read_rows(file))
+        self.stdout.write(f"Справочники из {file} ...")
+        region.build_reference()
+        demo.write_users(users_file, region.users())
+        rows = region.sample(None if all else limit)
+        with tqdm(total=len(rows), desc="Обращения", unit="обр", disable=options["verbosity"] == 0) as bar:
+            region.replay(rows, progress=bar.update)
+        counts = actions.mark_deadlines()
+        r = region.report
+        self.stdout.write(
+            f"Территорий {r.territories}, организаций {r.organisations}, тем {r.topics}, зданий {r.buildings}, "
+            f"правил маршрутизации {r.rules}; обращений {r.appeals} (пропущено {r.skipped}); "
+            f"сроки: {counts}"
+        )
+        if r.users:
+            self.stdout.write(f"Демо-пользователи записаны в {users_file}")

@@ -1,0 +1,267 @@
+"""The appeal register: rubricator, routing rules, appeals with their timeline, the complaint book."""
+
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from tsur.core.choices import PlaceKind
+from tsur.core.models import Building, Organisation, Territory, User
+
+from .choices import Channel, CloseReason, DeadlineState, DeadlineUnit, EventKind, Priority, Status
+
+
+class ThematicBlock(models.Model):
+    """The upper level of the rubricator: a sphere of life such as «ЖКХ» or «Транспорт и дороги»."""
+
+    code = models.SlugField(_("код"), max_length=64, unique=True)
+    name = models.CharField(_("название"), max_length=200)
+    order = models.PositiveIntegerField(_("порядок"), default=100)
+    is_active = models.BooleanField(_("действует"), default=True)
+
+    class Meta:
+        verbose_name = _("тематический блок")
+        verbose_name_plural = _("тематические блоки")
+        ordering = ["order", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Topic(models.Model):
+    """A topic of appeals inside a block, with the regulation of its deadlines."""
+
+    block = models.ForeignKey(ThematicBlock, verbose_name=_("блок"), on_delete=models.PROTECT, related_name="topics")
+    code = models.SlugField(_("код"), max_length=64, unique=True)
+    name = models.CharField(_("название"), max_length=400)
+    # The rubric of the source system (a region's own category), kept for import and model training.
+    category = models.CharField(_("рубрика источника"), max_length=200, blank=True)
+    first_response_amount = models.PositiveIntegerField(_("первый ответ: срок"), default=3, validators=[MinValueValidator(1)])
+    first_response_unit = models.CharField(
+        _("первый ответ: единица"), max_length=16, choices=DeadlineUnit.choices, default=DeadlineUnit.WORKING_DAYS
+    )
+    resolution_amount = models.PositiveIntegerField(_("решение: срок"), default=10, validators=[MinValueValidator(1)])
+    resolution_unit = models.CharField(
+        _("решение: единица"), max_length=16, choices=DeadlineUnit.choices, default=DeadlineUnit.WORKING_DAYS
+    )
+    priority = models.CharField(_("приоритет"), max_length=16, choices=Priority.choices, default=Priority.NORMAL)
+    complaint_book = models.BooleanField(
+        _("через книгу жалоб"),
+        default=False,
+        help_text=_("Жалоба на управляющую организацию принимается только с номером невыполненной в срок заявки."),
+    )
+    place_kinds = models.JSONField(_("виды мест"), default=list, blank=True)
+    keywords = models.JSONField(_("ключевые слова"), default=list, blank=True)
+    is_active = models.BooleanField(_("действует"), default=True)
+
+    class Meta:
+        verbose_name = _("тема")
+        verbose_name_plural = _("темы")
+        ordering = ["block__order", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class RoutingRule(models.Model):
+    """Sends appeals on a topic (or a whole block), on a territory, at a kind of place or a building,
+    to an organisation or to the building's management company. The most specific matching rule wins;
+    among equally specific ones, the higher priority."""
+
+    topic = models.ForeignKey(Topic, verbose_name=_("тема"), null=True, blank=True, on_delete=models.CASCADE)
+    block = models.ForeignKey(ThematicBlock, verbose_name=_("блок"), null=True, blank=True, on_delete=models.CASCADE)
+    territory = models.ForeignKey(
+        Territory, verbose_name=_("территория"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    place_kind = models.CharField(_("вид места"), max_length=32, choices=PlaceKind.choices, blank=True)
+    building = models.ForeignKey(Building, verbose_name=_("здание"), null=True, blank=True, on_delete=models.CASCADE)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("организация"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    to_management_company = models.BooleanField(_("в управляющую организацию здания"), default=False)
+    priority = models.IntegerField(_("приоритет"), default=0)
+    note = models.CharField(_("примечание"), max_length=300, blank=True)
+    is_active = models.BooleanField(_("действует"), default=True)
+
+    class Meta:
+        verbose_name = _("правило маршрутизации")
+        verbose_name_plural = _("правила маршрутизации")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(organisation__isnull=False) | Q(to_management_company=True),
+                name="routing_rule_has_target",
+            )
+        ]
+
+    def __str__(self):
+        what = self.topic or self.block or _("любая тема")
+        where = self.building or self.territory or _("весь регион")
+        target = self.organisation or _("управляющая организация здания")
+        return f"{what} / {where} → {target}"
+
+
+class Appeal(models.Model):
+    """One problem raised by a resident through any channel, from registration to closure."""
+
+    number = models.CharField(_("номер"), max_length=20, unique=True)
+    channel = models.CharField(_("канал"), max_length=16, choices=Channel.choices)
+    external_id = models.CharField(_("идентификатор в канале"), max_length=128, blank=True)
+    submitted_by = models.ForeignKey(
+        User, verbose_name=_("кем подано"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author = models.ForeignKey(
+        User, verbose_name=_("автор"), null=True, blank=True, on_delete=models.SET_NULL, related_name="appeals"
+    )
+    # Personal data (152-ФЗ): shown only to those entitled, see tsur.appeals.policies.
+    author_name = models.CharField(_("имя автора"), max_length=200, blank=True)
+    author_email = models.EmailField(_("e-mail автора"), blank=True)
+    author_phone = models.CharField(_("телефон автора"), max_length=32, blank=True)
+
+    text = models.TextField(_("текст"))
+    address = models.CharField(_("адрес"), max_length=400, blank=True)
+    latitude = models.FloatField(_("широта"), null=True, blank=True)
+    longitude = models.FloatField(_("долгота"), null=True, blank=True)
+    territory = models.ForeignKey(Territory, verbose_name=_("территория"), null=True, blank=True, on_delete=models.PROTECT)
+    building = models.ForeignKey(Building, verbose_name=_("здание"), null=True, blank=True, on_delete=models.PROTECT)
+    place_kind = models.CharField(_("вид места"), max_length=32, choices=PlaceKind.choices, blank=True)
+
+    topic = models.ForeignKey(Topic, verbose_name=_("тема"), null=True, blank=True, on_delete=models.PROTECT)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("ответственная организация"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    routing_rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    routing_reason = models.CharField(_("основание маршрутизации"), max_length=400, blank=True)
+    priority = models.CharField(_("приоритет"), max_length=16, choices=Priority.choices, default=Priority.NORMAL)
+    status = models.CharField(_("статус"), max_length=16, choices=Status.choices, default=Status.REGISTERED)
+
+    registered_at = models.DateTimeField(_("зарегистрировано"))
+    # When the current organisation's legal clock started: registration, or the last redirection.
+    clock_started_at = models.DateTimeField(_("начало отсчёта срока"))
+    first_response_due = models.DateTimeField(_("срок первого ответа"), null=True, blank=True)
+    resolution_due = models.DateTimeField(_("срок решения"), null=True, blank=True)
+    first_responded_at = models.DateTimeField(_("первый ответ"), null=True, blank=True)
+    answered_at = models.DateTimeField(_("ответ дан"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("закрыто"), null=True, blank=True)
+    close_reason = models.CharField(_("основание закрытия"), max_length=16, choices=CloseReason.choices, blank=True)
+    planned_at = models.DateTimeField(_("плановая дата решения"), null=True, blank=True)
+    paused_since = models.DateTimeField(_("срок приостановлен с"), null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(_("время на паузе, с"), default=0)
+    extension_reason = models.CharField(_("основание продления"), max_length=400, blank=True)
+    deadline_state = models.CharField(
+        _("состояние срока"), max_length=8, choices=DeadlineState.choices, default=DeadlineState.OK
+    )
+    reopen_count = models.PositiveIntegerField(_("повторных открытий"), default=0)
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("дубликат обращения"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="duplicates",
+    )
+    complaint_ticket = models.ForeignKey(
+        "ComplaintTicket", verbose_name=_("заявка из книги жалоб"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="escalations",
+    )
+    updated_at = models.DateTimeField(_("изменено"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("обращение")
+        verbose_name_plural = _("обращения")
+        ordering = ["-registered_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"], condition=~Q(external_id=""), name="appeal_unique_channel_id"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["status", "resolution_due"], name="appeal_status_due"),
+            models.Index(fields=["organisation", "status"], name="appeal_org_status"),
+            models.Index(fields=["registered_at"], name="appeal_registered"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class AppealEvent(models.Model):
+    """A step on the appeal's timeline: what happened, who did it, when and why. Never changed afterwards."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("событие"), max_length=32, choices=EventKind.choices)
+    actor = models.ForeignKey(User, verbose_name=_("кто"), null=True, blank=True, on_delete=models.SET_NULL)
+    at = models.DateTimeField(_("когда"))
+    status_from = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    status_to = models.CharField(max_length=16, choices=Status.choices, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("организация"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(_("основание"), blank=True)
+    data = models.JSONField(_("данные"), default=dict, blank=True)
+    public = models.BooleanField(_("видно гражданину"), default=False)
+
+    class Meta:
+        verbose_name = _("событие обращения")
+        verbose_name_plural = _("события обращений")
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["appeal", "at"], name="event_appeal_at"),
+                   models.Index(fields=["kind", "at"], name="event_kind_at")]
+
+    def __str__(self):
+        return f"{self.appeal_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
+def photo_path(instance, filename):
+    return f"appeals/{instance.appeal.registered_at:%Y/%m}/{instance.appeal.number}/{filename}"
+
+
+class AppealPhoto(models.Model):
+    """A photo attached to an appeal by its author or by the organisation with its answer."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="photos")
+    image = models.ImageField(upload_to=photo_path)
+    content_type = models.CharField(max_length=32)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    uploaded_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("фото")
+        verbose_name_plural = _("фото")
+
+
+class ComplaintTicket(models.Model):
+    """A ticket a resident filed with a management company (the unified complaint book).
+    A complaint about the company reaches the region only when such a ticket was not fulfilled in time."""
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("управляющая организация"), on_delete=models.PROTECT, related_name="tickets"
+    )
+    number = models.CharField(_("номер заявки"), max_length=64)
+    building = models.ForeignKey(Building, verbose_name=_("здание"), null=True, blank=True, on_delete=models.SET_NULL)
+    address = models.CharField(_("адрес"), max_length=400, blank=True)
+    text = models.TextField(_("суть заявки"))
+    citizen_name = models.CharField(_("заявитель"), max_length=200, blank=True)
+    citizen_phone = models.CharField(_("телефон заявителя"), max_length=32, blank=True)
+    filed_at = models.DateTimeField(_("подана"))
+    due_at = models.DateTimeField(_("срок исполнения"))
+    fulfilled_at = models.DateTimeField(_("исполнена"), null=True, blank=True)
+    created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("заявка в книге жалоб")
+        verbose_name_plural = _("книга жалоб")
+        ordering = ["-filed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "number"], name="ticket_unique_number"),
+            models.CheckConstraint(condition=Q(due_at__gte=models.F("filed_at")), name="ticket_due_after_filed"),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation}: {self.number}"
+
+
+class NumberCounter(models.Model):
+    """The counter behind registration numbers on databases without sequences (SQLite)."""
+
+    key = models.CharField(max_length=32, unique=True)
+    value = models.PositiveBigIntegerField(default=0)

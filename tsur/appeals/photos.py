@@ -1,0 +1,36 @@
+"""Checks of uploaded photos: a real image of an allowed type, within the size limit."""
+
+from django.conf import settings
+from PIL import Image, UnidentifiedImageError
+
+from tsur.core.errors import DomainError
+
+ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+MAX_PIXELS = 50_000_000
+
+
+def inspect(upload) -> tuple[str, int, int]:
+    """Return (content type, width, height) of an uploaded image, or refuse it."""
+    size = getattr(upload, "size", None) or 0
+    limit = settings.TSUR["PHOTO_MAX_BYTES"]
+    if size > limit:
+        raise DomainError(f"Файл «{upload.name}» больше {limit // (1024 * 1024)} МБ.", field="photos")
+    if size == 0:
+        raise DomainError(f"Файл «{upload.name}» пуст.", field="photos")
+    try:
+        upload.seek(0)
+        with Image.open(upload) as image:
+            kind = image.format
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise DomainError(f"Изображение «{upload.name}» слишком велико по размеру в пикселях.", field="photos")
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise DomainError(
+            f"Файл «{upload.name}» не является изображением JPEG, PNG или WebP.", field="photos"
+        ) from error
+    finally:
+        upload.seek(0)
+    if kind not in ALLOWED_FORMATS:
+        raise DomainError(f"Формат {kind} не поддерживается: загрузите JPEG, PNG или WebP.", field="photos")
+    return ALLOWED_FORMATS[kind], width, height

@@ -1,0 +1,161 @@
+"""Reference data every other app stands on: territories, organisations, buildings, users and scopes."""
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from .choices import OrganisationKind, PlaceKind, Role, TerritoryKind
+
+
+class TreeNode(models.Model):
+    """A node of a tree kept with a materialised path ("/1/4/17/") so subtrees filter in one query."""
+
+    path = models.CharField(max_length=255, editable=False, db_index=True, default="")
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        creating = self.pk is None
+        super().save(*args, **kwargs)
+        path = f"{self.parent.path if self.parent_id else '/'}{self.pk}/"
+        if path != self.path:
+            old = self.path
+            self.path = path
+            type(self).objects.filter(pk=self.pk).update(path=path)
+            if not creating and old:
+                for child in type(self).objects.filter(path__startswith=old).exclude(pk=self.pk):
+                    child.save(update_fields=["path"])
+
+    def ancestors(self):
+        ids = [int(x) for x in self.path.strip("/").split("/") if x]
+        nodes = {n.pk: n for n in type(self).objects.filter(pk__in=ids)}
+        return [nodes[i] for i in ids if i in nodes]
+
+
+class Territory(TreeNode):
+    """A territory of the region: the region itself, its municipal units and their settlements."""
+
+    name = models.CharField(_("название"), max_length=200)
+    kind = models.CharField(_("тип"), max_length=32, choices=TerritoryKind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("входит в"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    code = models.SlugField(_("код"), max_length=64, unique=True, allow_unicode=True)
+    oktmo = models.CharField(_("ОКТМО"), max_length=11, blank=True)
+
+    class Meta:
+        verbose_name = _("территория")
+        verbose_name_plural = _("территории")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Organisation(TreeNode):
+    """Anybody who receives and answers appeals: an executive body, an administration, an agency,
+    a management company, a utility or a contractor."""
+
+    name = models.CharField(_("название"), max_length=300, unique=True)
+    short_name = models.CharField(_("краткое название"), max_length=120, blank=True)
+    kind = models.CharField(_("тип"), max_length=32, choices=OrganisationKind.choices)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("вышестоящая"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    inn = models.CharField(_("ИНН"), max_length=12, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    territories = models.ManyToManyField(Territory, verbose_name=_("обслуживает территории"), blank=True)
+    is_active = models.BooleanField(_("действует"), default=True)
+
+    class Meta:
+        verbose_name = _("организация")
+        verbose_name_plural = _("организации")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.short_name or self.name
+
+
+class Building(models.Model):
+    """A building (or another addressable object) with its point, territory and management company."""
+
+    address = models.CharField(_("адрес"), max_length=400)
+    address_key = models.CharField(max_length=400, unique=True, editable=False)
+    latitude = models.FloatField(_("широта"), null=True, blank=True)
+    longitude = models.FloatField(_("долгота"), null=True, blank=True)
+    territory = models.ForeignKey(Territory, verbose_name=_("территория"), on_delete=models.PROTECT)
+    kind = models.CharField(_("вид объекта"), max_length=32, choices=PlaceKind.choices, default=PlaceKind.BUILDING)
+    management_company = models.ForeignKey(
+        Organisation,
+        verbose_name=_("управляющая организация"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_buildings",
+    )
+
+    class Meta:
+        verbose_name = _("здание")
+        verbose_name_plural = _("здания")
+        ordering = ["address"]
+
+    def __str__(self):
+        return self.address
+
+    @staticmethod
+    def key_for(address: str) -> str:
+        return " ".join(address.lower().replace("ё", "е").replace(",", " ").split())
+
+    def save(self, *args, **kwargs):
+        self.address_key = self.key_for(self.address)
+        super().save(*args, **kwargs)
+
+
+class User(AbstractUser):
+    """A person who signs in: a citizen or a member of staff; what they see is given by their roles."""
+
+    middle_name = models.CharField(_("отчество"), max_length=150, blank=True)
+    phone = models.CharField(_("телефон"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("пользователь")
+        verbose_name_plural = _("пользователи")
+
+    @cached_property
+    def role_set(self) -> frozenset[str]:
+        if not self.pk:
+            return frozenset()
+        roles = {a.role for a in self.assignments.all()}
+        if self.is_superuser:
+            roles.add(Role.ADMINISTRATOR)
+        return frozenset(roles)
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.role_set.intersection(roles))
+
+
+class RoleAssignment(models.Model):
+    """One role of a user, optionally limited to an organisation (with its subordinates) or a territory
+    (with everything inside it). A staff role with neither limit covers the whole region."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="assignments")
+    role = models.CharField(_("роль"), max_length=32, choices=Role.choices)
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("организация"), null=True, blank=True, on_delete=models.CASCADE
+    )
+    territory = models.ForeignKey(Territory, verbose_name=_("территория"), null=True, blank=True, on_delete=models.CASCADE)
+
+    class Meta:
+        verbose_name = _("роль пользователя")
+        verbose_name_plural = _("роли пользователей")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "organisation", "territory"], name="unique_role_assignment"
+            )
+        ]
+
+    def __str__(self):
+        limit = self.organisation or self.territory or _("весь регион")
+        return f"{self.get_role_display()}: {limit}"

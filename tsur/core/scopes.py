@@ -1,0 +1,76 @@
+"""The one place where a user's roles and scopes become a queryset restriction.
+
+A staff role with no organisation and no territory covers the region; one with an organisation
+covers it and its subordinates; one with a territory covers everything inside it. Every
+authenticated user also sees what they authored. Views and the API never filter by hand.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from .choices import Role
+
+STAFF_ROLES = frozenset(Role.values) - {Role.CITIZEN}
+
+
+@dataclass(frozen=True)
+class Scope:
+    region: bool = False
+    organisation_paths: tuple[str, ...] = ()
+    territory_paths: tuple[str, ...] = ()
+    author_id: int | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.region or self.organisation_paths or self.territory_paths or self.author_id)
+
+    def q(self, *, organisation: str | None = None, territory: str | None = None, author: str | None = None) -> Q:
+        """A filter for a model whose organisation, territory and author live at the given lookups."""
+        if self.region:
+            return Q()
+        condition = Q(pk__in=[])
+        if organisation:
+            for path in self.organisation_paths:
+                condition |= Q(**{f"{organisation}__path__startswith": path})
+        if territory:
+            for path in self.territory_paths:
+                condition |= Q(**{f"{territory}__path__startswith": path})
+        if author and self.author_id:
+            condition |= Q(**{author: self.author_id})
+        return condition
+
+
+def scope_for(user, roles: frozenset[str] | None = None) -> Scope:
+    """The scope of `user`, optionally counting only some of their roles."""
+    if user is None or not user.is_authenticated:
+        return Scope()
+    if user.is_superuser:
+        return Scope(region=True)
+    region = False
+    organisations: list[str] = []
+    territories: list[str] = []
+    for assignment in _assignments(user):
+        if assignment.role not in STAFF_ROLES or (roles is not None and assignment.role not in roles):
+            continue
+        if assignment.organisation_id:
+            organisations.append(assignment.organisation.path)
+        elif assignment.territory_id:
+            territories.append(assignment.territory.path)
+        else:
+            region = True
+    return Scope(
+        region=region,
+        organisation_paths=tuple(organisations),
+        territory_paths=tuple(territories),
+        author_id=user.pk,
+    )
+
+
+def _assignments(user) -> list:
+    """The user's role assignments, read once per user object (that is, once per request)."""
+    cached = user.__dict__.get("_scope_assignments")
+    if cached is None:
+        cached = list(user.assignments.select_related("organisation", "territory"))
+        user.__dict__["_scope_assignments"] = cached
+    return cached
