@@ -87,7 +87,7 @@ def _now(at: datetime | None) -> datetime:
 
 def _lock(appeal: Appeal | int) -> Appeal:
     pk = appeal.pk if isinstance(appeal, Appeal) else appeal
-    return Appeal.objects.select_for_update().select_related("topic", "organisation").get(pk=pk)
+    return Appeal.objects.select_for_update(of=("self",)).select_related("topic", "organisation").get(pk=pk)
 
 
 def _check(appeal: Appeal, action: str) -> None:
