@@ -97,18 +97,31 @@ def _check(appeal: Appeal, action: str) -> None:
         )
 
 
-def _event(appeal: Appeal, kind: str, actor: User | None, at: datetime, *, status_from: str = "",
-           reason: str = "", data: dict | None = None, public: bool = False) -> AppealEvent:
-    event = AppealEvent.objects.create(
+def _new_event(appeal: Appeal, kind: str, actor: User | None, at: datetime, *, status_from: str = "",
+               status_to: str | None = None, organisation=False, reason: str = "", data: dict | None = None,
+               public: bool = False) -> AppealEvent:
+    return AppealEvent(
         appeal=appeal, kind=kind, actor=actor if actor and actor.pk else None, at=at,
-        status_from=status_from, status_to=appeal.status, organisation=appeal.organisation,
+        status_from=status_from, status_to=appeal.status if status_to is None else status_to,
+        organisation=appeal.organisation if organisation is False else organisation,
         reason=reason, data=data or {}, public=public,
     )
-    if kind in NOTIFYING and timezone.now() - at < timedelta(hours=1):
-        from . import tasks
 
-        transaction.on_commit(lambda: tasks.notify_event(event.pk))
-    return event
+
+def _record(events: list[AppealEvent]) -> list[AppealEvent]:
+    """Store events and, once the transaction commits, tell whoever must hear about them."""
+    events = AppealEvent.objects.bulk_create(events)
+    recent = timezone.now() - timedelta(hours=1)
+    for event in events:
+        if event.kind in NOTIFYING and event.at > recent:
+            from . import tasks
+
+            transaction.on_commit(lambda pk=event.pk: tasks.notify_event(pk))
+    return events
+
+
+def _event(appeal: Appeal, kind: str, actor: User | None, at: datetime, **fields) -> AppealEvent:
+    return _record([_new_event(appeal, kind, actor, at, **fields)])[0]
 
 
 def _move(appeal: Appeal, action: str, to: str, kind: str, actor, at, **event) -> AppealEvent:
@@ -161,10 +174,6 @@ def register(
     if channel not in Channel.values:
         raise DomainError(f"Неизвестный канал «{channel}».", field="channel")
     external_id = (external_id or "").strip()[:128]
-    if external_id:
-        existing = Appeal.objects.filter(channel=channel, external_id=external_id).first()
-        if existing:
-            return existing, False
     text = clean_text(text)
     address = clean_text(address, field="address", required=False, limit=400)
     author_name = clean_text(author_name, field="author_name", required=False, limit=200)
@@ -186,6 +195,7 @@ def register(
             latitude, longitude = building.latitude, building.longitude
     place_kind = place_kind or (building.kind if building else "")
 
+    actor = submitted_by or author
     try:
         with transaction.atomic():
             appeal = Appeal(
@@ -206,28 +216,32 @@ def register(
             if route and complaint_book.applies(topic, route.organisation):
                 ticket = complaint_book.unfulfilled_ticket(route.organisation, complaint_ticket_number, at)
                 appeal.complaint_ticket = ticket
-            appeal.save()
-            _event(appeal, EventKind.REGISTERED, submitted_by or author, at, public=True,
-                   data={"channel": channel, "external_id": external_id} if external_id else {"channel": channel})
-            for upload, (content_type, width, height) in zip(photo_files, inspected, strict=True):
-                _store_photo(appeal, upload, content_type, width, height, submitted_by or author, at)
-            if ticket:
-                _event(appeal, EventKind.COMPLAINT_LINKED, submitted_by or author, at,
-                       data={"ticket": ticket.number, "organisation": ticket.organisation_id,
-                             "ticket_due_at": ticket.due_at.isoformat()})
             if route:
                 _apply_route(appeal, route)
-                appeal.status = Status.ASSIGNED
-                appeal.save()
-                _event(appeal, EventKind.ASSIGNED, None, at, status_from=Status.REGISTERED,
-                       reason=route.reason, public=True, data={"automatic": True})
+            # One insert: the appeal is stored in the status its registration ends in; the timeline
+            # still shows both steps (registered, then assigned or sent to moderation).
+            appeal.status = Status.ASSIGNED if route else Status.MODERATION
+            appeal.save()
+            registered = {"channel": channel, "external_id": external_id} if external_id else {"channel": channel}
+            events = [_new_event(appeal, EventKind.REGISTERED, actor, at, status_to=Status.REGISTERED,
+                                 organisation=None, data=registered, public=True)]
+            if ticket:
+                events.append(_new_event(appeal, EventKind.COMPLAINT_LINKED, actor, at, status_to=Status.REGISTERED,
+                                         organisation=None, data={
+                                             "ticket": ticket.number, "organisation": ticket.organisation_id,
+                                             "ticket_due_at": ticket.due_at.isoformat()}))
+            if route:
+                events.append(_new_event(appeal, EventKind.ASSIGNED, None, at, status_from=Status.REGISTERED,
+                                         reason=route.reason, public=True, data={"automatic": True}))
             else:
-                appeal.status = Status.MODERATION
-                appeal.save()
                 why = "Тема не определена" if topic is None else "Не найден маршрут" if not moderate else "По запросу"
-                _event(appeal, EventKind.SENT_TO_MODERATION, None, at, status_from=Status.REGISTERED, reason=why)
+                events.append(_new_event(appeal, EventKind.SENT_TO_MODERATION, None, at,
+                                         status_from=Status.REGISTERED, reason=why))
+            _record(events)
+            for upload, (content_type, width, height) in zip(photo_files, inspected, strict=True):
+                _store_photo(appeal, upload, content_type, width, height, actor, at)
     except IntegrityError:
-        # A concurrent submission with the same channel id won the race: answer with its appeal.
+        # The same channel id was registered before (or concurrently): answer with that appeal.
         if external_id:
             existing = Appeal.objects.filter(channel=channel, external_id=external_id).first()
             if existing:

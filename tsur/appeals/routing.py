@@ -8,7 +8,7 @@ one. The result carries a sentence that the appeal keeps as the reason of its ro
 
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db import connection
 
 from tsur.core.choices import OrganisationKind
 from tsur.core.models import Building, Organisation, Territory
@@ -23,9 +23,11 @@ class Route:
     reason: str
 
 
-def _territory_chain(territory: Territory | None) -> list[Territory]:
-    """The territory and everything containing it, the smallest first."""
-    return list(reversed(territory.ancestors())) if territory else []
+def _chain_ids(territory: Territory | None) -> list[int]:
+    """Ids of the territory and everything containing it, the smallest first (read off its path)."""
+    if territory is None:
+        return []
+    return [int(x) for x in reversed(territory.path.strip("/").split("/")) if x]
 
 
 def _specificity(rule: RoutingRule, depth: dict[int, int]) -> tuple:
@@ -40,6 +42,42 @@ def _specificity(rule: RoutingRule, depth: dict[int, int]) -> tuple:
     )
 
 
+# Hand-written because this runs on every registration and the ORM's compilation of the same
+# query costs several times its execution. Only the candidates' keys are read; the winner's
+# organisation is loaded afterwards.
+RULES_SQL = """
+SELECT r.id, r.topic_id, r.block_id, r.territory_id, r.place_kind, r.building_id, r.organisation_id,
+       r.to_management_company, r.priority, t.name
+FROM appeals_routingrule r LEFT JOIN core_territory t ON t.id = r.territory_id
+WHERE r.is_active
+  AND (r.topic_id = %s OR (r.topic_id IS NULL AND (r.block_id = %s OR r.block_id IS NULL)))
+  AND (r.place_kind = '' OR r.place_kind = %s)
+  AND (r.building_id IS NULL OR r.building_id = %s)
+  AND (r.territory_id IS NULL {territories})
+"""
+
+
+def _candidates(topic: Topic, chain: list[int], place_kind: str, building: Building | None) -> list[RoutingRule]:
+    territories = f"OR r.territory_id IN ({', '.join(['%s'] * len(chain))})" if chain else ""
+    params = [topic.pk, topic.block_id, place_kind or "", building.pk if building else None, *chain]
+    with connection.cursor() as cursor:
+        cursor.execute(RULES_SQL.format(territories=territories), params)
+        rows = cursor.fetchall()
+    rules = []
+    for pk, topic_id, block_id, territory_id, kind, building_id, organisation_id, to_mc, priority, t_name in rows:
+        rule = RoutingRule(pk=pk, topic_id=topic_id, block_id=block_id, territory_id=territory_id, place_kind=kind,
+                           building_id=building_id, organisation_id=organisation_id, to_management_company=to_mc,
+                           priority=priority)
+        if topic_id == topic.pk:
+            rule.topic = topic
+        if territory_id:
+            rule.territory = Territory(pk=territory_id, name=t_name)
+        if building_id and building is not None:
+            rule.building = building
+        rules.append(rule)
+    return rules
+
+
 def route(
     *,
     topic: Topic | None,
@@ -48,29 +86,23 @@ def route(
     building: Building | None = None,
     exclude: tuple[int, ...] = (),
 ) -> Route | None:
-    chain = _territory_chain(territory)
+    chain = _chain_ids(territory)
     # deeper territories are more specific: the appeal's own territory has the largest depth
-    depth = {t.pk: len(chain) - i for i, t in enumerate(chain)}
+    depth = {pk: len(chain) - i for i, pk in enumerate(chain)}
     if topic is not None:
-        rules = RoutingRule.objects.filter(is_active=True).filter(
-            Q(topic=topic) | Q(topic__isnull=True, block=topic.block_id) | Q(topic__isnull=True, block__isnull=True)
-        )
-        rules = rules.filter(Q(territory__isnull=True) | Q(territory__in=list(depth)))
-        rules = rules.filter(Q(place_kind="") | Q(place_kind=place_kind))
-        rules = rules.filter(Q(building__isnull=True) | Q(building=building) if building else Q(building__isnull=True))
-        rules = rules.select_related("organisation")
-        for rule in sorted(rules, key=lambda r: _specificity(r, depth), reverse=True):
-            organisation = _target(rule, building)
+        rules = sorted(_candidates(topic, chain, place_kind, building), key=lambda r: _specificity(r, depth),
+                       reverse=True)
+        wanted = {r.organisation_id for r in rules if r.organisation_id}
+        if building is not None and building.management_company_id and any(r.to_management_company for r in rules):
+            wanted.add(building.management_company_id)
+        organisations = Organisation.objects.in_bulk(wanted) if wanted else {}
+        for rule in rules:
+            target = building.management_company_id if rule.to_management_company and building else rule.organisation_id
+            organisation = organisations.get(target)
             if organisation is None or organisation.pk in exclude or not organisation.is_active:
                 continue
             return Route(organisation, rule, _describe(rule, organisation))
     return _fallback(chain, exclude)
-
-
-def _target(rule: RoutingRule, building: Building | None) -> Organisation | None:
-    if rule.to_management_company:
-        return building.management_company if building else None
-    return rule.organisation
 
 
 def _describe(rule: RoutingRule, organisation: Organisation) -> str:
@@ -90,12 +122,14 @@ def _describe(rule: RoutingRule, organisation: Organisation) -> str:
     return f"Правило №{rule.pk} ({condition}) → {target} «{organisation}»"
 
 
-def _fallback(chain: list[Territory], exclude: tuple[int, ...]) -> Route | None:
-    if not chain:
+def _fallback(chain_ids: list[int], exclude: tuple[int, ...]) -> Route | None:
+    if not chain_ids:
         return None
+    territories = Territory.objects.in_bulk(chain_ids)
+    chain = [territories[pk] for pk in chain_ids if pk in territories]
     administrations = (
         Organisation.objects.filter(
-            kind=OrganisationKind.MUNICIPAL_ADMINISTRATION, is_active=True, territories__in=[t.pk for t in chain]
+            kind=OrganisationKind.MUNICIPAL_ADMINISTRATION, is_active=True, territories__in=chain_ids
         )
         .exclude(pk__in=exclude)
         .prefetch_related("territories")

@@ -7,7 +7,7 @@ from tsur.core.choices import OrganisationKind, PlaceKind
 from tsur.core.models import Building, Organisation, Territory
 
 from .. import policies
-from ..choices import Channel, CloseReason, Priority
+from ..choices import Channel, CloseReason, DeadlineState, Priority, Status
 from ..models import Appeal, AppealEvent, ComplaintTicket, RoutingRule, ThematicBlock, Topic
 
 # Channels an anonymous citizen may use; the others belong to systems and staff.
@@ -36,12 +36,17 @@ class RoutingRuleSerializer(serializers.ModelSerializer):
                   "to_management_company", "priority", "note", "is_active"]
 
 
-class TopicBriefSerializer(serializers.ModelSerializer):
-    block = ThematicBlockSerializer(read_only=True)
+class BlockBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    code = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
 
-    class Meta:
-        model = Topic
-        fields = ["id", "code", "name", "block"]
+
+class TopicBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    code = serializers.CharField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    block = BlockBriefSerializer(read_only=True)
 
 
 class AppealCreateSerializer(serializers.Serializer):
@@ -59,7 +64,8 @@ class AppealCreateSerializer(serializers.Serializer):
     building = serializers.PrimaryKeyRelatedField(queryset=Building.objects.all(), required=False, allow_null=True,
                                                   default=None)
     place_kind = serializers.ChoiceField(choices=PlaceKind.choices, required=False, allow_blank=True, default="")
-    topic = serializers.SlugRelatedField(slug_field="code", queryset=Topic.objects.filter(is_active=True),
+    topic = serializers.SlugRelatedField(slug_field="code",
+                                         queryset=Topic.objects.filter(is_active=True).select_related("block"),
                                          required=False, allow_null=True, default=None)
     complaint_ticket_number = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
     photos = serializers.ListField(child=serializers.FileField(), required=False, default=list,
@@ -97,22 +103,43 @@ class AppealEventSerializer(serializers.ModelSerializer):
         return event.actor.get_full_name() or event.actor.username
 
 
-class AppealSerializer(serializers.ModelSerializer):
+class AppealSerializer(serializers.Serializer):
+    """An appeal as staff and its author see it. Plain fields rather than a ModelSerializer: this is
+    the hottest serializer (every intake answers with it) and building model fields per call costs
+    more than the rest of the request."""
+
+    number = serializers.CharField(read_only=True)
+    channel = serializers.ChoiceField(choices=Channel.choices, read_only=True)
+    external_id = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=Status.choices, read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
-    topic = TopicBriefSerializer(read_only=True)
-    organisation = OrganisationBriefSerializer(read_only=True)
-    territory = TerritoryBriefSerializer(read_only=True)
-    merged_into = serializers.SlugRelatedField(slug_field="number", read_only=True)
+    text = serializers.CharField(read_only=True)
+    address = serializers.CharField(read_only=True)
+    latitude = serializers.FloatField(read_only=True, allow_null=True)
+    longitude = serializers.FloatField(read_only=True, allow_null=True)
+    territory = TerritoryBriefSerializer(read_only=True, allow_null=True)
+    building = serializers.IntegerField(source="building_id", read_only=True, allow_null=True)
+    place_kind = serializers.CharField(read_only=True)
+    topic = TopicBriefSerializer(read_only=True, allow_null=True)
+    organisation = OrganisationBriefSerializer(read_only=True, allow_null=True)
+    routing_reason = serializers.CharField(read_only=True)
+    priority = serializers.ChoiceField(choices=Priority.choices, read_only=True)
+    registered_at = serializers.DateTimeField(read_only=True)
+    first_response_due = serializers.DateTimeField(read_only=True, allow_null=True)
+    resolution_due = serializers.DateTimeField(read_only=True, allow_null=True)
+    first_responded_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    answered_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    closed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    close_reason = serializers.CharField(read_only=True)
+    planned_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    deadline_state = serializers.ChoiceField(choices=DeadlineState.choices, read_only=True)
+    paused_since = serializers.DateTimeField(read_only=True, allow_null=True)
+    extension_reason = serializers.CharField(read_only=True)
+    reopen_count = serializers.IntegerField(read_only=True)
+    merged_into = serializers.CharField(source="merged_into.number", read_only=True, default=None, allow_null=True)
     author = serializers.SerializerMethodField()
     photos = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Appeal
-        fields = ["number", "channel", "external_id", "status", "status_display", "text", "address", "latitude",
-                  "longitude", "territory", "building", "place_kind", "topic", "organisation", "routing_reason",
-                  "priority", "registered_at", "first_response_due", "resolution_due", "first_responded_at",
-                  "answered_at", "closed_at", "close_reason", "planned_at", "deadline_state", "paused_since",
-                  "extension_reason", "reopen_count", "merged_into", "author", "photos", "updated_at"]
+    updated_at = serializers.DateTimeField(read_only=True)
 
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_author(self, appeal):
@@ -124,15 +151,13 @@ class AppealSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.URLField()))
     def get_photos(self, appeal):
         request = self.context.get("request")
-        urls = [p.image.url for p in appeal.photos.all()]
+        known = self.context.get("photos")  # given by the caller that has just stored them
+        urls = [p.image.url for p in (appeal.photos.all() if known is None else known)]
         return [request.build_absolute_uri(u) for u in urls] if request else urls
 
 
 class AppealDetailSerializer(AppealSerializer):
     allowed_actions = serializers.SerializerMethodField()
-
-    class Meta(AppealSerializer.Meta):
-        fields = [*AppealSerializer.Meta.fields, "allowed_actions"]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_actions(self, appeal):

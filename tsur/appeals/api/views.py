@@ -130,8 +130,13 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
             submitted_by=user,
             author=user if is_citizen else None,
         )
-        appeal = Appeal.objects.select_related("topic__block", "organisation", "territory").get(pk=appeal.pk)
-        body = s.AppealSerializer(appeal, context=self.get_serializer_context()).data
+        context = self.get_serializer_context()
+        if created and not data.get("photos"):
+            context["photos"] = []  # nothing to read back: the appeal in hand is complete
+        else:
+            appeal = self.get_queryset().model.objects.select_related(
+                "topic__block", "organisation", "territory", "merged_into").get(pk=appeal.pk)
+        body = s.AppealSerializer(appeal, context=context).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(responses=s.AppealEventSerializer(many=True))

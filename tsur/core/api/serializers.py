@@ -21,13 +21,13 @@ class BuildingSerializer(serializers.ModelSerializer):
         fields = ["id", "address", "latitude", "longitude", "territory", "kind", "management_company"]
 
 
-class OrganisationBriefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Organisation
-        fields = ["id", "name", "kind"]
+class OrganisationBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    kind = serializers.CharField(read_only=True)
 
 
-class TerritoryBriefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Territory
-        fields = ["id", "name", "kind"]
+class TerritoryBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    kind = serializers.CharField(read_only=True)
