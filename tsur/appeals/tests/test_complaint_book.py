@@ -42,8 +42,8 @@ def company_rule(topic):
 
 
 def ticket(organisation, number="УК-17", *, due_at=AT - timedelta(days=3), fulfilled_at=None):
-    return TicketFactory(organisation=organisation, number=number, filed_at=AT - timedelta(days=10), due_at=due_at,
-                         fulfilled_at=fulfilled_at)
+    return TicketFactory(organisation=organisation, number=number, filed_at=AT - timedelta(days=10),
+                         due_at=due_at, fulfilled_at=fulfilled_at)
 
 
 def register(topic, building, number="", **kwargs):
@@ -143,7 +143,9 @@ def test_the_gate_also_applies_to_a_rule_naming_the_company(topic, building, com
     overdue = ticket(company, "УК-17")
     appeal, _ = register(topic, building, "УК-17")
     appeal.refresh_from_db()
-    assert (appeal.status, appeal.organisation, appeal.complaint_ticket) == (Status.ASSIGNED, company, overdue)
+    assert (appeal.status, appeal.organisation, appeal.complaint_ticket) == (
+        Status.ASSIGNED, company, overdue,
+    )
 
 
 def test_the_gate_also_applies_to_a_company_given_at_registration(topic, building, company):

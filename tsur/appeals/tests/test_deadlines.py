@@ -34,7 +34,8 @@ def working_days_topic(resolution, first_response=2):
 
 def hours_topic(resolution, first_response=None):
     return TopicFactory(resolution_amount=resolution, resolution_unit=DeadlineUnit.HOURS,
-                        first_response_amount=first_response or resolution, first_response_unit=DeadlineUnit.HOURS)
+                        first_response_amount=first_response or resolution,
+                        first_response_unit=DeadlineUnit.HOURS)
 
 
 def register(topic, at, organisation=None, **kwargs):
@@ -142,7 +143,9 @@ def test_waiting_for_the_citizen_moves_the_deadline_by_the_time_waited():
     # then
     appeal.refresh_from_db()
     assert appeal.resolution_due == end_of(2025, 3, 19)
-    assert (appeal.status, appeal.paused_since, appeal.paused_seconds) == (Status.IN_WORK, None, 2 * 24 * 3600)
+    assert (appeal.status, appeal.paused_since, appeal.paused_seconds) == (
+        Status.IN_WORK, None, 2 * 24 * 3600,
+    )
     assert appeal.first_responded_at == asked
     assert deadlines.legal_limit(appeal) == end_of(2025, 4, 2) + timedelta(days=2)
     assert appeal.events.get(kind=EventKind.CITIZEN_REPLIED).data == {"paused_seconds": 172800}
@@ -250,7 +253,8 @@ def test_moderation_and_reassignment_keep_a_granted_extension():
     assert (appeal.status, appeal.resolution_due, appeal.extension_reason) == (
         Status.ASSIGNED, until, "Нужен подрядчик",
     )
-    assert "resolution_due" not in appeal.events.get(kind=EventKind.ASSIGNED, status_from=Status.MODERATION).data
+    reassigned = appeal.events.get(kind=EventKind.ASSIGNED, status_from=Status.MODERATION)
+    assert "resolution_due" not in reassigned.data
 
 
 @pytest.mark.xfail(

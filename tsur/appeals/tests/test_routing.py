@@ -48,6 +48,11 @@ def management_company(**kwargs):
     return OrganisationFactory(kind=OrganisationKind.MANAGEMENT_COMPANY, **kwargs)
 
 
+def register(topic, territory=None, **kwargs):
+    return actions.register(channel=Channel.PORTAL, text="Не убран двор", topic=topic, territory=territory,
+                            at=AT, **kwargs)
+
+
 # ---------------------------------------------------------------- specificity
 
 
@@ -176,14 +181,16 @@ def test_the_reason_names_a_block_rule_and_a_general_rule(okrug):
 def test_the_reason_names_a_building_rule(topic, okrug):
     # given
     building = BuildingFactory(territory=okrug, address="ул. Садовая, д. 1")
-    rule = RuleFactory(topic=topic, building=building, organisation=OrganisationFactory(name="ГУП «Водоканал»"))
+    vodokanal = OrganisationFactory(name="ГУП «Водоканал»")
+    rule = RuleFactory(topic=topic, building=building, organisation=vodokanal)
 
     # when
     result = routing.route(topic=topic, territory=okrug, building=building)
 
     # then
     assert result.reason == (
-        f"Правило №{rule.pk} (тема «Уборка двора», здание «ул. Садовая, д. 1») → организация «ГУП «Водоканал»»"
+        f"Правило №{rule.pk} (тема «Уборка двора», здание «ул. Садовая, д. 1») → "
+        "организация «ГУП «Водоканал»»"
     )
 
 
@@ -332,7 +339,7 @@ def test_redirect_without_an_organisation_routes_past_the_current_one(topic, okr
     # given
     current = RuleFactory(topic=topic, territory=okrug)
     next_best = RuleFactory(topic=topic)
-    appeal, _ = actions.register(channel=Channel.PORTAL, text="Не убран двор", topic=topic, territory=okrug, at=AT)
+    appeal, _ = register(topic, okrug)
     assert appeal.organisation == current.organisation
 
     # when
@@ -351,7 +358,7 @@ def test_redirect_without_an_organisation_routes_past_the_current_one(topic, okr
 # ---------------------------------------------------------------- no rule: the administration
 
 
-def test_without_a_rule_the_smallest_territorys_administration_gets_the_appeal(topic, region, district, okrug):
+def test_without_a_rule_the_smallest_territorys_administration_wins(topic, region, district, okrug):
     # given
     administration(region, name="Правительство региона")
     district_administration = administration(district, name="Администрация Центрального района")
@@ -367,8 +374,7 @@ def test_without_a_rule_the_smallest_territorys_administration_gets_the_appeal(t
     )
 
 
-def test_fallback_walks_up_to_the_region_and_skips_inactive_or_foreign_administrations(topic, region, district,
-                                                                                         okrug):
+def test_fallback_walks_up_and_skips_inactive_or_foreign_administrations(topic, region, district, okrug):
     # given
     region_administration = administration(region)
     administration(district, is_active=False)
@@ -398,8 +404,7 @@ def test_no_route_puts_the_registered_appeal_into_moderation(topic, okrug):
     RuleFactory(topic=TopicFactory())
 
     # when
-    appeal, created = actions.register(channel=Channel.PORTAL, text="Не убран двор", topic=topic, territory=okrug,
-                                       at=AT)
+    appeal, created = register(topic, okrug)
 
     # then
     appeal.refresh_from_db()
@@ -422,13 +427,13 @@ def test_register_with_a_topic_and_a_rule_goes_straight_to_the_organisation(topi
     rule = RuleFactory(topic=topic, territory=okrug, organisation=organisation)
 
     # when
-    appeal, created = actions.register(channel=Channel.PORTAL, text="Не убран двор", topic=topic, territory=okrug,
-                                       at=AT)
+    appeal, created = register(topic, okrug)
 
     # then
     appeal = Appeal.objects.get(pk=appeal.pk)
     expected_reason = (
-        f"Правило №{rule.pk} (тема «Уборка двора», территория «МО Литейный округ») → организация «Жилищное агентство»"
+        f"Правило №{rule.pk} (тема «Уборка двора», территория «МО Литейный округ») → "
+        "организация «Жилищное агентство»"
     )
     assert created is True
     assert (appeal.status, appeal.organisation, appeal.routing_rule, appeal.routing_reason) == (
@@ -447,8 +452,7 @@ def test_register_routes_by_the_buildings_territory_and_kind(topic, district, ok
     yard_rule = RuleFactory(topic=topic, territory=district, place_kind=PlaceKind.YARD)
 
     # when
-    appeal, _ = actions.register(channel=Channel.PORTAL, text="Не убран двор", topic=topic,
-                                 address="ул. Жуковского, д. 3", at=AT)
+    appeal, _ = register(topic, address="ул. Жуковского, д. 3")
 
     # then
     appeal.refresh_from_db()
@@ -465,7 +469,7 @@ def test_register_falls_back_to_the_administration(topic, district, okrug):
     district_administration = administration(district, name="Администрация Центрального района")
 
     # when
-    appeal, _ = actions.register(channel=Channel.PORTAL, text="Не убран двор", topic=topic, territory=okrug, at=AT)
+    appeal, _ = register(topic, okrug)
 
     # then
     appeal.refresh_from_db()
