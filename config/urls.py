@@ -5,6 +5,7 @@ from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
+from tsur.core.admin_import import import_view
 from tsur.core.views import home
 
 admin.site.site_header = "ЦУР: администрирование"
@@ -12,6 +13,7 @@ admin.site.site_title = "ЦУР"
 
 urlpatterns = [
     path("", home, name="home"),
+    path("admin/import/", admin.site.admin_view(import_view), name="admin-import"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("tsur.appeals.api.urls", "api"), namespace="api")),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),

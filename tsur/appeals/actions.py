@@ -310,16 +310,25 @@ def assign(appeal, actor: User | None, *, organisation: Organisation | None = No
                               building=appeal.building)
         if route is None:
             raise DomainError("Для этой темы и территории нет маршрута: укажите организацию.", field="organisation")
+    ticket = None
     if appeal.complaint_ticket_id is None and complaint_book.applies(appeal.topic, route.organisation):
-        appeal.complaint_ticket = complaint_book.unfulfilled_ticket(route.organisation, complaint_ticket_number, at)
+        ticket = complaint_book.unfulfilled_ticket(route.organisation, complaint_ticket_number, at)
+        appeal.complaint_ticket = ticket
     _apply_route(appeal, route)
-    # The legal clock runs from registration; only the regulation (the topic) may have changed.
-    deadlines_before = appeal.resolution_due
-    paused = appeal.paused_seconds
-    deadlines.start_clock(appeal, appeal.clock_started_at)
-    appeal.paused_seconds = paused
-    if deadlines_before != appeal.resolution_due:
+    if "topic_to" in data:
+        # The legal clock still runs from its start; only the regulation changed. Time already spent
+        # waiting for the citizen still counts in the citizen's favour, and an extension is dropped
+        # with the regulation it extended.
+        paused = appeal.paused_seconds
+        deadlines.start_clock(appeal, appeal.clock_started_at)
+        appeal.paused_seconds = paused
+        appeal.resolution_due += timedelta(seconds=paused)
+        if appeal.first_response_due and appeal.first_responded_at is None:
+            appeal.first_response_due += timedelta(seconds=paused)
         data["resolution_due"] = appeal.resolution_due.isoformat()
+    if ticket:
+        _event(appeal, EventKind.COMPLAINT_LINKED, actor, at, status_from=appeal.status, data={
+            "ticket": ticket.number, "organisation": ticket.organisation_id, "ticket_due_at": ticket.due_at.isoformat()})
     _move(appeal, "assign", Status.ASSIGNED, EventKind.ASSIGNED, actor, at, reason=reason or route.reason,
           data=data, public=True)
     return appeal

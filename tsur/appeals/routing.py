@@ -97,7 +97,10 @@ def route(
             wanted.add(building.management_company_id)
         organisations = Organisation.objects.in_bulk(wanted) if wanted else {}
         for rule in rules:
-            target = building.management_company_id if rule.to_management_company and building else rule.organisation_id
+            if rule.to_management_company:
+                target = building.management_company_id if building else None
+            else:
+                target = rule.organisation_id
             organisation = organisations.get(target)
             if organisation is None or organisation.pk in exclude or not organisation.is_active:
                 continue

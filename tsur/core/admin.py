@@ -6,6 +6,7 @@ from .models import Building, Organisation, RoleAssignment, Territory, User
 
 @admin.register(Territory)
 class TerritoryAdmin(admin.ModelAdmin):
+    change_list_template = "admin/core/change_list_import.html"
     list_display = ["name", "kind", "parent", "code", "oktmo"]
     list_filter = ["kind"]
     search_fields = ["name", "code", "oktmo"]
@@ -14,6 +15,7 @@ class TerritoryAdmin(admin.ModelAdmin):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
+    change_list_template = "admin/core/change_list_import.html"
     list_display = ["name", "kind", "parent", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "short_name", "inn"]
@@ -22,6 +24,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(Building)
 class BuildingAdmin(admin.ModelAdmin):
+    change_list_template = "admin/core/change_list_import.html"
     list_display = ["address", "territory", "kind", "management_company"]
     list_filter = ["kind"]
     search_fields = ["address"]

@@ -289,12 +289,6 @@ def test_assigning_elsewhere_needs_no_ticket(moderated, operator):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: actions.assign links the complaint-book ticket without a COMPLAINT_LINKED event "
-    "(actions.register writes one), so the timeline does not show which ticket let the complaint through",
-)
 def test_a_ticket_linked_in_moderation_appears_on_the_timeline(moderated, operator, company):
     # given
     ticket(company, "УК-17")

@@ -232,12 +232,6 @@ def test_extension_not_later_than_the_current_deadline_is_refused(running_appeal
     assert AppealEvent.objects.count() == events
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: actions.assign recomputes the deadlines with deadlines.start_clock() even when the topic is "
-    "unchanged, which clears extension_reason and drops a lawful extension",
-)
 def test_moderation_and_reassignment_keep_a_granted_extension():
     # given: extended, then sent back to moderation and assigned to the same organisation, same topic
     appeal = register(working_days_topic(resolution=10), AT)
@@ -257,12 +251,6 @@ def test_moderation_and_reassignment_keep_a_granted_extension():
     assert "resolution_due" not in reassigned.data
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: actions.assign recomputes resolution_due from clock_started_at with start_clock() and then "
-    "restores paused_seconds without adding them, so time already spent waiting for the citizen is lost",
-)
 def test_reassignment_after_a_redirect_to_moderation_keeps_the_pause():
     # given: two days waiting for the citizen (due 17 -> 19 March), then no other route: back to moderation
     appeal = register(working_days_topic(resolution=10), AT)

@@ -279,13 +279,6 @@ def test_management_company_rule_is_skipped_without_a_company(topic, okrug):
     assert without_building.rule == fallback_rule
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: routing.route() sends a to_management_company rule that also names an organisation to that "
-    "organisation when the appeal has no building (but skips it for a building without a company), and its "
-    "reason calls that organisation «управляющая организация здания»",
-)
 def test_management_company_rule_naming_an_organisation_is_skipped_without_a_building(topic, okrug):
     # given: the check constraint allows a rule with both targets
     RuleFactory(topic=topic, territory=okrug, to_management_company=True, organisation=OrganisationFactory())

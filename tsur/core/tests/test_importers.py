@@ -53,3 +53,27 @@ def test_buildings_with_bad_coordinates_are_refused():
     with pytest.raises(ImportFailed, match="широта «север» не число"):
         import_buildings("address,latitude,longitude,territory\nул. Ленина 1,север,30.3,r\n")
     assert Building.objects.count() == 0
+
+
+def test_admin_import_screen(client, django_user_model):
+    admin_user = django_user_model.objects.create_superuser("root", "root@example.org", "pass-Word-123")
+    client.force_login(admin_user)
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    page = client.get("/admin/core/territory/")
+    assert "Импорт из CSV" in page.content.decode()
+    bad = SimpleUploadedFile("t.csv", b"code,name,kind\nx,X,planet\n")
+    response = client.post("/admin/import/", {"kind": "territories", "file": bad})
+    assert response.status_code == 200
+    assert "неизвестный тип" in response.content.decode()
+    assert Territory.objects.count() == 0
+    good = SimpleUploadedFile("t.csv", TERRITORIES.encode())
+    response = client.post("/admin/import/", {"kind": "territories", "file": good})
+    assert response.status_code == 302
+    assert Territory.objects.count() == 3
+
+
+def test_admin_import_screen_needs_an_administrator(client, django_user_model):
+    staff = django_user_model.objects.create_user("clerk", password="pass-Word-123", is_staff=True)
+    client.force_login(staff)
+    assert client.get("/admin/import/").status_code == 403
