@@ -5,7 +5,7 @@ buildings, routing rules), starts the platform under gunicorn, and posts real ap
 agency system would (token auth, channel id), from a keep-alive asyncio client on loopback.
 Prints appeals per second, latency percentiles and the commit it ran on.
 
-    .venv/bin/python bench/intake.py [--seconds 30] [--concurrency 16] [--workers 3]
+    .venv/bin/python bench/intake.py [--seconds 30] [--concurrency 6] [--workers 3] [--worker-class sync]
 """
 
 import argparse
@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+RUN = f"{time.time():.0f}"
 sys.path.insert(0, str(ROOT))
 
 
@@ -28,15 +29,16 @@ def sh(*args, env=None):
     subprocess.run(args, check=True, cwd=ROOT, env=env)
 
 
-def prepare(database_url: str, data: Path, env: dict) -> tuple[str, list[dict]]:
+def prepare(database_url: str, data: Path, env: dict, reuse: bool = False) -> tuple[str, list[dict]]:
     import psycopg
 
     admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
     name = database_url.rsplit("/", 1)[1]
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    sh(str(ROOT / ".venv/bin/tsur"), "migrate", "-v0", env=env)
+    if not reuse:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+        sh(str(ROOT / ".venv/bin/tsur"), "migrate", "-v0", env=env)
     os.environ.update(env)
     import django
 
@@ -50,17 +52,25 @@ def prepare(database_url: str, data: Path, env: dict) -> tuple[str, list[dict]]:
     rows = demo.read_rows(data)
     region = demo.DemoRegion(rows)
     region.build_reference()
-    system = User.objects.create_user("bench-agency", password=None)
-    RoleAssignment.objects.create(user=system, role=Role.OPERATOR)
-    token = Token.objects.create(user=system).key
+    system, created = User.objects.get_or_create(username="bench-agency")
+    if created:
+        RoleAssignment.objects.create(user=system, role=Role.OPERATOR)
+    token = Token.objects.get_or_create(user=system)[0].key
     payloads = []
     for row in random.Random(7).sample(rows, 5000):
         topic = region.topics.get((row["label"], row["subcategory"]))
         if not row["text"].strip() or topic is None:
             continue
-        payloads.append({"channel": "agency", "text": demo._plain(row["text"])[:4000], "address": row["address"],
-                         "topic": topic.code, "latitude": float(row["latitude"] or 59.9),
-                         "longitude": float(row["longitude"] or 30.3)})
+        payloads.append(
+            {
+                "channel": "agency",
+                "text": demo._plain(row["text"])[:4000],
+                "address": row["address"],
+                "topic": topic.code,
+                "latitude": float(row["latitude"] or 59.9),
+                "longitude": float(row["longitude"] or 30.3),
+            }
+        )
     from django.db import connections
 
     connections.close_all()
@@ -72,7 +82,7 @@ async def client(host, port, token, payloads, deadline, warmup_until, latencies,
     try:
         while time.perf_counter() < deadline:
             n = next(counter)
-            body = json.dumps({**payloads[n % len(payloads)], "external_id": f"bench-{n}"}).encode()
+            body = json.dumps({**payloads[n % len(payloads)], "external_id": f"bench-{RUN}-{n}"}).encode()
             request = (
                 f"POST /api/v1/appeals/ HTTP/1.1\r\nHost: {host}\r\nAuthorization: Token {token}\r\n"
                 f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
@@ -113,33 +123,63 @@ async def load(host, port, token, payloads, seconds, warmup, concurrency):
     start = time.perf_counter()
     warmup_until = start + warmup
     deadline = warmup_until + seconds
-    await asyncio.gather(*(client(host, port, token, payloads, deadline, warmup_until, latencies, errors, counter)
-                           for _ in range(concurrency)))
+    await asyncio.gather(
+        *(
+            client(host, port, token, payloads, deadline, warmup_until, latencies, errors, counter)
+            for _ in range(concurrency)
+        )
+    )
     return latencies, errors, time.perf_counter() - warmup_until
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL",
-                                                                 "postgres://postgres@127.0.0.1:5432/tsur_bench"))
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tsur_bench"),
+    )
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/data/spb_appeals.csv.gz")
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--warmup", type=float, default=5)
-    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--concurrency", type=int, default=6)
     parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--worker-class", default="sync")
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--reuse", action="store_true", help="keep the database of the previous run")
     args = parser.parse_args()
 
-    env = {**os.environ, "DATABASE_URL": args.database_url, "SECRET_KEY": "bench-" + "x" * 40,
-           "DJANGO_SETTINGS_MODULE": "config.settings", "LOG_LEVEL": "WARNING", "DB_CONN_MAX_AGE": "600",
-           "HUEY_IMMEDIATE": "0"}
-    token, payloads = prepare(args.database_url, args.data, env)
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "SECRET_KEY": "bench-" + "x" * 40,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "LOG_LEVEL": "WARNING",
+        "DB_CONN_MAX_AGE": "600",
+        "HUEY_IMMEDIATE": "0",
+        "BENCH_RUN": "1",
+    }
+    token, payloads = prepare(args.database_url, args.data, env, reuse=args.reuse)
     server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{args.port}",
-         "--workers", str(args.workers), "--worker-class", "gthread", "--threads", str(args.threads),
-         "--keep-alive", "30", "--log-level", "warning"],
-        cwd=ROOT, env=env, start_new_session=True,
+        [
+            str(ROOT / ".venv/bin/gunicorn"),
+            "config.wsgi",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--workers",
+            str(args.workers),
+            "--worker-class",
+            args.worker_class,
+            "--threads",
+            str(args.threads),
+            "--keep-alive",
+            "30",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
     )
     try:
         for _ in range(100):
@@ -151,22 +191,30 @@ def main():
             except OSError:
                 time.sleep(0.2)
         latencies, errors, elapsed = asyncio.run(
-            load("127.0.0.1", args.port, token, payloads, args.seconds, args.warmup, args.concurrency))
+            load("127.0.0.1", args.port, token, payloads, args.seconds, args.warmup, args.concurrency)
+        )
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     ordered = sorted(latencies)
+
     def pct(p):
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
-    print(f"commit {commit}  cores {os.cpu_count()}  workers {args.workers}x{args.threads}  "
-          f"concurrency {args.concurrency}  database PostgreSQL")
+
+    print(
+        f"commit {commit}  cores {os.cpu_count()}  workers {args.workers}x{args.threads}  "
+        f"concurrency {args.concurrency}  database PostgreSQL"
+    )
     print(f"appeals created: {len(latencies) - len(errors)} in {elapsed:.1f} s, errors {len(errors)}")
     print(f"throughput: {len(latencies) / elapsed:.0f} appeals/s")
-    print(f"latency ms: p50 {pct(50):.1f}  p90 {pct(90):.1f}  p99 {pct(99):.1f}  max {ordered[-1] * 1000:.1f}  "
-          f"mean {statistics.mean(latencies) * 1000:.1f}")
+    print(
+        f"latency ms: p50 {pct(50):.1f}  p90 {pct(90):.1f}  p99 {pct(99):.1f}  max {ordered[-1] * 1000:.1f}  "
+        f"mean {statistics.mean(latencies) * 1000:.1f}"
+    )
     if errors:
         print("first errors:", errors[:3])
 

@@ -103,6 +103,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Server-side binding lets psycopg prepare the statements every request repeats (planning the
+    # routing and insert statements once per connection instead of once per appeal).
+    DATABASES["default"]["OPTIONS"] = {"server_side_binding": env_bool("DB_SERVER_SIDE_BINDING", True)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
 
@@ -160,7 +164,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.locmem.EmailBackend" if TESTING else "django.core.mail.backends.console.EmailBackend",
+    "django.core.mail.backends.locmem.EmailBackend"
+    if TESTING
+    else "django.core.mail.backends.console.EmailBackend",
 )
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
@@ -221,7 +227,9 @@ TSUR = {
     "PHOTO_MAX_BYTES": int(os.environ.get("TSUR_PHOTO_MAX_BYTES", str(10 * 1024 * 1024))),
     "PHOTO_MAX_COUNT": 10,
     "TEXT_MAX_CHARS": 4000,
-    "DEMO_DATA": os.environ.get("TSUR_DEMO_DATA", str(BASE_DIR.parent / "shared" / "data" / "spb_appeals.csv.gz")),
+    "DEMO_DATA": os.environ.get(
+        "TSUR_DEMO_DATA", str(BASE_DIR.parent / "shared" / "data" / "spb_appeals.csv.gz")
+    ),
 }
 
 LOGGING = {

@@ -52,8 +52,17 @@ ACTION_NAMES = {
 }
 # Events that somebody must hear about; older ones (a replayed history) notify nobody.
 NOTIFYING = frozenset(
-    {EventKind.ASSIGNED, EventKind.REDIRECTED, EventKind.CLARIFICATION_REQUESTED, EventKind.INTERIM_ANSWER,
-     EventKind.ANSWERED, EventKind.CLOSED, EventKind.REJECTED, EventKind.ESCALATED, EventKind.REOPENED}
+    {
+        EventKind.ASSIGNED,
+        EventKind.REDIRECTED,
+        EventKind.CLARIFICATION_REQUESTED,
+        EventKind.INTERIM_ANSWER,
+        EventKind.ANSWERED,
+        EventKind.CLOSED,
+        EventKind.REJECTED,
+        EventKind.ESCALATED,
+        EventKind.REOPENED,
+    }
 )
 HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
 
@@ -97,14 +106,30 @@ def _check(appeal: Appeal, action: str) -> None:
         )
 
 
-def _new_event(appeal: Appeal, kind: str, actor: User | None, at: datetime, *, status_from: str = "",
-               status_to: str | None = None, organisation=False, reason: str = "", data: dict | None = None,
-               public: bool = False) -> AppealEvent:
+def _new_event(
+    appeal: Appeal,
+    kind: str,
+    actor: User | None,
+    at: datetime,
+    *,
+    status_from: str = "",
+    status_to: str | None = None,
+    organisation=False,
+    reason: str = "",
+    data: dict | None = None,
+    public: bool = False,
+) -> AppealEvent:
     return AppealEvent(
-        appeal=appeal, kind=kind, actor=actor if actor and actor.pk else None, at=at,
-        status_from=status_from, status_to=appeal.status if status_to is None else status_to,
+        appeal=appeal,
+        kind=kind,
+        actor=actor if actor and actor.pk else None,
+        at=at,
+        status_from=status_from,
+        status_to=appeal.status if status_to is None else status_to,
         organisation=appeal.organisation if organisation is False else organisation,
-        reason=reason, data=data or {}, public=public,
+        reason=reason,
+        data=data or {},
+        public=public,
     )
 
 
@@ -187,7 +212,9 @@ def register(
     inspected = [photos.inspect(f) for f in photo_files]
 
     if building is None and address:
-        building = Building.objects.filter(address_key=Building.key_for(address)).select_related("territory").first()
+        building = (
+            Building.objects.filter(address_key=Building.key_for(address)).select_related("territory").first()
+        )
     if building is not None:
         territory = territory or building.territory
         address = address or building.address
@@ -199,19 +226,35 @@ def register(
     try:
         with transaction.atomic():
             appeal = Appeal(
-                number=numbering.issue(at), channel=channel, external_id=external_id, submitted_by=submitted_by,
-                author=author, author_name=author_name, author_email=author_email or "", author_phone=author_phone or "",
-                text=text, address=address, latitude=latitude, longitude=longitude, territory=territory,
-                building=building, place_kind=place_kind, topic=topic,
+                number=numbering.issue(at),
+                channel=channel,
+                external_id=external_id,
+                submitted_by=submitted_by,
+                author=author,
+                author_name=author_name,
+                author_email=author_email or "",
+                author_phone=author_phone or "",
+                text=text,
+                address=address,
+                latitude=latitude,
+                longitude=longitude,
+                territory=territory,
+                building=building,
+                place_kind=place_kind,
+                topic=topic,
                 priority=priority or (topic.priority if topic else "normal"),
-                status=Status.REGISTERED, registered_at=at, clock_started_at=at,
+                status=Status.REGISTERED,
+                registered_at=at,
+                clock_started_at=at,
             )
             deadlines.start_clock(appeal, at)
             route = None
             if organisation is not None:
                 route = routing.Route(organisation, None, f"Указано при регистрации: «{organisation}»")
             elif topic is not None and not moderate:
-                route = routing.route(topic=topic, territory=territory, place_kind=place_kind, building=building)
+                route = routing.route(
+                    topic=topic, territory=territory, place_kind=place_kind, building=building
+                )
             ticket = None
             if route and complaint_book.applies(topic, route.organisation):
                 ticket = complaint_book.unfulfilled_ticket(route.organisation, complaint_ticket_number, at)
@@ -222,21 +265,68 @@ def register(
             # still shows both steps (registered, then assigned or sent to moderation).
             appeal.status = Status.ASSIGNED if route else Status.MODERATION
             appeal.save()
-            registered = {"channel": channel, "external_id": external_id} if external_id else {"channel": channel}
-            events = [_new_event(appeal, EventKind.REGISTERED, actor, at, status_to=Status.REGISTERED,
-                                 organisation=None, data=registered, public=True)]
+            registered = (
+                {"channel": channel, "external_id": external_id} if external_id else {"channel": channel}
+            )
+            events = [
+                _new_event(
+                    appeal,
+                    EventKind.REGISTERED,
+                    actor,
+                    at,
+                    status_to=Status.REGISTERED,
+                    organisation=None,
+                    data=registered,
+                    public=True,
+                )
+            ]
             if ticket:
-                events.append(_new_event(appeal, EventKind.COMPLAINT_LINKED, actor, at, status_to=Status.REGISTERED,
-                                         organisation=None, data={
-                                             "ticket": ticket.number, "organisation": ticket.organisation_id,
-                                             "ticket_due_at": ticket.due_at.isoformat()}))
+                events.append(
+                    _new_event(
+                        appeal,
+                        EventKind.COMPLAINT_LINKED,
+                        actor,
+                        at,
+                        status_to=Status.REGISTERED,
+                        organisation=None,
+                        data={
+                            "ticket": ticket.number,
+                            "organisation": ticket.organisation_id,
+                            "ticket_due_at": ticket.due_at.isoformat(),
+                        },
+                    )
+                )
             if route:
-                events.append(_new_event(appeal, EventKind.ASSIGNED, None, at, status_from=Status.REGISTERED,
-                                         reason=route.reason, public=True, data={"automatic": True}))
+                events.append(
+                    _new_event(
+                        appeal,
+                        EventKind.ASSIGNED,
+                        None,
+                        at,
+                        status_from=Status.REGISTERED,
+                        reason=route.reason,
+                        public=True,
+                        data={"automatic": True},
+                    )
+                )
             else:
-                why = "Тема не определена" if topic is None else "Не найден маршрут" if not moderate else "По запросу"
-                events.append(_new_event(appeal, EventKind.SENT_TO_MODERATION, None, at,
-                                         status_from=Status.REGISTERED, reason=why))
+                why = (
+                    "Тема не определена"
+                    if topic is None
+                    else "Не найден маршрут"
+                    if not moderate
+                    else "По запросу"
+                )
+                events.append(
+                    _new_event(
+                        appeal,
+                        EventKind.SENT_TO_MODERATION,
+                        None,
+                        at,
+                        status_from=Status.REGISTERED,
+                        reason=why,
+                    )
+                )
             _record(events)
             for upload, (content_type, width, height) in zip(photo_files, inspected, strict=True):
                 _store_photo(appeal, upload, content_type, width, height, actor, at)
@@ -252,8 +342,15 @@ def register(
 
 def _store_photo(appeal, upload, content_type, width, height, actor, at) -> AppealPhoto:
     upload.seek(0)
-    photo = AppealPhoto(appeal=appeal, content_type=content_type, size=upload.size, width=width, height=height,
-                        uploaded_by=actor if actor and actor.pk else None, uploaded_at=at)
+    photo = AppealPhoto(
+        appeal=appeal,
+        content_type=content_type,
+        size=upload.size,
+        width=width,
+        height=height,
+        uploaded_by=actor if actor and actor.pk else None,
+        uploaded_at=at,
+    )
     extension = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[content_type]
     photo.image.save(f"{appeal.number}-{timezone.now():%H%M%S%f}.{extension}", upload, save=False)
     photo.save()
@@ -281,14 +378,29 @@ def add_photo(appeal: Appeal, actor: User | None, upload, *, at: datetime | None
 def send_to_moderation(appeal, actor: User | None, *, reason: str = "", at: datetime | None = None) -> Appeal:
     at = _now(at)
     appeal = _lock(appeal)
-    _move(appeal, "send_to_moderation", Status.MODERATION, EventKind.SENT_TO_MODERATION, actor, at,
-          reason=clean_text(reason, field="reason", required=False))
+    _move(
+        appeal,
+        "send_to_moderation",
+        Status.MODERATION,
+        EventKind.SENT_TO_MODERATION,
+        actor,
+        at,
+        reason=clean_text(reason, field="reason", required=False),
+    )
     return appeal
 
 
 @transaction.atomic
-def assign(appeal, actor: User | None, *, organisation: Organisation | None = None, topic: Topic | None = None,
-           reason: str = "", complaint_ticket_number: str = "", at: datetime | None = None) -> Appeal:
+def assign(
+    appeal,
+    actor: User | None,
+    *,
+    organisation: Organisation | None = None,
+    topic: Topic | None = None,
+    reason: str = "",
+    complaint_ticket_number: str = "",
+    at: datetime | None = None,
+) -> Appeal:
     """Moderation's outcome: fix the topic if needed and send the appeal to an organisation
     (the one given, or the one the routing rules choose)."""
     at = _now(at)
@@ -306,10 +418,16 @@ def assign(appeal, actor: User | None, *, organisation: Organisation | None = No
     else:
         if appeal.topic is None:
             raise DomainError("Укажите тему или организацию-исполнителя.", field="topic")
-        route = routing.route(topic=appeal.topic, territory=appeal.territory, place_kind=appeal.place_kind,
-                              building=appeal.building)
+        route = routing.route(
+            topic=appeal.topic,
+            territory=appeal.territory,
+            place_kind=appeal.place_kind,
+            building=appeal.building,
+        )
         if route is None:
-            raise DomainError("Для этой темы и территории нет маршрута: укажите организацию.", field="organisation")
+            raise DomainError(
+                "Для этой темы и территории нет маршрута: укажите организацию.", field="organisation"
+            )
     ticket = None
     if appeal.complaint_ticket_id is None and complaint_book.applies(appeal.topic, route.organisation):
         ticket = complaint_book.unfulfilled_ticket(route.organisation, complaint_ticket_number, at)
@@ -327,10 +445,29 @@ def assign(appeal, actor: User | None, *, organisation: Organisation | None = No
             appeal.first_response_due += timedelta(seconds=paused)
         data["resolution_due"] = appeal.resolution_due.isoformat()
     if ticket:
-        _event(appeal, EventKind.COMPLAINT_LINKED, actor, at, status_from=appeal.status, data={
-            "ticket": ticket.number, "organisation": ticket.organisation_id, "ticket_due_at": ticket.due_at.isoformat()})
-    _move(appeal, "assign", Status.ASSIGNED, EventKind.ASSIGNED, actor, at, reason=reason or route.reason,
-          data=data, public=True)
+        _event(
+            appeal,
+            EventKind.COMPLAINT_LINKED,
+            actor,
+            at,
+            status_from=appeal.status,
+            data={
+                "ticket": ticket.number,
+                "organisation": ticket.organisation_id,
+                "ticket_due_at": ticket.due_at.isoformat(),
+            },
+        )
+    _move(
+        appeal,
+        "assign",
+        Status.ASSIGNED,
+        EventKind.ASSIGNED,
+        actor,
+        at,
+        reason=reason or route.reason,
+        data=data,
+        public=True,
+    )
     return appeal
 
 
@@ -346,13 +483,17 @@ def reject(appeal, actor: User | None, *, reason: str, at: datetime | None = Non
 
 
 @transaction.atomic
-def merge(appeal, actor: User | None, *, into: Appeal, reason: str = "", at: datetime | None = None) -> Appeal:
+def merge(
+    appeal, actor: User | None, *, into: Appeal, reason: str = "", at: datetime | None = None
+) -> Appeal:
     """Close `appeal` as a duplicate of `into`; the citizen follows the main appeal from now on."""
     at = _now(at)
     if into.pk == appeal.pk:
         raise DomainError("Нельзя объединить обращение с самим собой.", field="into")
     first, second = sorted([appeal.pk, into.pk])
-    locked = {a.pk: a for a in Appeal.objects.select_for_update().filter(pk__in=[first, second]).order_by("pk")}
+    locked = {
+        a.pk: a for a in Appeal.objects.select_for_update().filter(pk__in=[first, second]).order_by("pk")
+    }
     appeal, into = locked[appeal.pk], locked[into.pk]
     _check(appeal, "merge")
     if into.status in FINAL_STATUSES:
@@ -360,8 +501,17 @@ def merge(appeal, actor: User | None, *, into: Appeal, reason: str = "", at: dat
     reason = clean_text(reason, field="reason", required=False)
     appeal.merged_into = into
     appeal.closed_at = at
-    _move(appeal, "merge", Status.MERGED, EventKind.MERGED, actor, at, reason=reason,
-          data={"into": into.number}, public=True)
+    _move(
+        appeal,
+        "merge",
+        Status.MERGED,
+        EventKind.MERGED,
+        actor,
+        at,
+        reason=reason,
+        data={"into": into.number},
+        public=True,
+    )
     _event(into, EventKind.DUPLICATE_ATTACHED, actor, at, reason=reason, data={"duplicate": appeal.number})
     return appeal
 
@@ -387,8 +537,16 @@ def request_clarification(appeal, actor: User | None, *, question: str, at: date
     appeal.paused_since = at
     if appeal.first_responded_at is None:
         appeal.first_responded_at = at
-    _move(appeal, "request_clarification", Status.CLARIFICATION, EventKind.CLARIFICATION_REQUESTED, actor, at,
-          reason=question, public=True)
+    _move(
+        appeal,
+        "request_clarification",
+        Status.CLARIFICATION,
+        EventKind.CLARIFICATION_REQUESTED,
+        actor,
+        at,
+        reason=question,
+        public=True,
+    )
     return appeal
 
 
@@ -399,14 +557,24 @@ def citizen_reply(appeal, actor: User | None, *, text: str, at: datetime | None 
     _check(appeal, "citizen_reply")
     text = clean_text(text)
     paused = deadlines.shift_for_pause(appeal, at)
-    _move(appeal, "citizen_reply", Status.IN_WORK, EventKind.CITIZEN_REPLIED, actor, at, reason=text,
-          data={"paused_seconds": paused}, public=True)
+    _move(
+        appeal,
+        "citizen_reply",
+        Status.IN_WORK,
+        EventKind.CITIZEN_REPLIED,
+        actor,
+        at,
+        reason=text,
+        data={"paused_seconds": paused},
+        public=True,
+    )
     return appeal
 
 
 @transaction.atomic
-def interim_answer(appeal, actor: User | None, *, text: str, planned_at: datetime,
-                   at: datetime | None = None) -> Appeal:
+def interim_answer(
+    appeal, actor: User | None, *, text: str, planned_at: datetime, at: datetime | None = None
+) -> Appeal:
     """Tell the citizen what is being done and when it will be finished."""
     at = _now(at)
     appeal = _lock(appeal)
@@ -419,8 +587,17 @@ def interim_answer(appeal, actor: User | None, *, text: str, planned_at: datetim
     appeal.planned_at = planned_at
     if appeal.first_responded_at is None:
         appeal.first_responded_at = at
-    _move(appeal, "interim_answer", Status.INTERIM, EventKind.INTERIM_ANSWER, actor, at, reason=text,
-          data={"planned_at": planned_at.isoformat()}, public=True)
+    _move(
+        appeal,
+        "interim_answer",
+        Status.INTERIM,
+        EventKind.INTERIM_ANSWER,
+        actor,
+        at,
+        reason=text,
+        data={"planned_at": planned_at.isoformat()},
+        public=True,
+    )
     return appeal
 
 
@@ -434,14 +611,30 @@ def answer(appeal, actor: User | None, *, text: str, at: datetime | None = None)
     if appeal.first_responded_at is None:
         appeal.first_responded_at = at
     on_time = appeal.resolution_due is None or at <= appeal.resolution_due
-    _move(appeal, "answer", Status.ANSWERED, EventKind.ANSWERED, actor, at, reason=text,
-          data={"on_time": on_time}, public=True)
+    _move(
+        appeal,
+        "answer",
+        Status.ANSWERED,
+        EventKind.ANSWERED,
+        actor,
+        at,
+        reason=text,
+        data={"on_time": on_time},
+        public=True,
+    )
     return appeal
 
 
 @transaction.atomic
-def redirect(appeal, actor: User | None, *, reason: str, organisation: Organisation | None = None,
-             topic: Topic | None = None, at: datetime | None = None) -> Appeal:
+def redirect(
+    appeal,
+    actor: User | None,
+    *,
+    reason: str,
+    organisation: Organisation | None = None,
+    topic: Topic | None = None,
+    at: datetime | None = None,
+) -> Appeal:
     """Not in this organisation's remit: hand the appeal on. The new organisation gets a fresh clock."""
     at = _now(at)
     appeal = _lock(appeal)
@@ -455,21 +648,43 @@ def redirect(appeal, actor: User | None, *, reason: str, organisation: Organisat
             raise DomainError("Обращение уже у этой организации.", field="organisation")
         route = routing.Route(organisation, None, f"Перенаправлено: «{organisation}»")
     else:
-        route = routing.route(topic=appeal.topic, territory=appeal.territory, place_kind=appeal.place_kind,
-                              building=appeal.building, exclude=(previous.pk,) if previous else ())
+        route = routing.route(
+            topic=appeal.topic,
+            territory=appeal.territory,
+            place_kind=appeal.place_kind,
+            building=appeal.building,
+            exclude=(previous.pk,) if previous else (),
+        )
     data = {"from_organisation": previous.pk if previous else None}
     if route is None:
         appeal.organisation = None
-        _move(appeal, "redirect", Status.MODERATION, EventKind.REDIRECTED, actor, at, reason=reason,
-              data={**data, "to_moderation": True})
+        _move(
+            appeal,
+            "redirect",
+            Status.MODERATION,
+            EventKind.REDIRECTED,
+            actor,
+            at,
+            reason=reason,
+            data={**data, "to_moderation": True},
+        )
         return appeal
     _apply_route(appeal, route)
     appeal.first_response_due = None
     deadlines.start_clock(appeal, at)
     appeal.deadline_state = DeadlineState.OK
     data.update(to_organisation=route.organisation.pk, resolution_due=appeal.resolution_due.isoformat())
-    _move(appeal, "redirect", Status.ASSIGNED, EventKind.REDIRECTED, actor, at, reason=reason, data=data,
-          public=True)
+    _move(
+        appeal,
+        "redirect",
+        Status.ASSIGNED,
+        EventKind.REDIRECTED,
+        actor,
+        at,
+        reason=reason,
+        data=data,
+        public=True,
+    )
     return appeal
 
 
@@ -496,8 +711,16 @@ def extend(appeal, actor: User | None, *, until: datetime, reason: str, at: date
     appeal.extension_reason = reason[:400]
     appeal.deadline_state = deadlines.state_at(appeal, at)
     appeal.save()
-    _event(appeal, EventKind.EXTENDED, actor, at, status_from=appeal.status, reason=reason, public=True,
-           data={"from": previous.isoformat() if previous else None, "to": until.isoformat()})
+    _event(
+        appeal,
+        EventKind.EXTENDED,
+        actor,
+        at,
+        status_from=appeal.status,
+        reason=reason,
+        public=True,
+        data={"from": previous.isoformat() if previous else None, "to": until.isoformat()},
+    )
     return appeal
 
 
@@ -505,8 +728,14 @@ def extend(appeal, actor: User | None, *, until: datetime, reason: str, at: date
 
 
 @transaction.atomic
-def close(appeal, actor: User | None, *, how: str = CloseReason.SATISFIED, reason: str = "",
-          at: datetime | None = None) -> Appeal:
+def close(
+    appeal,
+    actor: User | None,
+    *,
+    how: str = CloseReason.SATISFIED,
+    reason: str = "",
+    at: datetime | None = None,
+) -> Appeal:
     at = _now(at)
     appeal = _lock(appeal)
     _check(appeal, "close")
@@ -514,8 +743,17 @@ def close(appeal, actor: User | None, *, how: str = CloseReason.SATISFIED, reaso
         raise DomainError(f"Неизвестное основание закрытия «{how}».", field="how")
     appeal.close_reason = how
     appeal.closed_at = at
-    _move(appeal, "close", Status.CLOSED, EventKind.CLOSED, actor, at,
-          reason=clean_text(reason, field="reason", required=False), data={"how": how}, public=True)
+    _move(
+        appeal,
+        "close",
+        Status.CLOSED,
+        EventKind.CLOSED,
+        actor,
+        at,
+        reason=clean_text(reason, field="reason", required=False),
+        data={"how": how},
+        public=True,
+    )
     return appeal
 
 
@@ -537,8 +775,17 @@ def reopen(appeal, actor: User | None, *, reason: str, at: datetime | None = Non
     appeal.close_reason = ""
     deadlines.start_clock(appeal, at)
     appeal.deadline_state = DeadlineState.OK
-    _move(appeal, "reopen", Status.IN_WORK, EventKind.REOPENED, actor, at, reason=reason,
-          data={"repeat": appeal.reopen_count}, public=True)
+    _move(
+        appeal,
+        "reopen",
+        Status.IN_WORK,
+        EventKind.REOPENED,
+        actor,
+        at,
+        reason=reason,
+        data={"repeat": appeal.reopen_count},
+        public=True,
+    )
     return appeal
 
 
@@ -549,8 +796,9 @@ def mark_deadlines(now: datetime | None = None, batch: int = 500) -> dict[str, i
     """Raise «срок истекает» and «просрочено» where they became true, and escalate each once."""
     now = _now(now)
     counts = {DeadlineState.SOON: 0, DeadlineState.OVERDUE: 0}
-    candidates = Appeal.objects.filter(status__in=RUNNING_STATUSES, paused_since__isnull=True,
-                                       resolution_due__isnull=False).exclude(deadline_state=DeadlineState.OVERDUE)
+    candidates = Appeal.objects.filter(
+        status__in=RUNNING_STATUSES, paused_since__isnull=True, resolution_due__isnull=False
+    ).exclude(deadline_state=DeadlineState.OVERDUE)
     for pk in list(candidates.values_list("pk", flat=True)):
         with transaction.atomic():
             appeal = _lock(pk)
@@ -563,13 +811,25 @@ def mark_deadlines(now: datetime | None = None, batch: int = 500) -> dict[str, i
             appeal.save(update_fields=["deadline_state", "updated_at"])
             kind = EventKind.OVERDUE if state == DeadlineState.OVERDUE else EventKind.DEADLINE_SOON
             due = appeal.resolution_due
-            if state == DeadlineState.OVERDUE and appeal.first_responded_at is None and appeal.first_response_due \
-                    and now > appeal.first_response_due and now <= due:
+            if (
+                state == DeadlineState.OVERDUE
+                and appeal.first_responded_at is None
+                and appeal.first_response_due
+                and now > appeal.first_response_due
+                and now <= due
+            ):
                 due = appeal.first_response_due
             _event(appeal, kind, None, now, status_from=appeal.status, data={"due": due.isoformat()})
             if appeal.organisation_id:
-                _event(appeal, EventKind.ESCALATED, None, now, status_from=appeal.status,
-                       reason=str(EventKind(kind).label), data={"to": "supervisor", "because": kind})
+                _event(
+                    appeal,
+                    EventKind.ESCALATED,
+                    None,
+                    now,
+                    status_from=appeal.status,
+                    reason=str(EventKind(kind).label),
+                    data={"to": "supervisor", "because": kind},
+                )
             counts[state] += 1
     return {str(k): v for k, v in counts.items()}
 
@@ -579,7 +839,9 @@ def autoclose(now: datetime | None = None) -> int:
     now = _now(now)
     cutoff = now - timedelta(days=settings.TSUR["AUTOCLOSE_DAYS"])
     closed = 0
-    for pk in list(Appeal.objects.filter(status=Status.ANSWERED, answered_at__lte=cutoff).values_list("pk", flat=True)):
+    for pk in list(
+        Appeal.objects.filter(status=Status.ANSWERED, answered_at__lte=cutoff).values_list("pk", flat=True)
+    ):
         try:
             close(pk, None, how=CloseReason.AUTO, reason="Нет реакции заявителя", at=now)
             closed += 1

@@ -6,8 +6,17 @@ from .models import Appeal, AppealEvent, ComplaintTicket, RoutingRule, ThematicB
 class TopicInline(admin.TabularInline):
     model = Topic
     extra = 0
-    fields = ["code", "name", "first_response_amount", "first_response_unit", "resolution_amount",
-              "resolution_unit", "priority", "complaint_book", "is_active"]
+    fields = [
+        "code",
+        "name",
+        "first_response_amount",
+        "first_response_unit",
+        "resolution_amount",
+        "resolution_unit",
+        "priority",
+        "complaint_book",
+        "is_active",
+    ]
 
 
 @admin.register(ThematicBlock)
@@ -19,8 +28,17 @@ class ThematicBlockAdmin(admin.ModelAdmin):
 
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
-    list_display = ["name", "block", "first_response_amount", "first_response_unit", "resolution_amount",
-                    "resolution_unit", "priority", "complaint_book", "is_active"]
+    list_display = [
+        "name",
+        "block",
+        "first_response_amount",
+        "first_response_unit",
+        "resolution_amount",
+        "resolution_unit",
+        "priority",
+        "complaint_book",
+        "is_active",
+    ]
     list_filter = ["block", "priority", "complaint_book", "is_active"]
     search_fields = ["name", "code", "category"]
 
@@ -48,7 +66,15 @@ class AppealEventInline(admin.TabularInline):
 class AppealAdmin(admin.ModelAdmin):
     """Read-only in the admin: every change of an appeal goes through its actions (API, console)."""
 
-    list_display = ["number", "status", "topic", "organisation", "registered_at", "resolution_due", "deadline_state"]
+    list_display = [
+        "number",
+        "status",
+        "topic",
+        "organisation",
+        "registered_at",
+        "resolution_due",
+        "deadline_state",
+    ]
     list_filter = ["status", "channel", "deadline_state", "topic__block"]
     search_fields = ["number", "text", "address"]
     list_select_related = ["topic", "organisation"]

@@ -29,7 +29,9 @@ class Status(models.TextChoices):
 
 FINAL_STATUSES = frozenset({Status.CLOSED, Status.REJECTED, Status.MERGED})
 # Statuses in which the resolution clock runs against the responsible organisation.
-RUNNING_STATUSES = frozenset({Status.REGISTERED, Status.MODERATION, Status.ASSIGNED, Status.IN_WORK, Status.INTERIM})
+RUNNING_STATUSES = frozenset(
+    {Status.REGISTERED, Status.MODERATION, Status.ASSIGNED, Status.IN_WORK, Status.INTERIM}
+)
 
 
 class Priority(models.TextChoices):

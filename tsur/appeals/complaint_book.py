@@ -65,3 +65,36 @@ def unfulfilled_ticket(organisation: Organisation, number: str, at: datetime) ->
             field="complaint_ticket_number",
         )
     return ticket
+
+
+def effectiveness(organisations) -> list[dict]:
+    """Per management company: tickets in the book, those not fulfilled in time, and the complaints
+    that reached the region because of them (read from the appeals' timelines)."""
+    from django.db.models import Count, F, Q
+
+    from .choices import EventKind
+    from .models import AppealEvent
+
+    now = timezone.now()
+    rows = organisations.annotate(
+        ticket_count=Count("tickets", distinct=True),
+        late_tickets=Count(
+            "tickets",
+            filter=Q(tickets__fulfilled_at__isnull=True, tickets__due_at__lt=now)
+            | Q(tickets__fulfilled_at__gt=F("tickets__due_at")),
+            distinct=True,
+        ),
+    ).values("id", "name", "ticket_count", "late_tickets")
+    escalations = dict(
+        AppealEvent.objects.filter(kind=EventKind.COMPLAINT_LINKED)
+        .values_list("data__organisation")
+        .annotate(n=Count("id"))
+        .values_list("data__organisation", "n")
+    )
+    result = []
+    for row in rows:
+        row["tickets"] = row.pop("ticket_count")
+        row["escalations"] = escalations.get(row["id"], 0)
+        row["on_time_share"] = round(1 - row["late_tickets"] / row["tickets"], 3) if row["tickets"] else None
+        result.append(row)
+    return result

@@ -30,11 +30,17 @@ from .models import Appeal, RoutingRule, ThematicBlock, Topic
 
 BLOCKS_OF_LABELS = Path(__file__).with_name("data") / "spb_blocks.json"
 PLACE_KINDS = {
-    "Дом": PlaceKind.BUILDING, "Двор": PlaceKind.YARD, "Улица": PlaceKind.STREET,
-    "Территория Санкт-Петербурга": PlaceKind.TERRITORY, "Сооружение": PlaceKind.STRUCTURE,
-    "Парк, сад, бульвар, сквер": PlaceKind.PARK, "Квартира": PlaceKind.APARTMENT,
-    "Рекламные или информационные конструкции": PlaceKind.ADVERTISING, "Мост": PlaceKind.BRIDGE,
-    "Строительная площадка": PlaceKind.CONSTRUCTION_SITE, "Кладбище": PlaceKind.CEMETERY,
+    "Дом": PlaceKind.BUILDING,
+    "Двор": PlaceKind.YARD,
+    "Улица": PlaceKind.STREET,
+    "Территория Санкт-Петербурга": PlaceKind.TERRITORY,
+    "Сооружение": PlaceKind.STRUCTURE,
+    "Парк, сад, бульвар, сквер": PlaceKind.PARK,
+    "Квартира": PlaceKind.APARTMENT,
+    "Рекламные или информационные конструкции": PlaceKind.ADVERTISING,
+    "Мост": PlaceKind.BRIDGE,
+    "Строительная площадка": PlaceKind.CONSTRUCTION_SITE,
+    "Кладбище": PlaceKind.CEMETERY,
 }
 TAG = re.compile(r"<[^>]*>")
 
@@ -124,13 +130,19 @@ class DemoRegion:
     def _organisations(self):
         self.organisations: dict[str, Organisation] = {}
         administrations: dict[str, Organisation] = {}
-        names = sorted({r["executor_org"] for r in self.rows if r["executor_org"]}, key=lambda n: (
-            organisation_kind(n) != OrganisationKind.MUNICIPAL_ADMINISTRATION, n))
+        names = sorted(
+            {r["executor_org"] for r in self.rows if r["executor_org"]},
+            key=lambda n: (organisation_kind(n) != OrganisationKind.MUNICIPAL_ADMINISTRATION, n),
+        )
         for name in names:
             kind = organisation_kind(name)
             district = next((d for d in self.districts if f"{genitive(d)} район" in name), None)
-            parent = administrations.get(district) if kind != OrganisationKind.MUNICIPAL_ADMINISTRATION else None
-            organisation, _ = Organisation.objects.get_or_create(name=name, defaults={"kind": kind, "parent": parent})
+            parent = (
+                administrations.get(district) if kind != OrganisationKind.MUNICIPAL_ADMINISTRATION else None
+            )
+            organisation, _ = Organisation.objects.get_or_create(
+                name=name, defaults={"kind": kind, "parent": parent}
+            )
             organisation.territories.add(self.districts[district] if district else self.region)
             if kind == OrganisationKind.MUNICIPAL_ADMINISTRATION and district:
                 administrations[district] = organisation
@@ -155,15 +167,22 @@ class DemoRegion:
             block = ThematicBlock.objects.get(code=blocks.get(label, "prochee"))
             self.topics[label, subcategory], _ = Topic.objects.update_or_create(
                 code=f"spb-{index:03d}",
-                defaults={"block": block, "name": subcategory[:400], "category": label,
-                          "first_response_amount": max(1, working_days // 2),
-                          "first_response_unit": DeadlineUnit.WORKING_DAYS,
-                          "resolution_amount": working_days, "resolution_unit": DeadlineUnit.WORKING_DAYS},
+                defaults={
+                    "block": block,
+                    "name": subcategory[:400],
+                    "category": label,
+                    "first_response_amount": max(1, working_days // 2),
+                    "first_response_unit": DeadlineUnit.WORKING_DAYS,
+                    "resolution_amount": working_days,
+                    "resolution_unit": DeadlineUnit.WORKING_DAYS,
+                },
             )
         self.report.topics = len(self.topics)
 
     def _territory_of(self, row) -> Territory | None:
-        return self.municipalities.get((row["district"], row["municipality"])) or self.districts.get(row["district"])
+        return self.municipalities.get((row["district"], row["municipality"])) or self.districts.get(
+            row["district"]
+        )
 
     def _buildings(self):
         existing = set(Building.objects.values_list("address_key", flat=True))
@@ -175,12 +194,16 @@ class DemoRegion:
             if not address or key in existing or territory is None:
                 continue
             existing.add(key)
-            new.append(Building(
-                address=address[:400], address_key=key[:400], territory=territory,
-                latitude=float(row["latitude"]) if row["latitude"] else None,
-                longitude=float(row["longitude"]) if row["longitude"] else None,
-                kind=PLACE_KINDS.get(row["city_object"], PlaceKind.OTHER),
-            ))
+            new.append(
+                Building(
+                    address=address[:400],
+                    address_key=key[:400],
+                    territory=territory,
+                    latitude=float(row["latitude"]) if row["latitude"] else None,
+                    longitude=float(row["longitude"]) if row["longitude"] else None,
+                    kind=PLACE_KINDS.get(row["city_object"], PlaceKind.OTHER),
+                )
+            )
         Building.objects.bulk_create(new, batch_size=1000)
         self.buildings = {b.address_key: b for b in Building.objects.select_related("territory")}
         self.report.buildings = len(self.buildings)
@@ -200,14 +223,24 @@ class DemoRegion:
         for key, counts in by_topic.items():
             name, n = counts.most_common(1)[0]
             if n >= 3 and n / sum(counts.values()) >= 0.5:
-                rules.append(RoutingRule(topic=self.topics[key], organisation=self.organisations[name],
-                                         note=f"по данным: {n} из {sum(counts.values())}"))
+                rules.append(
+                    RoutingRule(
+                        topic=self.topics[key],
+                        organisation=self.organisations[name],
+                        note=f"по данным: {n} из {sum(counts.values())}",
+                    )
+                )
         for (key, district), counts in by_district.items():
             name, n = counts.most_common(1)[0]
             if district in self.districts and n >= 3 and n / sum(counts.values()) >= 0.5:
-                rules.append(RoutingRule(topic=self.topics[key], territory=self.districts[district],
-                                         organisation=self.organisations[name],
-                                         note=f"по данным: {n} из {sum(counts.values())}"))
+                rules.append(
+                    RoutingRule(
+                        topic=self.topics[key],
+                        territory=self.districts[district],
+                        organisation=self.organisations[name],
+                        note=f"по данным: {n} из {sum(counts.values())}",
+                    )
+                )
         RoutingRule.objects.bulk_create(rules)
         self.report.rules = len(rules)
 
@@ -215,7 +248,9 @@ class DemoRegion:
 
     def users(self, password: str | None = None) -> dict[str, str]:
         """One demo user per role; returns {username: password} for those created now."""
-        housing = self.organisations.get("СПб ГКУ ЖА Невского района") or next(iter(self.organisations.values()))
+        housing = self.organisations.get("СПб ГКУ ЖА Невского района") or next(
+            iter(self.organisations.values())
+        )
         plan = [
             ("admin", Role.ADMINISTRATOR, None, "Администратор"),
             ("operator", Role.OPERATOR, None, "Оператор ЦУР"),
@@ -231,9 +266,14 @@ class DemoRegion:
             if User.objects.filter(username=username).exists():
                 continue
             secret = password or secrets.token_urlsafe(9)
-            user = User.objects.create_user(username=username, password=secret, first_name=title,
-                                            email=f"{username}@example.org", is_staff=role == Role.ADMINISTRATOR,
-                                            is_superuser=role == Role.ADMINISTRATOR)
+            user = User.objects.create_user(
+                username=username,
+                password=secret,
+                first_name=title,
+                email=f"{username}@example.org",
+                is_staff=role == Role.ADMINISTRATOR,
+                is_superuser=role == Role.ADMINISTRATOR,
+            )
             RoleAssignment.objects.create(user=user, role=role, organisation=organisation)
             created[username] = secret
         self.report.users = created
@@ -253,7 +293,9 @@ class DemoRegion:
             return None
         return datetime.fromisoformat(value).replace(tzinfo=self.tz)
 
-    def replay(self, rows: Iterable[dict[str, str]], progress: Callable[[int], None] = lambda n: None) -> None:
+    def replay(
+        self, rows: Iterable[dict[str, str]], progress: Callable[[int], None] = lambda n: None
+    ) -> None:
         for row in rows:
             try:
                 self._replay_one(row)
@@ -270,12 +312,19 @@ class DemoRegion:
         status = row["final_status"]
         moderation = status == "Модерация" or organisation is None
         appeal, new = actions.register(
-            channel=Channel.PORTAL, external_id=row["id"], text=_plain(row["text"])[:4000],
-            address=row["address"][:400], building=building, territory=self._territory_of(row),
+            channel=Channel.PORTAL,
+            external_id=row["id"],
+            text=_plain(row["text"])[:4000],
+            address=row["address"][:400],
+            building=building,
+            territory=self._territory_of(row),
             latitude=float(row["latitude"]) if row["latitude"] else None,
             longitude=float(row["longitude"]) if row["longitude"] else None,
-            place_kind=PLACE_KINDS.get(row["city_object"], ""), topic=topic,
-            organisation=None if moderation else organisation, moderate=moderation, at=created,
+            place_kind=PLACE_KINDS.get(row["city_object"], ""),
+            topic=topic,
+            organisation=None if moderation else organisation,
+            moderate=moderation,
+            at=created,
         )
         if not new or moderation:
             return
@@ -287,7 +336,9 @@ class DemoRegion:
             return
         text = _plain(row["answer_text"]) or "Ответ направлен заявителю."
         if status in ("Промежуточный ответ", "Рассмотрение"):
-            actions.interim_answer(appeal, None, text=text, planned_at=answered + timedelta(days=14), at=answered)
+            actions.interim_answer(
+                appeal, None, text=text, planned_at=answered + timedelta(days=14), at=answered
+            )
             return
         actions.answer(appeal, None, text=text, at=answered)
         how = {

@@ -14,15 +14,25 @@ class AppealFilterSet(django_filters.FilterSet):
     topic = django_filters.CharFilter(field_name="topic__code")
     block = django_filters.CharFilter(field_name="topic__block__code")
     organisation = django_filters.NumberFilter(field_name="organisation_id")
-    territory = django_filters.ModelChoiceFilter(queryset=Territory.objects.all(), method="filter_territory",
-                                                 label="Территория (с вложенными)")
+    territory = django_filters.ModelChoiceFilter(
+        queryset=Territory.objects.all(), method="filter_territory", label="Территория (с вложенными)"
+    )
     registered_after = django_filters.IsoDateTimeFilter(field_name="registered_at", lookup_expr="gte")
     registered_before = django_filters.IsoDateTimeFilter(field_name="registered_at", lookup_expr="lt")
     q = django_filters.CharFilter(method="search", label="Поиск по номеру, тексту и адресу")
 
     class Meta:
         model = Appeal
-        fields = ["status", "channel", "deadline_state", "topic", "block", "organisation", "territory", "priority"]
+        fields = [
+            "status",
+            "channel",
+            "deadline_state",
+            "topic",
+            "block",
+            "organisation",
+            "territory",
+            "priority",
+        ]
 
     def filter_territory(self, queryset, name, value):
         return queryset.filter(territory__path__startswith=value.path) if value else queryset

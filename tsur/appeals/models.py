@@ -31,24 +31,37 @@ class ThematicBlock(models.Model):
 class Topic(models.Model):
     """A topic of appeals inside a block, with the regulation of its deadlines."""
 
-    block = models.ForeignKey(ThematicBlock, verbose_name=_("блок"), on_delete=models.PROTECT, related_name="topics")
+    block = models.ForeignKey(
+        ThematicBlock, verbose_name=_("блок"), on_delete=models.PROTECT, related_name="topics"
+    )
     code = models.SlugField(_("код"), max_length=64, unique=True)
     name = models.CharField(_("название"), max_length=400)
     # The rubric of the source system (a region's own category), kept for import and model training.
     category = models.CharField(_("рубрика источника"), max_length=200, blank=True)
-    first_response_amount = models.PositiveIntegerField(_("первый ответ: срок"), default=3, validators=[MinValueValidator(1)])
-    first_response_unit = models.CharField(
-        _("первый ответ: единица"), max_length=16, choices=DeadlineUnit.choices, default=DeadlineUnit.WORKING_DAYS
+    first_response_amount = models.PositiveIntegerField(
+        _("первый ответ: срок"), default=3, validators=[MinValueValidator(1)]
     )
-    resolution_amount = models.PositiveIntegerField(_("решение: срок"), default=10, validators=[MinValueValidator(1)])
+    first_response_unit = models.CharField(
+        _("первый ответ: единица"),
+        max_length=16,
+        choices=DeadlineUnit.choices,
+        default=DeadlineUnit.WORKING_DAYS,
+    )
+    resolution_amount = models.PositiveIntegerField(
+        _("решение: срок"), default=10, validators=[MinValueValidator(1)]
+    )
     resolution_unit = models.CharField(
         _("решение: единица"), max_length=16, choices=DeadlineUnit.choices, default=DeadlineUnit.WORKING_DAYS
     )
-    priority = models.CharField(_("приоритет"), max_length=16, choices=Priority.choices, default=Priority.NORMAL)
+    priority = models.CharField(
+        _("приоритет"), max_length=16, choices=Priority.choices, default=Priority.NORMAL
+    )
     complaint_book = models.BooleanField(
         _("через книгу жалоб"),
         default=False,
-        help_text=_("Жалоба на управляющую организацию принимается только с номером невыполненной в срок заявки."),
+        help_text=_(
+            "Жалоба на управляющую организацию принимается только с номером невыполненной в срок заявки."
+        ),
     )
     place_kinds = models.JSONField(_("виды мест"), default=list, blank=True)
     keywords = models.JSONField(_("ключевые слова"), default=list, blank=True)
@@ -69,12 +82,16 @@ class RoutingRule(models.Model):
     among equally specific ones, the higher priority."""
 
     topic = models.ForeignKey(Topic, verbose_name=_("тема"), null=True, blank=True, on_delete=models.CASCADE)
-    block = models.ForeignKey(ThematicBlock, verbose_name=_("блок"), null=True, blank=True, on_delete=models.CASCADE)
+    block = models.ForeignKey(
+        ThematicBlock, verbose_name=_("блок"), null=True, blank=True, on_delete=models.CASCADE
+    )
     territory = models.ForeignKey(
         Territory, verbose_name=_("территория"), null=True, blank=True, on_delete=models.CASCADE
     )
     place_kind = models.CharField(_("вид места"), max_length=32, choices=PlaceKind.choices, blank=True)
-    building = models.ForeignKey(Building, verbose_name=_("здание"), null=True, blank=True, on_delete=models.CASCADE)
+    building = models.ForeignKey(
+        Building, verbose_name=_("здание"), null=True, blank=True, on_delete=models.CASCADE
+    )
     organisation = models.ForeignKey(
         Organisation, verbose_name=_("организация"), null=True, blank=True, on_delete=models.CASCADE
     )
@@ -110,7 +127,12 @@ class Appeal(models.Model):
         User, verbose_name=_("кем подано"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     author = models.ForeignKey(
-        User, verbose_name=_("автор"), null=True, blank=True, on_delete=models.SET_NULL, related_name="appeals"
+        User,
+        verbose_name=_("автор"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="appeals",
     )
     # Personal data (152-ФЗ): shown only to those entitled, see tsur.appeals.policies.
     author_name = models.CharField(_("имя автора"), max_length=200, blank=True)
@@ -121,17 +143,29 @@ class Appeal(models.Model):
     address = models.CharField(_("адрес"), max_length=400, blank=True)
     latitude = models.FloatField(_("широта"), null=True, blank=True)
     longitude = models.FloatField(_("долгота"), null=True, blank=True)
-    territory = models.ForeignKey(Territory, verbose_name=_("территория"), null=True, blank=True, on_delete=models.PROTECT)
-    building = models.ForeignKey(Building, verbose_name=_("здание"), null=True, blank=True, on_delete=models.PROTECT)
+    territory = models.ForeignKey(
+        Territory, verbose_name=_("территория"), null=True, blank=True, on_delete=models.PROTECT
+    )
+    building = models.ForeignKey(
+        Building, verbose_name=_("здание"), null=True, blank=True, on_delete=models.PROTECT
+    )
     place_kind = models.CharField(_("вид места"), max_length=32, choices=PlaceKind.choices, blank=True)
 
     topic = models.ForeignKey(Topic, verbose_name=_("тема"), null=True, blank=True, on_delete=models.PROTECT)
     organisation = models.ForeignKey(
-        Organisation, verbose_name=_("ответственная организация"), null=True, blank=True, on_delete=models.PROTECT
+        Organisation,
+        verbose_name=_("ответственная организация"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
     )
-    routing_rule = models.ForeignKey(RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    routing_rule = models.ForeignKey(
+        RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     routing_reason = models.CharField(_("основание маршрутизации"), max_length=400, blank=True)
-    priority = models.CharField(_("приоритет"), max_length=16, choices=Priority.choices, default=Priority.NORMAL)
+    priority = models.CharField(
+        _("приоритет"), max_length=16, choices=Priority.choices, default=Priority.NORMAL
+    )
     status = models.CharField(_("статус"), max_length=16, choices=Status.choices, default=Status.REGISTERED)
 
     registered_at = models.DateTimeField(_("зарегистрировано"))
@@ -142,7 +176,9 @@ class Appeal(models.Model):
     first_responded_at = models.DateTimeField(_("первый ответ"), null=True, blank=True)
     answered_at = models.DateTimeField(_("ответ дан"), null=True, blank=True)
     closed_at = models.DateTimeField(_("закрыто"), null=True, blank=True)
-    close_reason = models.CharField(_("основание закрытия"), max_length=16, choices=CloseReason.choices, blank=True)
+    close_reason = models.CharField(
+        _("основание закрытия"), max_length=16, choices=CloseReason.choices, blank=True
+    )
     planned_at = models.DateTimeField(_("плановая дата решения"), null=True, blank=True)
     paused_since = models.DateTimeField(_("срок приостановлен с"), null=True, blank=True)
     paused_seconds = models.PositiveIntegerField(_("время на паузе, с"), default=0)
@@ -152,12 +188,20 @@ class Appeal(models.Model):
     )
     reopen_count = models.PositiveIntegerField(_("повторных открытий"), default=0)
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("дубликат обращения"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("дубликат обращения"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="duplicates",
     )
     complaint_ticket = models.ForeignKey(
-        "ComplaintTicket", verbose_name=_("заявка из книги жалоб"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="escalations",
+        "ComplaintTicket",
+        verbose_name=_("заявка из книги жалоб"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="escalations",
     )
     updated_at = models.DateTimeField(_("изменено"), auto_now=True)
 
@@ -167,7 +211,9 @@ class Appeal(models.Model):
         ordering = ["-registered_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["channel", "external_id"], condition=~Q(external_id=""), name="appeal_unique_channel_id"
+                fields=["channel", "external_id"],
+                condition=~Q(external_id=""),
+                name="appeal_unique_channel_id",
             )
         ]
         indexes = [
@@ -190,7 +236,12 @@ class AppealEvent(models.Model):
     status_from = models.CharField(max_length=16, choices=Status.choices, blank=True)
     status_to = models.CharField(max_length=16, choices=Status.choices, blank=True)
     organisation = models.ForeignKey(
-        Organisation, verbose_name=_("организация"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        Organisation,
+        verbose_name=_("организация"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     reason = models.TextField(_("основание"), blank=True)
     data = models.JSONField(_("данные"), default=dict, blank=True)
@@ -200,8 +251,10 @@ class AppealEvent(models.Model):
         verbose_name = _("событие обращения")
         verbose_name_plural = _("события обращений")
         ordering = ["at", "pk"]
-        indexes = [models.Index(fields=["appeal", "at"], name="event_appeal_at"),
-                   models.Index(fields=["kind", "at"], name="event_kind_at")]
+        indexes = [
+            models.Index(fields=["appeal", "at"], name="event_appeal_at"),
+            models.Index(fields=["kind", "at"], name="event_kind_at"),
+        ]
 
     def __str__(self):
         return f"{self.appeal_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
@@ -227,16 +280,24 @@ class AppealPhoto(models.Model):
         verbose_name = _("фото")
         verbose_name_plural = _("фото")
 
+    def __str__(self):
+        return self.image.name
+
 
 class ComplaintTicket(models.Model):
     """A ticket a resident filed with a management company (the unified complaint book).
     A complaint about the company reaches the region only when such a ticket was not fulfilled in time."""
 
     organisation = models.ForeignKey(
-        Organisation, verbose_name=_("управляющая организация"), on_delete=models.PROTECT, related_name="tickets"
+        Organisation,
+        verbose_name=_("управляющая организация"),
+        on_delete=models.PROTECT,
+        related_name="tickets",
     )
     number = models.CharField(_("номер заявки"), max_length=64)
-    building = models.ForeignKey(Building, verbose_name=_("здание"), null=True, blank=True, on_delete=models.SET_NULL)
+    building = models.ForeignKey(
+        Building, verbose_name=_("здание"), null=True, blank=True, on_delete=models.SET_NULL
+    )
     address = models.CharField(_("адрес"), max_length=400, blank=True)
     text = models.TextField(_("суть заявки"))
     citizen_name = models.CharField(_("заявитель"), max_length=200, blank=True)
@@ -253,7 +314,9 @@ class ComplaintTicket(models.Model):
         ordering = ["-filed_at"]
         constraints = [
             models.UniqueConstraint(fields=["organisation", "number"], name="ticket_unique_number"),
-            models.CheckConstraint(condition=Q(due_at__gte=models.F("filed_at")), name="ticket_due_after_filed"),
+            models.CheckConstraint(
+                condition=Q(due_at__gte=models.F("filed_at")), name="ticket_due_after_filed"
+            ),
         ]
 
     def __str__(self):
@@ -265,3 +328,6 @@ class NumberCounter(models.Model):
 
     key = models.CharField(max_length=32, unique=True)
     value = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.key}: {self.value}"

@@ -23,7 +23,9 @@ def inspect(upload) -> tuple[str, int, int]:
             kind = image.format
             width, height = image.size
             if width * height > MAX_PIXELS:
-                raise DomainError(f"Изображение «{upload.name}» слишком велико по размеру в пикселях.", field="photos")
+                raise DomainError(
+                    f"Изображение «{upload.name}» слишком велико по размеру в пикселях.", field="photos"
+                )
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise DomainError(

@@ -55,7 +55,11 @@ def can(user, action: str, appeal: Appeal) -> bool:
 def allowed_actions(user, appeal: Appeal) -> list[str]:
     from .actions import ALLOWED_FROM
 
-    return [a for a in ACTION_ROLES if (a not in ALLOWED_FROM or appeal.status in ALLOWED_FROM[a]) and can(user, a, appeal)]
+    return [
+        a
+        for a in ACTION_ROLES
+        if (a not in ALLOWED_FROM or appeal.status in ALLOWED_FROM[a]) and can(user, a, appeal)
+    ]
 
 
 def can_see_personal_data(user, appeal: Appeal) -> bool:

@@ -57,17 +57,38 @@ WHERE r.is_active
 """
 
 
-def _candidates(topic: Topic, chain: list[int], place_kind: str, building: Building | None) -> list[RoutingRule]:
+def _candidates(
+    topic: Topic, chain: list[int], place_kind: str, building: Building | None
+) -> list[RoutingRule]:
     territories = f"OR r.territory_id IN ({', '.join(['%s'] * len(chain))})" if chain else ""
     params = [topic.pk, topic.block_id, place_kind or "", building.pk if building else None, *chain]
     with connection.cursor() as cursor:
         cursor.execute(RULES_SQL.format(territories=territories), params)
         rows = cursor.fetchall()
     rules = []
-    for pk, topic_id, block_id, territory_id, kind, building_id, organisation_id, to_mc, priority, t_name in rows:
-        rule = RoutingRule(pk=pk, topic_id=topic_id, block_id=block_id, territory_id=territory_id, place_kind=kind,
-                           building_id=building_id, organisation_id=organisation_id, to_management_company=to_mc,
-                           priority=priority)
+    for (
+        pk,
+        topic_id,
+        block_id,
+        territory_id,
+        kind,
+        building_id,
+        organisation_id,
+        to_mc,
+        priority,
+        t_name,
+    ) in rows:
+        rule = RoutingRule(
+            pk=pk,
+            topic_id=topic_id,
+            block_id=block_id,
+            territory_id=territory_id,
+            place_kind=kind,
+            building_id=building_id,
+            organisation_id=organisation_id,
+            to_management_company=to_mc,
+            priority=priority,
+        )
         if topic_id == topic.pk:
             rule.topic = topic
         if territory_id:
@@ -90,10 +111,17 @@ def route(
     # deeper territories are more specific: the appeal's own territory has the largest depth
     depth = {pk: len(chain) - i for i, pk in enumerate(chain)}
     if topic is not None:
-        rules = sorted(_candidates(topic, chain, place_kind, building), key=lambda r: _specificity(r, depth),
-                       reverse=True)
+        rules = sorted(
+            _candidates(topic, chain, place_kind, building),
+            key=lambda r: _specificity(r, depth),
+            reverse=True,
+        )
         wanted = {r.organisation_id for r in rules if r.organisation_id}
-        if building is not None and building.management_company_id and any(r.to_management_company for r in rules):
+        if (
+            building is not None
+            and building.management_company_id
+            and any(r.to_management_company for r in rules)
+        ):
             wanted.add(building.management_company_id)
         organisations = Organisation.objects.in_bulk(wanted) if wanted else {}
         for rule in rules:

@@ -17,7 +17,8 @@ def load(path: Path = DEFAULT) -> tuple[int, int]:
     blocks = topics = 0
     for block_data in document["blocks"]:
         block, _ = ThematicBlock.objects.update_or_create(
-            code=block_data["code"], defaults={"name": block_data["name"], "order": block_data.get("order", 100)}
+            code=block_data["code"],
+            defaults={"name": block_data["name"], "order": block_data.get("order", 100)},
         )
         blocks += 1
         for t in block_data["topics"]:
@@ -26,10 +27,16 @@ def load(path: Path = DEFAULT) -> tuple[int, int]:
             Topic.objects.update_or_create(
                 code=t["code"],
                 defaults={
-                    "block": block, "name": t["name"], "first_response_amount": first_amount,
-                    "first_response_unit": first_unit, "resolution_amount": amount, "resolution_unit": unit,
-                    "priority": t.get("priority", "normal"), "complaint_book": t.get("complaint_book", False),
-                    "place_kinds": t.get("place_kinds", []), "keywords": t.get("keywords", []),
+                    "block": block,
+                    "name": t["name"],
+                    "first_response_amount": first_amount,
+                    "first_response_unit": first_unit,
+                    "resolution_amount": amount,
+                    "resolution_unit": unit,
+                    "priority": t.get("priority", "normal"),
+                    "complaint_book": t.get("complaint_book", False),
+                    "place_kinds": t.get("place_kinds", []),
+                    "keywords": t.get("keywords", []),
                 },
             )
             topics += 1

@@ -41,7 +41,9 @@ def recipients(event: AppealEvent) -> list[str]:
         if not appeal.organisation_id:
             return []
         supervisors = User.objects.filter(
-            assignments__role=Role.SUPERVISOR, assignments__organisation=appeal.organisation_id, is_active=True
+            assignments__role=Role.SUPERVISOR,
+            assignments__organisation=appeal.organisation_id,
+            is_active=True,
         ).exclude(email="")
         return sorted(set(supervisors.values_list("email", flat=True)))
     email = appeal.author_email or (appeal.author.email if appeal.author else "")
@@ -50,7 +52,11 @@ def recipients(event: AppealEvent) -> list[str]:
 
 @db_task(retries=3, retry_delay=60)
 def notify_event(event_id: int) -> int:
-    event = AppealEvent.objects.select_related("appeal__organisation", "appeal__author").filter(pk=event_id).first()
+    event = (
+        AppealEvent.objects.select_related("appeal__organisation", "appeal__author")
+        .filter(pk=event_id)
+        .first()
+    )
     if event is None:
         return 0
     to = recipients(event)

@@ -48,4 +48,8 @@ class UserAdmin(BaseUserAdmin):
         return ", ".join(str(a) for a in user.assignments.all())
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("assignments__organisation", "assignments__territory")
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("assignments__organisation", "assignments__territory")
+        )

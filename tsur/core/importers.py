@@ -21,7 +21,9 @@ MAX_ROWS = 200_000
 
 class ImportFailed(DomainError):
     def __init__(self, problems: list[str]):
-        super().__init__("; ".join(problems[:20]) + (f" … и ещё {len(problems) - 20}" if len(problems) > 20 else ""))
+        super().__init__(
+            "; ".join(problems[:20]) + (f" … и ещё {len(problems) - 20}" if len(problems) > 20 else "")
+        )
         self.problems = problems
 
 
@@ -119,7 +121,12 @@ def import_buildings(text: str) -> int:
     for line, r in enumerate(rows, start=2):
         latitude = _float(r.get("latitude", ""), line, "широта", problems)
         longitude = _float(r.get("longitude", ""), line, "долгота", problems)
-        if latitude is not None and not -90 <= latitude <= 90 or longitude is not None and not -180 <= longitude <= 180:
+        if (
+            latitude is not None
+            and not -90 <= latitude <= 90
+            or longitude is not None
+            and not -180 <= longitude <= 180
+        ):
             problems.append(f"строка {line}: координаты вне диапазона")
         if not r["address"]:
             problems.append(f"строка {line}: пустой адрес")
@@ -138,9 +145,14 @@ def import_buildings(text: str) -> int:
         for r, latitude, longitude, kind, company in prepared:
             Building.objects.update_or_create(
                 address_key=Building.key_for(r["address"]),
-                defaults={"address": r["address"], "latitude": latitude, "longitude": longitude,
-                          "territory": territories[r["territory"]], "kind": kind,
-                          "management_company": companies.get(company)},
+                defaults={
+                    "address": r["address"],
+                    "latitude": latitude,
+                    "longitude": longitude,
+                    "territory": territories[r["territory"]],
+                    "kind": kind,
+                    "management_company": companies.get(company),
+                },
             )
     return len(rows)
 

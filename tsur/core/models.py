@@ -40,7 +40,12 @@ class Territory(TreeNode):
     name = models.CharField(_("название"), max_length=200)
     kind = models.CharField(_("тип"), max_length=32, choices=TerritoryKind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("входит в"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("входит в"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     code = models.SlugField(_("код"), max_length=64, unique=True, allow_unicode=True)
     oktmo = models.CharField(_("ОКТМО"), max_length=11, blank=True)
@@ -62,7 +67,12 @@ class Organisation(TreeNode):
     short_name = models.CharField(_("краткое название"), max_length=120, blank=True)
     kind = models.CharField(_("тип"), max_length=32, choices=OrganisationKind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("вышестоящая"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("вышестоящая"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     inn = models.CharField(_("ИНН"), max_length=12, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
@@ -86,7 +96,9 @@ class Building(models.Model):
     latitude = models.FloatField(_("широта"), null=True, blank=True)
     longitude = models.FloatField(_("долгота"), null=True, blank=True)
     territory = models.ForeignKey(Territory, verbose_name=_("территория"), on_delete=models.PROTECT)
-    kind = models.CharField(_("вид объекта"), max_length=32, choices=PlaceKind.choices, default=PlaceKind.BUILDING)
+    kind = models.CharField(
+        _("вид объекта"), max_length=32, choices=PlaceKind.choices, default=PlaceKind.BUILDING
+    )
     management_company = models.ForeignKey(
         Organisation,
         verbose_name=_("управляющая организация"),
@@ -104,13 +116,13 @@ class Building(models.Model):
     def __str__(self):
         return self.address
 
-    @staticmethod
-    def key_for(address: str) -> str:
-        return " ".join(address.lower().replace("ё", "е").replace(",", " ").split())
-
     def save(self, *args, **kwargs):
         self.address_key = self.key_for(self.address)
         super().save(*args, **kwargs)
+
+    @staticmethod
+    def key_for(address: str) -> str:
+        return " ".join(address.lower().replace("ё", "е").replace(",", " ").split())
 
 
 class User(AbstractUser):
@@ -145,7 +157,9 @@ class RoleAssignment(models.Model):
     organisation = models.ForeignKey(
         Organisation, verbose_name=_("организация"), null=True, blank=True, on_delete=models.CASCADE
     )
-    territory = models.ForeignKey(Territory, verbose_name=_("территория"), null=True, blank=True, on_delete=models.CASCADE)
+    territory = models.ForeignKey(
+        Territory, verbose_name=_("территория"), null=True, blank=True, on_delete=models.CASCADE
+    )
 
     class Meta:
         verbose_name = _("роль пользователя")

@@ -25,17 +25,22 @@ class Scope:
     def is_empty(self) -> bool:
         return not (self.region or self.organisation_paths or self.territory_paths or self.author_id)
 
-    def q(self, *, organisation: str | None = None, territory: str | None = None, author: str | None = None) -> Q:
-        """A filter for a model whose organisation, territory and author live at the given lookups."""
+    def q(
+        self, *, organisation: str | None = None, territory: str | None = None, author: str | None = None
+    ) -> Q:
+        """A filter for a model whose organisation, territory and author live at the given lookups
+        ("" names the model itself, for organisations and territories)."""
         if self.region:
             return Q()
         condition = Q(pk__in=[])
-        if organisation:
+        if organisation is not None:
+            lookup = f"{organisation}__path__startswith" if organisation else "path__startswith"
             for path in self.organisation_paths:
-                condition |= Q(**{f"{organisation}__path__startswith": path})
-        if territory:
+                condition |= Q(**{lookup: path})
+        if territory is not None:
+            lookup = f"{territory}__path__startswith" if territory else "path__startswith"
             for path in self.territory_paths:
-                condition |= Q(**{f"{territory}__path__startswith": path})
+                condition |= Q(**{lookup: path})
         if author and self.author_id:
             condition |= Q(**{author: self.author_id})
         return condition

@@ -19,8 +19,21 @@ class TopicSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Topic
-        fields = ["id", "code", "name", "block", "category", "first_response_amount", "first_response_unit",
-                  "resolution_amount", "resolution_unit", "priority", "complaint_book", "place_kinds", "keywords"]
+        fields = [
+            "id",
+            "code",
+            "name",
+            "block",
+            "category",
+            "first_response_amount",
+            "first_response_unit",
+            "resolution_amount",
+            "resolution_unit",
+            "priority",
+            "complaint_book",
+            "place_kinds",
+            "keywords",
+        ]
 
 
 class ThematicBlockSerializer(serializers.ModelSerializer):
@@ -32,8 +45,19 @@ class ThematicBlockSerializer(serializers.ModelSerializer):
 class RoutingRuleSerializer(serializers.ModelSerializer):
     class Meta:
         model = RoutingRule
-        fields = ["id", "topic", "block", "territory", "place_kind", "building", "organisation",
-                  "to_management_company", "priority", "note", "is_active"]
+        fields = [
+            "id",
+            "topic",
+            "block",
+            "territory",
+            "place_kind",
+            "building",
+            "organisation",
+            "to_management_company",
+            "priority",
+            "note",
+            "is_active",
+        ]
 
 
 class BlockBriefSerializer(serializers.Serializer):
@@ -55,21 +79,41 @@ class AppealCreateSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=settings.TSUR["TEXT_MAX_CHARS"], trim_whitespace=True)
     author_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     author_email = serializers.EmailField(required=False, allow_blank=True, default="")
-    author_phone = serializers.RegexField(r"^\+?[0-9 ()\-]{5,20}$", required=False, allow_blank=True, default="")
+    author_phone = serializers.RegexField(
+        r"^\+?[0-9 ()\-]{5,20}$", required=False, allow_blank=True, default=""
+    )
     address = serializers.CharField(max_length=400, required=False, allow_blank=True, default="")
-    latitude = serializers.FloatField(min_value=-90, max_value=90, required=False, allow_null=True, default=None)
-    longitude = serializers.FloatField(min_value=-180, max_value=180, required=False, allow_null=True, default=None)
-    territory = serializers.PrimaryKeyRelatedField(queryset=Territory.objects.all(), required=False, allow_null=True,
-                                                   default=None)
-    building = serializers.PrimaryKeyRelatedField(queryset=Building.objects.all(), required=False, allow_null=True,
-                                                  default=None)
-    place_kind = serializers.ChoiceField(choices=PlaceKind.choices, required=False, allow_blank=True, default="")
-    topic = serializers.SlugRelatedField(slug_field="code",
-                                         queryset=Topic.objects.filter(is_active=True).select_related("block"),
-                                         required=False, allow_null=True, default=None)
-    complaint_ticket_number = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
-    photos = serializers.ListField(child=serializers.FileField(), required=False, default=list,
-                                   max_length=settings.TSUR["PHOTO_MAX_COUNT"])
+    latitude = serializers.FloatField(
+        min_value=-90, max_value=90, required=False, allow_null=True, default=None
+    )
+    longitude = serializers.FloatField(
+        min_value=-180, max_value=180, required=False, allow_null=True, default=None
+    )
+    territory = serializers.PrimaryKeyRelatedField(
+        queryset=Territory.objects.all(), required=False, allow_null=True, default=None
+    )
+    building = serializers.PrimaryKeyRelatedField(
+        queryset=Building.objects.all(), required=False, allow_null=True, default=None
+    )
+    place_kind = serializers.ChoiceField(
+        choices=PlaceKind.choices, required=False, allow_blank=True, default=""
+    )
+    topic = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Topic.objects.filter(is_active=True).select_related("block"),
+        required=False,
+        allow_null=True,
+        default=None,
+    )
+    complaint_ticket_number = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, default=""
+    )
+    photos = serializers.ListField(
+        child=serializers.FileField(),
+        required=False,
+        default=list,
+        max_length=settings.TSUR["PHOTO_MAX_COUNT"],
+    )
 
     def validate_channel(self, value):
         request = self.context["request"]
@@ -93,8 +137,19 @@ class AppealEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AppealEvent
-        fields = ["id", "kind", "kind_display", "at", "actor", "organisation", "status_from", "status_to",
-                  "reason", "data", "public"]
+        fields = [
+            "id",
+            "kind",
+            "kind_display",
+            "at",
+            "actor",
+            "organisation",
+            "status_from",
+            "status_to",
+            "reason",
+            "data",
+            "public",
+        ]
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_actor(self, event):
@@ -136,7 +191,9 @@ class AppealSerializer(serializers.Serializer):
     paused_since = serializers.DateTimeField(read_only=True, allow_null=True)
     extension_reason = serializers.CharField(read_only=True)
     reopen_count = serializers.IntegerField(read_only=True)
-    merged_into = serializers.CharField(source="merged_into.number", read_only=True, default=None, allow_null=True)
+    merged_into = serializers.CharField(
+        source="merged_into.number", read_only=True, default=None, allow_null=True
+    )
     author = serializers.SerializerMethodField()
     photos = serializers.SerializerMethodField()
     updated_at = serializers.DateTimeField(read_only=True)
@@ -196,18 +253,32 @@ class TextSerializer(serializers.Serializer):
 
 
 class AssignSerializer(ReasonSerializer):
-    organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.filter(is_active=True),
-                                                      required=False, allow_null=True, default=None)
-    topic = serializers.SlugRelatedField(slug_field="code", queryset=Topic.objects.filter(is_active=True),
-                                         required=False, allow_null=True, default=None)
-    complaint_ticket_number = serializers.CharField(max_length=64, required=False, allow_blank=True, default="")
+    organisation = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.filter(is_active=True), required=False, allow_null=True, default=None
+    )
+    topic = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Topic.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        default=None,
+    )
+    complaint_ticket_number = serializers.CharField(
+        max_length=64, required=False, allow_blank=True, default=""
+    )
 
 
 class RedirectSerializer(RequiredReasonSerializer):
-    organisation = serializers.PrimaryKeyRelatedField(queryset=Organisation.objects.filter(is_active=True),
-                                                      required=False, allow_null=True, default=None)
-    topic = serializers.SlugRelatedField(slug_field="code", queryset=Topic.objects.filter(is_active=True),
-                                         required=False, allow_null=True, default=None)
+    organisation = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.filter(is_active=True), required=False, allow_null=True, default=None
+    )
+    topic = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Topic.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        default=None,
+    )
 
 
 class ClarificationSerializer(serializers.Serializer):
@@ -219,7 +290,9 @@ class InterimAnswerSerializer(TextSerializer):
 
 
 class CloseSerializer(ReasonSerializer):
-    how = serializers.ChoiceField(choices=[CloseReason.SATISFIED, CloseReason.CONTROLLER], default=CloseReason.SATISFIED)
+    how = serializers.ChoiceField(
+        choices=[CloseReason.SATISFIED, CloseReason.CONTROLLER], default=CloseReason.SATISFIED
+    )
 
 
 class MergeSerializer(ReasonSerializer):
@@ -251,8 +324,21 @@ class ComplaintTicketSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ComplaintTicket
-        fields = ["id", "organisation", "number", "building", "address", "text", "citizen_name", "citizen_phone",
-                  "filed_at", "due_at", "fulfilled_at", "overdue", "created_at"]
+        fields = [
+            "id",
+            "organisation",
+            "number",
+            "building",
+            "address",
+            "text",
+            "citizen_name",
+            "citizen_phone",
+            "filed_at",
+            "due_at",
+            "fulfilled_at",
+            "overdue",
+            "created_at",
+        ]
         read_only_fields = ["fulfilled_at", "created_at"]
 
     @extend_schema_field(serializers.BooleanField())
@@ -263,7 +349,9 @@ class ComplaintTicketSerializer(serializers.ModelSerializer):
 
     def validate(self, attrs):
         if attrs["due_at"] < attrs["filed_at"]:
-            raise serializers.ValidationError({"due_at": "Срок исполнения не может быть раньше подачи заявки."})
+            raise serializers.ValidationError(
+                {"due_at": "Срок исполнения не может быть раньше подачи заявки."}
+            )
         organisation = attrs["organisation"]
         if ComplaintTicket.objects.filter(organisation=organisation, number=attrs["number"]).exists():
             raise serializers.ValidationError({"number": "Заявка с таким номером уже есть в книге жалоб."})
@@ -272,3 +360,12 @@ class ComplaintTicketSerializer(serializers.ModelSerializer):
 
 class FulfilSerializer(serializers.Serializer):
     fulfilled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class EffectivenessSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    tickets = serializers.IntegerField()
+    late_tickets = serializers.IntegerField(help_text="не выполнены в срок")
+    escalations = serializers.IntegerField(help_text="жалоб дошло до региона")
+    on_time_share = serializers.FloatField(allow_null=True)

@@ -2,7 +2,13 @@ from rest_framework.routers import DefaultRouter
 
 from tsur.core.api.views import BuildingViewSet, OrganisationViewSet, TerritoryViewSet
 
-from .views import AppealViewSet, ComplaintTicketViewSet, RoutingRuleViewSet, ThematicBlockViewSet, TopicViewSet
+from .views import (
+    AppealViewSet,
+    ComplaintTicketViewSet,
+    RoutingRuleViewSet,
+    ThematicBlockViewSet,
+    TopicViewSet,
+)
 
 router = DefaultRouter()
 router.register("appeals", AppealViewSet, basename="appeal")

@@ -8,13 +8,14 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
-from tsur.core.choices import Role
+from tsur.core.choices import OrganisationKind, Role
 from tsur.core.errors import DomainError
+from tsur.core.models import Organisation
 from tsur.core.scopes import scope_for
 
-from .. import actions, policies
+from .. import actions, complaint_book, policies
 from ..filtersets import AppealFilterSet, ComplaintTicketFilterSet
-from ..models import Appeal, AppealEvent, ComplaintTicket, RoutingRule, ThematicBlock, Topic
+from ..models import Appeal, AppealEvent, RoutingRule, ThematicBlock, Topic
 from ..selectors import appeals_visible_to, tickets_visible_to
 from . import serializers as s
 
@@ -50,9 +51,14 @@ class TopicViewSet(viewsets.ReadOnlyModelViewSet):
 
 class StaffOnly(permissions.BasePermission):
     def has_permission(self, request, view):
-        return request.user.is_authenticated and not scope_for(request.user).is_empty and bool(
-            scope_for(request.user).region or scope_for(request.user).organisation_paths
-            or scope_for(request.user).territory_paths
+        return (
+            request.user.is_authenticated
+            and not scope_for(request.user).is_empty
+            and bool(
+                scope_for(request.user).region
+                or scope_for(request.user).organisation_paths
+                or scope_for(request.user).territory_paths
+            )
         )
 
 
@@ -83,8 +89,9 @@ LIFECYCLE = {
 }
 
 
-class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                    viewsets.GenericViewSet):
+class AppealViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """The appeal register: file an appeal (anyone), see and work the appeals within one's scope."""
 
     lookup_field = "number"
@@ -117,7 +124,9 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
             return [PublicLookupThrottle()]
         return super().get_throttles()
 
-    @extend_schema(request=s.AppealCreateSerializer, responses={201: s.AppealSerializer, 200: s.AppealSerializer})
+    @extend_schema(
+        request=s.AppealCreateSerializer, responses={201: s.AppealSerializer, 200: s.AppealSerializer}
+    )
     def create(self, request, *args, **kwargs):
         serializer = s.AppealCreateSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
@@ -134,8 +143,11 @@ class AppealViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cre
         if created and not data.get("photos"):
             context["photos"] = []  # nothing to read back: the appeal in hand is complete
         else:
-            appeal = self.get_queryset().model.objects.select_related(
-                "topic__block", "organisation", "territory", "merged_into").get(pk=appeal.pk)
+            appeal = (
+                self.get_queryset()
+                .model.objects.select_related("topic__block", "organisation", "territory", "merged_into")
+                .get(pk=appeal.pk)
+            )
         body = s.AppealSerializer(appeal, context=context).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -219,8 +231,9 @@ class TicketPermission(permissions.BasePermission):
         return request.user.is_authenticated and _is_staff(request.user)
 
 
-class ComplaintTicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                             viewsets.GenericViewSet):
+class ComplaintTicketViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """The unified complaint book: tickets residents filed with management companies."""
 
     serializer_class = s.ComplaintTicketSerializer
@@ -231,13 +244,27 @@ class ComplaintTicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, m
         return tickets_visible_to(self.request.user).select_related("organisation")
 
     def _check_company(self, organisation):
-        scope = scope_for(self.request.user, roles=frozenset({Role.EXECUTOR, Role.SUPERVISOR, Role.ADMINISTRATOR}))
+        scope = scope_for(
+            self.request.user, roles=frozenset({Role.EXECUTOR, Role.SUPERVISOR, Role.ADMINISTRATOR})
+        )
         if not (scope.region or any(organisation.path.startswith(p) for p in scope.organisation_paths)):
             raise PermissionDenied("Заявки в книгу жалоб вносит сама управляющая организация.")
 
     def perform_create(self, serializer):
         self._check_company(serializer.validated_data["organisation"])
         serializer.save(created_by=self.request.user)
+
+    @extend_schema(responses=s.EffectivenessSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def effectiveness(self, request):
+        """Management companies in scope: tickets, tickets not fulfilled in time, complaints escalated."""
+        scope = scope_for(request.user)
+        companies = Organisation.objects.filter(kind=OrganisationKind.MANAGEMENT_COMPANY).filter(
+            scope.q(organisation="", territory="territories")
+        )
+        return Response(
+            s.EffectivenessSerializer(complaint_book.effectiveness(companies.distinct()), many=True).data
+        )
 
     @extend_schema(request=s.FulfilSerializer, responses=s.ComplaintTicketSerializer)
     @action(detail=True, methods=["post"])

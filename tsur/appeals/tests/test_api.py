@@ -56,8 +56,11 @@ def routed_topic():
 
 def test_anonymous_citizen_files_an_appeal_and_it_routes_itself(anonymous, routed_topic):
     topic, organisation = routed_topic
-    response = anonymous.post(URL, {"text": "Яма на дороге у дома 5", "topic": topic.code,
-                                    "author_email": "ivan@example.org"}, format="json")
+    response = anonymous.post(
+        URL,
+        {"text": "Яма на дороге у дома 5", "topic": topic.code, "author_email": "ivan@example.org"},
+        format="json",
+    )
     assert response.status_code == 201, response.content
     body = response.json()
     appeal = Appeal.objects.get(number=body["number"])
@@ -93,8 +96,10 @@ def test_anonymous_may_not_pose_as_an_agency(anonymous):
 
 
 def test_public_intake_is_rate_limited(anonymous, settings):
-    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK,
-                               "DEFAULT_THROTTLE_RATES": {"public_intake": "3/min", "public_lookup": "60/min"}}
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"public_intake": "3/min", "public_lookup": "60/min"},
+    }
     from rest_framework.throttling import SimpleRateThrottle
 
     old = SimpleRateThrottle.THROTTLE_RATES
@@ -178,8 +183,12 @@ def test_bad_photos_are_refused_and_nothing_is_registered(anonymous, settings, k
 @pytest.fixture
 def two_orgs():
     mine, other = OrganisationFactory(), OrganisationFactory()
-    return mine, other, AppealFactory(organisation=mine, status=Status.ASSIGNED), AppealFactory(
-        organisation=other, status=Status.ASSIGNED)
+    return (
+        mine,
+        other,
+        AppealFactory(organisation=mine, status=Status.ASSIGNED),
+        AppealFactory(organisation=other, status=Status.ASSIGNED),
+    )
 
 
 def test_executor_sees_only_their_organisation(two_orgs):
@@ -250,7 +259,15 @@ def test_public_status_shows_no_text_and_no_person(two_orgs, anonymous):
     appeal.author_name = "Иванов"
     appeal.save()
     body = anonymous.get(f"{URL}{appeal.number}/status/").json()
-    assert set(body) == {"number", "status", "status_display", "topic", "registered_at", "resolution_due", "events"}
+    assert set(body) == {
+        "number",
+        "status",
+        "status_display",
+        "topic",
+        "registered_at",
+        "resolution_due",
+        "events",
+    }
     assert anonymous.get(f"{URL}99-9999999/status/").status_code == 404
 
 
@@ -262,7 +279,9 @@ def test_full_cycle_through_the_api(routed_topic):
     citizen_user = user_with_role(Role.CITIZEN)
     citizen = client_for(citizen_user)
     executor = client_for(user_with_role(Role.EXECUTOR, organisation=organisation))
-    number = citizen.post(URL, {"text": "Не горит фонарь", "topic": topic.code}, format="json").json()["number"]
+    number = citizen.post(URL, {"text": "Не горит фонарь", "topic": topic.code}, format="json").json()[
+        "number"
+    ]
     assert Appeal.objects.get(number=number).author == citizen_user
 
     def step(client, name, payload=None):
@@ -271,10 +290,16 @@ def test_full_cycle_through_the_api(routed_topic):
         return response.json()
 
     step(executor, "take")
-    assert step(executor, "request-clarification", {"question": "Какой подъезд?"})["status"] == Status.CLARIFICATION
+    assert (
+        step(executor, "request-clarification", {"question": "Какой подъезд?"})["status"]
+        == Status.CLARIFICATION
+    )
     assert step(citizen, "citizen-reply", {"text": "Третий"})["status"] == Status.IN_WORK
     planned = (timezone.now() + timedelta(days=3)).isoformat()
-    assert step(executor, "interim-answer", {"text": "Заказана лампа", "planned_at": planned})["status"] == "interim"
+    assert (
+        step(executor, "interim-answer", {"text": "Заказана лампа", "planned_at": planned})["status"]
+        == "interim"
+    )
     assert step(executor, "answer", {"text": "Лампа заменена"})["status"] == Status.ANSWERED
     assert step(citizen, "reopen", {"reason": "Опять не горит"})["reopen_count"] == 1
     step(executor, "answer", {"text": "Заменён светильник"})
@@ -282,15 +307,25 @@ def test_full_cycle_through_the_api(routed_topic):
 
     timeline = citizen.get(f"{URL}{number}/timeline/").json()
     assert [e["kind"] for e in timeline] == [
-        "registered", "assigned", "taken", "clarification_requested", "citizen_replied", "interim_answer",
-        "answered", "reopened", "answered", "closed",
+        "registered",
+        "assigned",
+        "taken",
+        "clarification_requested",
+        "citizen_replied",
+        "interim_answer",
+        "answered",
+        "reopened",
+        "answered",
+        "closed",
     ]
 
 
 def test_citizen_cannot_act_for_the_executor(routed_topic):
     topic, _ = routed_topic
     citizen = client_for(user_with_role(Role.CITIZEN))
-    number = citizen.post(URL, {"text": "Не горит фонарь", "topic": topic.code}, format="json").json()["number"]
+    number = citizen.post(URL, {"text": "Не горит фонарь", "topic": topic.code}, format="json").json()[
+        "number"
+    ]
     assert citizen.post(f"{URL}{number}/answer/", {"text": "Сам починил"}, format="json").status_code == 403
     assert Appeal.objects.get(number=number).status == Status.ASSIGNED
 
@@ -317,10 +352,14 @@ STEP_BAD_INPUT = [
 ]
 
 
-@pytest.mark.parametrize(("name", "payload"), STEP_BAD_INPUT, ids=[f"{n}-{i}" for i, (n, _) in enumerate(STEP_BAD_INPUT)])
+@pytest.mark.parametrize(
+    ("name", "payload"), STEP_BAD_INPUT, ids=[f"{n}-{i}" for i, (n, _) in enumerate(STEP_BAD_INPUT)]
+)
 def test_bad_input_on_steps_is_a_400_and_changes_nothing(name, payload):
-    appeal = AppealFactory(status=Status.MODERATION if name in ("assign", "reject", "merge") else Status.IN_WORK,
-                           resolution_due=timezone.now() + timedelta(days=5))
+    appeal = AppealFactory(
+        status=Status.MODERATION if name in ("assign", "reject", "merge") else Status.IN_WORK,
+        resolution_due=timezone.now() + timedelta(days=5),
+    )
     operator = client_for(user_with_role(Role.OPERATOR))
     response = operator.post(f"{URL}{appeal.number}/{name}/", payload, format="json")
     assert response.status_code == 400, response.content
@@ -346,7 +385,9 @@ def test_photo_endpoint_checks_files():
     executor = client_for(user_with_role(Role.EXECUTOR, organisation=organisation))
     bad = io.BytesIO(b"GIF89a not really")
     bad.name = "x.png"
-    assert executor.post(f"{URL}{appeal.number}/photos/", {"photo": bad}, format="multipart").status_code == 400
+    assert (
+        executor.post(f"{URL}{appeal.number}/photos/", {"photo": bad}, format="multipart").status_code == 400
+    )
     ok = executor.post(f"{URL}{appeal.number}/photos/", {"photo": png(fmt="JPEG")}, format="multipart")
     assert ok.status_code == 200
     assert AppealPhoto.objects.get().content_type == "image/jpeg"

@@ -44,9 +44,14 @@ def complaint_setup(company):
 
 def ticket_payload(company, **overrides):
     now = timezone.now()
-    return {"organisation": company.pk, "number": "Z-15", "text": "Не работает освещение в подъезде",
-            "filed_at": (now - timedelta(days=5)).isoformat(), "due_at": (now - timedelta(days=1)).isoformat(),
-            **overrides}
+    return {
+        "organisation": company.pk,
+        "number": "Z-15",
+        "text": "Не работает освещение в подъезде",
+        "filed_at": (now - timedelta(days=5)).isoformat(),
+        "due_at": (now - timedelta(days=1)).isoformat(),
+        **overrides,
+    }
 
 
 def test_company_staff_file_tickets_in_the_book(company):
@@ -63,12 +68,16 @@ def test_another_organisation_cannot_file_for_the_company(company):
     assert ComplaintTicket.objects.count() == 0
 
 
-@pytest.mark.parametrize("overrides", [
-    {"organisation": 999999},
-    {"due_at": "позавчера"},
-    {"number": ""},
-    {"due_at": (timezone.now() - timedelta(days=30)).isoformat()},
-], ids=["unknown company", "bad date", "no number", "due before filed"])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"organisation": 999999},
+        {"due_at": "позавчера"},
+        {"number": ""},
+        {"due_at": (timezone.now() - timedelta(days=30)).isoformat()},
+    ],
+    ids=["unknown company", "bad date", "no number", "due before filed"],
+)
 def test_bad_tickets_are_refused(company, overrides):
     staff = client_for(user_with_role(Role.EXECUTOR, organisation=company))
     response = staff.post(TICKETS, ticket_payload(company, **overrides), format="json")
@@ -99,8 +108,11 @@ def test_tickets_of_other_companies_are_not_found(company):
 
 def test_citizen_complaint_without_a_ticket_is_told_what_to_do_first(complaint_setup):
     building, topic = complaint_setup
-    response = client_for().post("/api/v1/appeals/", {"text": "В подъезде темно", "topic": topic.code,
-                                                      "building": building.pk}, format="json")
+    response = client_for().post(
+        "/api/v1/appeals/",
+        {"text": "В подъезде темно", "topic": topic.code, "building": building.pk},
+        format="json",
+    )
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == "complaint_ticket_required"
@@ -111,11 +123,52 @@ def test_citizen_complaint_without_a_ticket_is_told_what_to_do_first(complaint_s
 def test_citizen_complaint_with_an_overdue_ticket_escalates(complaint_setup, company):
     building, topic = complaint_setup
     ticket = TicketFactory(organisation=company, number="Z-77")
-    response = client_for().post("/api/v1/appeals/", {
-        "text": "В подъезде темно уже месяц", "topic": topic.code, "building": building.pk,
-        "complaint_ticket_number": "Z-77"}, format="json")
+    response = client_for().post(
+        "/api/v1/appeals/",
+        {
+            "text": "В подъезде темно уже месяц",
+            "topic": topic.code,
+            "building": building.pk,
+            "complaint_ticket_number": "Z-77",
+        },
+        format="json",
+    )
     assert response.status_code == 201, response.content
     appeal = Appeal.objects.get()
     assert (appeal.status, appeal.organisation, appeal.complaint_ticket) == (Status.ASSIGNED, company, ticket)
     assert appeal.events.filter(kind=EventKind.COMPLAINT_LINKED).count() == 1
     assert list(ticket.escalations.all()) == [appeal]
+
+
+def test_effectiveness_counts_late_tickets_and_escalations(complaint_setup, company):
+    building, topic = complaint_setup
+    TicketFactory(organisation=company, number="Z-1")  # overdue, never fulfilled
+    TicketFactory(
+        organisation=company, number="Z-2", due_at=timezone.now() + timedelta(days=2)
+    )  # still in time
+    done = TicketFactory(organisation=company, number="Z-3")
+    done.fulfilled_at = done.due_at - timedelta(hours=1)
+    done.save()
+    client_for().post(
+        "/api/v1/appeals/",
+        {
+            "text": "Темно в подъезде",
+            "topic": topic.code,
+            "building": building.pk,
+            "complaint_ticket_number": "Z-1",
+        },
+        format="json",
+    )
+    OrganisationFactory(kind=OrganisationKind.MANAGEMENT_COMPANY)  # another company, not in the staff's scope
+    staff = client_for(user_with_role(Role.SUPERVISOR, organisation=company))
+    rows = staff.get(f"{TICKETS}effectiveness/").json()
+    assert rows == [
+        {
+            "id": company.pk,
+            "name": company.name,
+            "tickets": 3,
+            "late_tickets": 1,
+            "escalations": 1,
+            "on_time_share": 0.667,
+        }
+    ]

@@ -42,13 +42,25 @@ def company_rule(topic):
 
 
 def ticket(organisation, number="УК-17", *, due_at=AT - timedelta(days=3), fulfilled_at=None):
-    return TicketFactory(organisation=organisation, number=number, filed_at=AT - timedelta(days=10),
-                         due_at=due_at, fulfilled_at=fulfilled_at)
+    return TicketFactory(
+        organisation=organisation,
+        number=number,
+        filed_at=AT - timedelta(days=10),
+        due_at=due_at,
+        fulfilled_at=fulfilled_at,
+    )
 
 
 def register(topic, building, number="", **kwargs):
-    return actions.register(channel=Channel.PORTAL, text="Течёт крыша над квартирой", topic=topic,
-                            building=building, complaint_ticket_number=number, at=AT, **kwargs)
+    return actions.register(
+        channel=Channel.PORTAL,
+        text="Течёт крыша над квартирой",
+        topic=topic,
+        building=building,
+        complaint_ticket_number=number,
+        at=AT,
+        **kwargs,
+    )
 
 
 def refused(topic, building, number, code, **kwargs):
@@ -124,10 +136,15 @@ def test_an_overdue_unfulfilled_ticket_lets_the_complaint_through(topic, buildin
     appeal.refresh_from_db()
     assert created is True
     assert (appeal.status, appeal.organisation, appeal.routing_rule, appeal.complaint_ticket) == (
-        Status.ASSIGNED, company, company_rule, overdue,
+        Status.ASSIGNED,
+        company,
+        company_rule,
+        overdue,
     )
     assert list(appeal.events.values_list("kind", flat=True)) == [
-        EventKind.REGISTERED, EventKind.COMPLAINT_LINKED, EventKind.ASSIGNED,
+        EventKind.REGISTERED,
+        EventKind.COMPLAINT_LINKED,
+        EventKind.ASSIGNED,
     ]
     linked = appeal.events.get(kind=EventKind.COMPLAINT_LINKED)
     assert (linked.data["ticket"], linked.data["organisation"]) == ("УК-17", company.pk)
@@ -144,7 +161,9 @@ def test_the_gate_also_applies_to_a_rule_naming_the_company(topic, building, com
     appeal, _ = register(topic, building, "УК-17")
     appeal.refresh_from_db()
     assert (appeal.status, appeal.organisation, appeal.complaint_ticket) == (
-        Status.ASSIGNED, company, overdue,
+        Status.ASSIGNED,
+        company,
+        overdue,
     )
 
 
@@ -164,13 +183,17 @@ def test_a_topic_outside_the_complaint_book_needs_no_ticket(building, company):
     # then
     appeal.refresh_from_db()
     assert (created, appeal.status, appeal.organisation, appeal.complaint_ticket) == (
-        True, Status.ASSIGNED, company, None,
+        True,
+        Status.ASSIGNED,
+        company,
+        None,
     )
     assert not appeal.events.filter(kind=EventKind.COMPLAINT_LINKED).exists()
 
 
-@pytest.mark.parametrize("kind", [OrganisationKind.AGENCY, OrganisationKind.UTILITY,
-                                  OrganisationKind.MUNICIPAL_ADMINISTRATION])
+@pytest.mark.parametrize(
+    "kind", [OrganisationKind.AGENCY, OrganisationKind.UTILITY, OrganisationKind.MUNICIPAL_ADMINISTRATION]
+)
 def test_the_same_topic_routed_elsewhere_needs_no_ticket(topic, building, kind):
     # given
     organisation = OrganisationFactory(kind=kind)
@@ -182,7 +205,10 @@ def test_the_same_topic_routed_elsewhere_needs_no_ticket(topic, building, kind):
     # then
     appeal.refresh_from_db()
     assert (created, appeal.status, appeal.organisation, appeal.complaint_ticket) == (
-        True, Status.ASSIGNED, organisation, None,
+        True,
+        Status.ASSIGNED,
+        organisation,
+        None,
     )
 
 
@@ -193,7 +219,10 @@ def test_a_complaint_waiting_for_moderation_is_not_checked_yet(topic, building, 
     # then
     appeal.refresh_from_db()
     assert (created, appeal.status, appeal.organisation, appeal.complaint_ticket) == (
-        True, Status.MODERATION, None, None,
+        True,
+        Status.MODERATION,
+        None,
+        None,
     )
 
 
@@ -215,8 +244,12 @@ def moderated(topic, building):
 
 @pytest.mark.parametrize(
     ("number", "code"),
-    [("", "complaint_ticket_required"), ("УК-99", "complaint_ticket_unknown"),
-     ("УК-future", "complaint_ticket_not_due"), ("УК-done", "complaint_ticket_fulfilled")],
+    [
+        ("", "complaint_ticket_required"),
+        ("УК-99", "complaint_ticket_unknown"),
+        ("УК-future", "complaint_ticket_not_due"),
+        ("УК-done", "complaint_ticket_fulfilled"),
+    ],
 )
 def test_assigning_to_the_company_checks_the_ticket(moderated, operator, company, number, code):
     # given
@@ -227,8 +260,13 @@ def test_assigning_to_the_company_checks_the_ticket(moderated, operator, company
 
     # when / then
     with pytest.raises(DomainError) as error:
-        actions.assign(moderated, operator, organisation=company, complaint_ticket_number=number,
-                       at=AT + timedelta(hours=1))
+        actions.assign(
+            moderated,
+            operator,
+            organisation=company,
+            complaint_ticket_number=number,
+            at=AT + timedelta(hours=1),
+        )
     assert error.value.code == code
     moderated.refresh_from_db()
     assert model_to_dict(moderated) == before
@@ -240,13 +278,16 @@ def test_assigning_to_the_company_with_an_overdue_ticket_links_it(moderated, ope
     overdue = ticket(company, "УК-17")
 
     # when
-    actions.assign(moderated, operator, organisation=company, complaint_ticket_number="УК-17",
-                   at=AT + timedelta(hours=1))
+    actions.assign(
+        moderated, operator, organisation=company, complaint_ticket_number="УК-17", at=AT + timedelta(hours=1)
+    )
 
     # then
     moderated.refresh_from_db()
     assert (moderated.status, moderated.organisation, moderated.complaint_ticket) == (
-        Status.ASSIGNED, company, overdue,
+        Status.ASSIGNED,
+        company,
+        overdue,
     )
 
 
@@ -259,7 +300,10 @@ def test_assigning_by_the_routing_rules_checks_the_ticket_too(moderated, operato
     actions.assign(moderated, operator, complaint_ticket_number="УК-17", at=AT + timedelta(hours=1))
     moderated.refresh_from_db()
     assert (moderated.status, moderated.organisation, moderated.routing_rule, moderated.complaint_ticket) == (
-        Status.ASSIGNED, company, company_rule, overdue,
+        Status.ASSIGNED,
+        company,
+        company_rule,
+        overdue,
     )
 
 
@@ -285,7 +329,9 @@ def test_assigning_elsewhere_needs_no_ticket(moderated, operator):
     # then
     moderated.refresh_from_db()
     assert (moderated.status, moderated.organisation, moderated.complaint_ticket) == (
-        Status.ASSIGNED, agency, None,
+        Status.ASSIGNED,
+        agency,
+        None,
     )
 
 
@@ -294,10 +340,13 @@ def test_a_ticket_linked_in_moderation_appears_on_the_timeline(moderated, operat
     ticket(company, "УК-17")
 
     # when
-    actions.assign(moderated, operator, organisation=company, complaint_ticket_number="УК-17",
-                   at=AT + timedelta(hours=1))
+    actions.assign(
+        moderated, operator, organisation=company, complaint_ticket_number="УК-17", at=AT + timedelta(hours=1)
+    )
 
     # then
-    linked = [(e.actor, e.data.get("ticket"), e.data.get("organisation"))
-              for e in moderated.events.filter(kind=EventKind.COMPLAINT_LINKED)]
+    linked = [
+        (e.actor, e.data.get("ticket"), e.data.get("organisation"))
+        for e in moderated.events.filter(kind=EventKind.COMPLAINT_LINKED)
+    ]
     assert linked == [(operator, "УК-17", company.pk)]

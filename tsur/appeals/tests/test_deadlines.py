@@ -28,19 +28,32 @@ def end_of(year, month, day):
 
 
 def working_days_topic(resolution, first_response=2):
-    return TopicFactory(resolution_amount=resolution, resolution_unit=DeadlineUnit.WORKING_DAYS,
-                        first_response_amount=first_response, first_response_unit=DeadlineUnit.WORKING_DAYS)
+    return TopicFactory(
+        resolution_amount=resolution,
+        resolution_unit=DeadlineUnit.WORKING_DAYS,
+        first_response_amount=first_response,
+        first_response_unit=DeadlineUnit.WORKING_DAYS,
+    )
 
 
 def hours_topic(resolution, first_response=None):
-    return TopicFactory(resolution_amount=resolution, resolution_unit=DeadlineUnit.HOURS,
-                        first_response_amount=first_response or resolution,
-                        first_response_unit=DeadlineUnit.HOURS)
+    return TopicFactory(
+        resolution_amount=resolution,
+        resolution_unit=DeadlineUnit.HOURS,
+        first_response_amount=first_response or resolution,
+        first_response_unit=DeadlineUnit.HOURS,
+    )
 
 
 def register(topic, at, organisation=None, **kwargs):
-    appeal, created = actions.register(channel=Channel.PORTAL, text="Во дворе не убран мусор", topic=topic,
-                                       organisation=organisation or OrganisationFactory(), at=at, **kwargs)
+    appeal, created = actions.register(
+        channel=Channel.PORTAL,
+        text="Во дворе не убран мусор",
+        topic=topic,
+        organisation=organisation or OrganisationFactory(),
+        at=at,
+        **kwargs,
+    )
     assert created
     appeal.refresh_from_db()
     return appeal
@@ -122,7 +135,9 @@ def test_an_appeal_without_a_topic_gets_the_legal_30_days():
     # then
     appeal.refresh_from_db()
     assert (appeal.status, appeal.first_response_due, appeal.resolution_due) == (
-        Status.MODERATION, None, end_of(2025, 4, 2),
+        Status.MODERATION,
+        None,
+        end_of(2025, 4, 2),
     )
 
 
@@ -144,7 +159,9 @@ def test_waiting_for_the_citizen_moves_the_deadline_by_the_time_waited():
     appeal.refresh_from_db()
     assert appeal.resolution_due == end_of(2025, 3, 19)
     assert (appeal.status, appeal.paused_since, appeal.paused_seconds) == (
-        Status.IN_WORK, None, 2 * 24 * 3600,
+        Status.IN_WORK,
+        None,
+        2 * 24 * 3600,
     )
     assert appeal.first_responded_at == asked
     assert deadlines.legal_limit(appeal) == end_of(2025, 4, 2) + timedelta(days=2)
@@ -179,11 +196,16 @@ def test_extension_is_allowed_up_to_the_legal_limit_with_extension(running_appea
     # then
     running_appeal.refresh_from_db()
     assert (running_appeal.status, running_appeal.resolution_due, running_appeal.extension_reason) == (
-        Status.IN_WORK, until, "Нужен подрядчик",
+        Status.IN_WORK,
+        until,
+        "Нужен подрядчик",
     )
     event = running_appeal.events.get(kind=EventKind.EXTENDED)
     assert (event.at, event.reason, event.status_from, event.status_to) == (
-        at, "Нужен подрядчик", Status.IN_WORK, Status.IN_WORK,
+        at,
+        "Нужен подрядчик",
+        Status.IN_WORK,
+        Status.IN_WORK,
     )
     assert event.data["to"] == "2025-05-05T23:59:59.999999+03:00"
     assert datetime.fromisoformat(event.data["from"]) == end_of(2025, 3, 17)
@@ -196,8 +218,13 @@ def test_extension_past_the_legal_limit_is_refused_and_changes_nothing(running_a
 
     # when / then
     with pytest.raises(DomainError, match="05.05.2025") as refused:
-        actions.extend(running_appeal, None, until=end_of(2025, 5, 5) + MICROSECOND, reason="Нужен подрядчик",
-                       at=datetime(2025, 3, 12, 9, 0, tzinfo=MSK))
+        actions.extend(
+            running_appeal,
+            None,
+            until=end_of(2025, 5, 5) + MICROSECOND,
+            reason="Нужен подрядчик",
+            at=datetime(2025, 3, 12, 9, 0, tzinfo=MSK),
+        )
     assert refused.value.field == "until"
     running_appeal.refresh_from_db()
     assert model_to_dict(running_appeal) == before
@@ -225,8 +252,13 @@ def test_extension_not_later_than_the_current_deadline_is_refused(running_appeal
 
     # when / then
     with pytest.raises(DomainError, match="позже текущего"):
-        actions.extend(running_appeal, None, until=end_of(2025, 3, 17) + shift, reason="Нужен подрядчик",
-                       at=datetime(2025, 3, 12, 9, 0, tzinfo=MSK))
+        actions.extend(
+            running_appeal,
+            None,
+            until=end_of(2025, 3, 17) + shift,
+            reason="Нужен подрядчик",
+            at=datetime(2025, 3, 12, 9, 0, tzinfo=MSK),
+        )
     running_appeal.refresh_from_db()
     assert model_to_dict(running_appeal) == before
     assert AppealEvent.objects.count() == events
@@ -245,7 +277,9 @@ def test_moderation_and_reassignment_keep_a_granted_extension():
     # then
     appeal.refresh_from_db()
     assert (appeal.status, appeal.resolution_due, appeal.extension_reason) == (
-        Status.ASSIGNED, until, "Нужен подрядчик",
+        Status.ASSIGNED,
+        until,
+        "Нужен подрядчик",
     )
     reassigned = appeal.events.get(kind=EventKind.ASSIGNED, status_from=Status.MODERATION)
     assert "resolution_due" not in reassigned.data
@@ -261,7 +295,9 @@ def test_reassignment_after_a_redirect_to_moderation_keeps_the_pause():
     actions.redirect(appeal, None, reason="Не в нашей компетенции", at=asked + timedelta(days=3))
     appeal.refresh_from_db()
     assert (appeal.status, appeal.resolution_due, appeal.paused_seconds) == (
-        Status.MODERATION, end_of(2025, 3, 19), 172800,
+        Status.MODERATION,
+        end_of(2025, 3, 19),
+        172800,
     )
 
     # when: the operator assigns it; the clock still runs from registration
@@ -288,7 +324,9 @@ def test_redirect_gives_the_new_organisation_a_fresh_clock(running_appeal):
     # then: 10 working days from Thursday 6 March (8 March 2025 is a Saturday) end on 20 March
     running_appeal.refresh_from_db()
     assert (running_appeal.status, running_appeal.organisation, running_appeal.clock_started_at) == (
-        Status.ASSIGNED, new, at,
+        Status.ASSIGNED,
+        new,
+        at,
     )
     assert running_appeal.registered_at == AT
     assert running_appeal.resolution_due == end_of(2025, 3, 20)
@@ -330,22 +368,31 @@ def test_mark_deadlines_raises_soon_then_overdue_once_each():
     assert (appeal.status, appeal.deadline_state) == (Status.ASSIGNED, DeadlineState.OVERDUE)
 
     assert kinds(appeal) == [
-        EventKind.REGISTERED, EventKind.ASSIGNED,
-        EventKind.DEADLINE_SOON, EventKind.ESCALATED,
-        EventKind.OVERDUE, EventKind.ESCALATED,
+        EventKind.REGISTERED,
+        EventKind.ASSIGNED,
+        EventKind.DEADLINE_SOON,
+        EventKind.ESCALATED,
+        EventKind.OVERDUE,
+        EventKind.ESCALATED,
     ]
     soon, soon_escalated, overdue, overdue_escalated = appeal.events.order_by("at", "pk")[2:]
     assert (soon.at, soon.actor, soon.organisation, soon.status_to) == (
-        AT + timedelta(hours=80), None, organisation, Status.ASSIGNED,
+        AT + timedelta(hours=80),
+        None,
+        organisation,
+        Status.ASSIGNED,
     )
     assert datetime.fromisoformat(soon.data["due"]) == due
     assert (soon_escalated.at, soon_escalated.reason, soon_escalated.data) == (
-        AT + timedelta(hours=80), "Срок истекает", {"to": "supervisor", "because": "deadline_soon"},
+        AT + timedelta(hours=80),
+        "Срок истекает",
+        {"to": "supervisor", "because": "deadline_soon"},
     )
     assert overdue.at == due + MICROSECOND
     assert datetime.fromisoformat(overdue.data["due"]) == due
     assert (overdue_escalated.reason, overdue_escalated.data) == (
-        "Просрочено", {"to": "supervisor", "because": "overdue"},
+        "Просрочено",
+        {"to": "supervisor", "because": "overdue"},
     )
 
 
@@ -452,7 +499,10 @@ def test_autoclose_closes_answered_appeals_left_without_reaction(settings):
     assert (old.status, old.close_reason, old.closed_at) == (Status.CLOSED, CloseReason.AUTO, now)
     event = old.events.get(kind=EventKind.CLOSED)
     assert (event.actor, event.reason, event.data, event.status_from) == (
-        None, "Нет реакции заявителя", {"how": "auto"}, Status.ANSWERED,
+        None,
+        "Нет реакции заявителя",
+        {"how": "auto"},
+        Status.ANSWERED,
     )
     recent.refresh_from_db()
     running.refresh_from_db()

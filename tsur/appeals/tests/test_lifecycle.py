@@ -60,7 +60,9 @@ def appeal_in(status):
         clock_started_at=now - timedelta(days=2),
         resolution_due=now + timedelta(days=8),
         paused_since=now - timedelta(hours=5) if status == Status.CLARIFICATION else None,
-        closed_at=now - timedelta(days=1) if status in (Status.CLOSED, Status.REJECTED, Status.MERGED) else None,
+        closed_at=now - timedelta(days=1)
+        if status in (Status.CLOSED, Status.REJECTED, Status.MERGED)
+        else None,
         answered_at=now - timedelta(days=1) if status in (Status.ANSWERED, Status.CLOSED) else None,
     )
 

@@ -22,8 +22,9 @@ VENV_BIN = Path(sys.executable).parent
 
 def run(*args, env=None, **kwargs):
     clean = {k: v for k, v in os.environ.items() if k not in {"TSUR_TESTING", "DEBUG", "SECRET_KEY"}}
-    return subprocess.run(args, cwd=ROOT, env={**clean, **(env or {})}, capture_output=True, text=True,
-                          timeout=120, **kwargs)
+    return subprocess.run(
+        args, cwd=ROOT, env={**clean, **(env or {})}, capture_output=True, text=True, timeout=120, **kwargs
+    )
 
 
 def test_platform_refuses_to_start_without_a_secret_key_when_debug_is_off(tmp_path):
@@ -33,20 +34,33 @@ def test_platform_refuses_to_start_without_a_secret_key_when_debug_is_off(tmp_pa
 
 
 def test_console_command_runs_management_commands_with_the_projects_settings(tmp_path):
-    result = run(str(VENV_BIN / "tsur"), "check", "--deploy", "--fail-level", "CRITICAL",
-                 env={"SECRET_KEY": "k" * 60, "TSUR_VAR_DIR": str(tmp_path)})
+    result = run(
+        str(VENV_BIN / "tsur"),
+        "check",
+        "--deploy",
+        "--fail-level",
+        "CRITICAL",
+        env={"SECRET_KEY": "k" * 60, "TSUR_VAR_DIR": str(tmp_path)},
+    )
     assert result.returncode == 0, result.stderr
     assert "System check identified" in result.stdout + result.stderr
 
 
 def test_huey_uses_redis_when_redis_url_is_set(tmp_path):
-    code = "from django.conf import settings; from huey.contrib.djhuey import HUEY; print(type(HUEY).__name__)"
+    code = (
+        "from django.conf import settings; from huey.contrib.djhuey import HUEY; print(type(HUEY).__name__)"
+    )
     env = {"DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "1", "TSUR_VAR_DIR": str(tmp_path)}
     sqlite = run(sys.executable, "-c", f"import django; django.setup(); {code}", env=env)
-    redis = run(sys.executable, "-c", f"import django; django.setup(); {code}",
-                env={**env, "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")})
+    redis = run(
+        sys.executable,
+        "-c",
+        f"import django; django.setup(); {code}",
+        env={**env, "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")},
+    )
     assert (sqlite.stdout.strip(), redis.stdout.strip()) == ("SqliteHuey", "PriorityRedisHuey"), (
-        sqlite.stderr + redis.stderr)
+        sqlite.stderr + redis.stderr
+    )
 
 
 def test_periodic_jobs_are_registered():
@@ -75,39 +89,98 @@ def test_number_format():
     assert numbering.format_number(42, at) == "26-0000042"
 
 
-COLUMNS = ["id", "text", "label", "subcategory", "city_object", "district", "municipality", "address", "latitude",
-           "longitude", "executor_org", "created_at", "first_answer_at", "final_status", "final_status_at",
-           "n_answers", "answer_text", "first_answer_hours", "split"]
+COLUMNS = [
+    "id",
+    "text",
+    "label",
+    "subcategory",
+    "city_object",
+    "district",
+    "municipality",
+    "address",
+    "latitude",
+    "longitude",
+    "executor_org",
+    "created_at",
+    "first_answer_at",
+    "final_status",
+    "final_status_at",
+    "n_answers",
+    "answer_text",
+    "first_answer_hours",
+    "split",
+]
 
 
 def demo_rows():
     """A small export in the shape of the real one (made up, so the test does not depend on the data file)."""
     rows = []
     people = [
-        ("Невский", "муниципальный округ Рыбацкое", "СПб ГКУ ЖА Невского района", "Благоустройство",
-         "Мусор на внутридворовой территории", "Двор"),
-        ("Невский", "муниципальный округ Народный", "Администрация Невского района", "Содержание МКД",
-         "Неудовлетворительное состояние парадной", "Дом"),
-        ("Приморский", "муниципальный округ №65", "Администрация Приморского района", "Содержание МКД",
-         "Неудовлетворительное состояние парадной", "Дом"),
+        (
+            "Невский",
+            "муниципальный округ Рыбацкое",
+            "СПб ГКУ ЖА Невского района",
+            "Благоустройство",
+            "Мусор на внутридворовой территории",
+            "Двор",
+        ),
+        (
+            "Невский",
+            "муниципальный округ Народный",
+            "Администрация Невского района",
+            "Содержание МКД",
+            "Неудовлетворительное состояние парадной",
+            "Дом",
+        ),
+        (
+            "Приморский",
+            "муниципальный округ №65",
+            "Администрация Приморского района",
+            "Содержание МКД",
+            "Неудовлетворительное состояние парадной",
+            "Дом",
+        ),
     ]
-    statuses = ["Завершено: Пользователь удовлетворен решением проблемы", "Завершено: Автоматически",
-                "Промежуточный ответ", "Получен ответ", "Рассмотрение", "Модерация"]
+    statuses = [
+        "Завершено: Пользователь удовлетворен решением проблемы",
+        "Завершено: Автоматически",
+        "Промежуточный ответ",
+        "Получен ответ",
+        "Рассмотрение",
+        "Модерация",
+    ]
     for i in range(36):
         district, municipality, executor, label, subcategory, place = people[i % 3]
         status = statuses[i % len(statuses)]
         created = timezone.datetime(2021, 3, 1 + i % 20, 10, 0)
-        answered = created + timezone.timedelta(days=3) if status != "Модерация" and status != "Рассмотрение" else None
-        rows.append({
-            "id": str(1000 + i), "text": f"Проблема номер {i} во дворе", "label": label, "subcategory": subcategory,
-            "city_object": place, "district": district, "municipality": municipality,
-            "address": f"г.Санкт-Петербург, улица Тестовая, дом {i % 7}", "latitude": "59.9", "longitude": "30.4",
-            "executor_org": executor, "created_at": created.isoformat(),
-            "first_answer_at": answered.isoformat() if answered else "", "final_status": status,
-            "final_status_at": (created + timezone.timedelta(days=5)).isoformat(), "n_answers": "1",
-            "answer_text": "Работы выполнены <br> в срок", "first_answer_hours": "72.0" if answered else "",
-            "split": "train",
-        })
+        answered = (
+            created + timezone.timedelta(days=3)
+            if status != "Модерация" and status != "Рассмотрение"
+            else None
+        )
+        rows.append(
+            {
+                "id": str(1000 + i),
+                "text": f"Проблема номер {i} во дворе",
+                "label": label,
+                "subcategory": subcategory,
+                "city_object": place,
+                "district": district,
+                "municipality": municipality,
+                "address": f"г.Санкт-Петербург, улица Тестовая, дом {i % 7}",
+                "latitude": "59.9",
+                "longitude": "30.4",
+                "executor_org": executor,
+                "created_at": created.isoformat(),
+                "first_answer_at": answered.isoformat() if answered else "",
+                "final_status": status,
+                "final_status_at": (created + timezone.timedelta(days=5)).isoformat(),
+                "n_answers": "1",
+                "answer_text": "Работы выполнены <br> в срок",
+                "first_answer_hours": "72.0" if answered else "",
+                "split": "train",
+            }
+        )
     return rows
 
 
@@ -124,7 +197,9 @@ def test_demo_region_is_built_from_an_export_and_replayed_through_the_actions(tm
 
     assert Territory.objects.get(code="spb").children.count() == 2
     assert set(Territory.objects.filter(parent__name="Невский район").values_list("name", flat=True)) == {
-        "муниципальный округ Рыбацкое", "муниципальный округ Народный"}
+        "муниципальный округ Рыбацкое",
+        "муниципальный округ Народный",
+    }
     housing = Organisation.objects.get(name="СПб ГКУ ЖА Невского района")
     assert housing.parent.name == "Администрация Невского района"
     assert Building.objects.count() == 7
@@ -137,18 +212,35 @@ def test_demo_region_is_built_from_an_export_and_replayed_through_the_actions(tm
     assert Appeal.objects.filter(status=Status.MODERATION).count() == 6
     assert Appeal.objects.filter(status=Status.INTERIM).count() == 6
     appeal = Appeal.objects.get(external_id="1000")
-    assert appeal.registered_at == timezone.datetime(2021, 3, 1, 10, 0, tzinfo=timezone.get_default_timezone())
-    assert list(appeal.events.values_list("kind", flat=True)) == ["registered", "assigned", "taken", "answered",
-                                                                    "closed"]
+    assert appeal.registered_at == timezone.datetime(
+        2021, 3, 1, 10, 0, tzinfo=timezone.get_default_timezone()
+    )
+    assert list(appeal.events.values_list("kind", flat=True)) == [
+        "registered",
+        "assigned",
+        "taken",
+        "answered",
+        "closed",
+    ]
     assert "<br>" not in appeal.events.get(kind="answered").reason
     # one user per role, with passwords kept for the person starting the demo
     lines = users_file.read_text().splitlines()
-    assert [line.split("\t")[0] for line in lines] == ["admin", "operator", "executor", "supervisor", "analyst",
-                                                        "leader", "dispatcher", "citizen"]
+    assert [line.split("\t")[0] for line in lines] == [
+        "admin",
+        "operator",
+        "executor",
+        "supervisor",
+        "analyst",
+        "leader",
+        "dispatcher",
+        "citizen",
+    ]
     assert User.objects.get(username="executor").assignments.get().organisation == housing
 
     # a second run adds nothing
-    call_command("load_demo", "--file", str(path), "--limit", "30", "--users-file", str(users_file), verbosity=0)
+    call_command(
+        "load_demo", "--file", str(path), "--limit", "30", "--users-file", str(users_file), verbosity=0
+    )
     assert Appeal.objects.count() == 36
 
 

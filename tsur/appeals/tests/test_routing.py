@@ -49,8 +49,9 @@ def management_company(**kwargs):
 
 
 def register(topic, territory=None, **kwargs):
-    return actions.register(channel=Channel.PORTAL, text="Не убран двор", topic=topic, territory=territory,
-                            at=AT, **kwargs)
+    return actions.register(
+        channel=Channel.PORTAL, text="Не убран двор", topic=topic, territory=territory, at=AT, **kwargs
+    )
 
 
 # ---------------------------------------------------------------- specificity
@@ -341,7 +342,9 @@ def test_redirect_without_an_organisation_routes_past_the_current_one(topic, okr
     # then
     appeal.refresh_from_db()
     assert (appeal.status, appeal.organisation, appeal.routing_rule) == (
-        Status.ASSIGNED, next_best.organisation, next_best,
+        Status.ASSIGNED,
+        next_best.organisation,
+        next_best,
     )
     event = appeal.events.get(kind=EventKind.REDIRECTED)
     assert event.data["from_organisation"] == current.organisation_id
@@ -403,7 +406,10 @@ def test_no_route_puts_the_registered_appeal_into_moderation(topic, okrug):
     appeal.refresh_from_db()
     assert created is True
     assert (appeal.status, appeal.organisation, appeal.routing_rule, appeal.routing_reason) == (
-        Status.MODERATION, None, None, "",
+        Status.MODERATION,
+        None,
+        None,
+        "",
     )
     assert list(appeal.events.values_list("kind", "status_from", "status_to", "reason")) == [
         (EventKind.REGISTERED, "", Status.REGISTERED, ""),
@@ -430,11 +436,17 @@ def test_register_with_a_topic_and_a_rule_goes_straight_to_the_organisation(topi
     )
     assert created is True
     assert (appeal.status, appeal.organisation, appeal.routing_rule, appeal.routing_reason) == (
-        Status.ASSIGNED, organisation, rule, expected_reason,
+        Status.ASSIGNED,
+        organisation,
+        rule,
+        expected_reason,
     )
     assigned = appeal.events.get(kind=EventKind.ASSIGNED)
     assert (assigned.status_from, assigned.reason, assigned.data, assigned.organisation) == (
-        Status.REGISTERED, expected_reason, {"automatic": True}, organisation,
+        Status.REGISTERED,
+        expected_reason,
+        {"automatic": True},
+        organisation,
     )
 
 
@@ -467,7 +479,9 @@ def test_register_falls_back_to_the_administration(topic, district, okrug):
     # then
     appeal.refresh_from_db()
     assert (appeal.status, appeal.organisation, appeal.routing_rule) == (
-        Status.ASSIGNED, district_administration, None,
+        Status.ASSIGNED,
+        district_administration,
+        None,
     )
     assert appeal.routing_reason == (
         "Нет правила: администрация территории «Центральный район» — «Администрация Центрального района»"

@@ -1,6 +1,5 @@
 """Domain refusals become clear 4xx answers with a message a person can act on."""
 
-from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -13,9 +12,4 @@ def exception_handler(exc, context):
         if exc.field:
             body["field"] = exc.field
         return Response(body, status=exc.status_code)
-    response = drf_exception_handler(exc, context)
-    if response is None and isinstance(exc, ValueError | TypeError | OverflowError):
-        # malformed values that slipped past a serializer must still be the client's 400, not a 500
-        return Response({"detail": "Некорректные данные запроса.", "code": "invalid"},
-                        status=status.HTTP_400_BAD_REQUEST)
-    return response
+    return drf_exception_handler(exc, context)

@@ -39,12 +39,16 @@ def test_organisations_and_buildings():
     )
     company = Organisation.objects.get(name="УК Дом")
     assert company.parent.name == "Администрация"
-    assert sorted(Organisation.objects.get(name="Администрация").territories.values_list("code", flat=True)) == [
-        "r-d", "r-mo-1"]
-    assert import_buildings(
-        "address,latitude,longitude,territory,kind,management_company\n"
-        "ул. Ленина 1,59.9,30.3,r-mo-1,building,УК Дом\n"
-    ) == 1
+    assert sorted(
+        Organisation.objects.get(name="Администрация").territories.values_list("code", flat=True)
+    ) == ["r-d", "r-mo-1"]
+    assert (
+        import_buildings(
+            "address,latitude,longitude,territory,kind,management_company\n"
+            "ул. Ленина 1,59.9,30.3,r-mo-1,building,УК Дом\n"
+        )
+        == 1
+    )
     assert Building.objects.get().management_company == company
 
 

@@ -12,7 +12,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--file", type=Path, default=Path(settings.TSUR["DEMO_DATA"]))
-        parser.add_argument("--limit", type=int, default=3000, help="how many appeals to replay (default 3000)")
+        parser.add_argument(
+            "--limit", type=int, default=3000, help="how many appeals to replay (default 3000)"
+        )
         parser.add_argument("--all", action="store_true", help="replay every appeal of the file")
         parser.add_argument("--users-file", type=Path, default=settings.VAR_DIR / "demo-users.txt")
         parser.add_argument("--if-empty", action="store_true", help="do nothing when appeals already exist")
@@ -23,12 +25,14 @@ class Command(BaseCommand):
             return
         if not file.exists():
             blocks, topics = rubricator.load()
-            self.stdout.write(self.style.WARNING(
-                f"Файл с обращениями не найден: {file}\n"
-                f"Загружен рубрикатор по умолчанию (блоков {blocks}, тем {topics}). Чтобы загрузить демо-регион, "
-                "положите выгрузку рядом (../shared/data/spb_appeals.csv.gz) или укажите путь: "
-                "TSUR_DEMO_DATA=/путь/к/файлу.csv.gz или `tsur load_demo --file ФАЙЛ`."
-            ))
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Файл с обращениями не найден: {file}\n"
+                    f"Загружен рубрикатор по умолчанию (блоков {blocks}, тем {topics}). Чтобы загрузить демо-регион, "
+                    "положите выгрузку рядом (../shared/data/spb_appeals.csv.gz) или укажите путь: "
+                    "TSUR_DEMO_DATA=/путь/к/файлу.csv.gz или `tsur load_demo --file ФАЙЛ`."
+                )
+            )
             return
         if limit < 1:
             raise CommandError("--limit must be positive")
