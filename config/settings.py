@@ -1,7 +1,7 @@
 """Settings of the platform, read from the environment.
 
 Defaults run everything on one machine: SQLite, a Huey queue on SQLite, local-memory cache,
-files in ./var. Production sets DATABASE_URL, REDIS_URL, EMAIL_URL-style variables and
+files in ./var. Production sets DATABASE_URL, REDIS_URL, EMAIL_* variables and
 a real SECRET_KEY; nothing else changes.
 """
 
