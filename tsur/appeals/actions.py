@@ -5,6 +5,7 @@ Each action runs in one transaction, locks the appeal, refuses a step its status
 and hands side effects (notifications) to the job queue only after commit.
 """
 
+import hashlib
 import re
 from datetime import datetime, timedelta
 
@@ -200,6 +201,7 @@ def register(
         raise DomainError(f"Неизвестный канал «{channel}».", field="channel")
     external_id = (external_id or "").strip()[:128]
     text = clean_text(text)
+    key = intake_key(channel, external_id, text, submitted_by)
     address = clean_text(address, field="address", required=False, limit=400)
     author_name = clean_text(author_name, field="author_name", required=False, limit=200)
     if (latitude is None) != (longitude is None):
@@ -229,6 +231,7 @@ def register(
                 number=numbering.issue(at),
                 channel=channel,
                 external_id=external_id,
+                intake_key=key,
                 submitted_by=submitted_by,
                 author=author,
                 author_name=author_name,
@@ -332,12 +335,20 @@ def register(
                 _store_photo(appeal, upload, content_type, width, height, actor, at)
     except IntegrityError:
         # The same channel id was registered before (or concurrently): answer with that appeal.
-        if external_id:
-            existing = Appeal.objects.filter(channel=channel, external_id=external_id).first()
-            if existing:
-                return existing, False
-        raise
+        existing = Appeal.objects.filter(intake_key=key).first() if key else None
+        if existing is None:
+            raise
+        return existing, False
     return appeal, True
+
+
+def intake_key(channel: str, external_id: str, text: str, submitted_by: User | None) -> str | None:
+    if not external_id:
+        return None
+    if submitted_by is not None and submitted_by.pk:
+        return f"u{submitted_by.pk}:{channel}:{external_id}"
+    digest = hashlib.sha256(f"{channel}\n{external_id}\n{text}".encode()).hexdigest()
+    return f"anon:{digest}"
 
 
 def _store_photo(appeal, upload, content_type, width, height, actor, at) -> AppealPhoto:

@@ -123,6 +123,10 @@ class Appeal(models.Model):
     number = models.CharField(_("номер"), max_length=20, unique=True)
     channel = models.CharField(_("канал"), max_length=16, choices=Channel.choices)
     external_id = models.CharField(_("идентификатор в канале"), max_length=128, blank=True)
+    # What makes a submission "the same" for idempotent intake: the channel id within one submitter
+    # (two agencies may both number their requests from 1), or, for anonymous senders, the id
+    # together with the text, so that nobody can reach another person's appeal by guessing an id.
+    intake_key = models.CharField(max_length=200, unique=True, null=True, blank=True, editable=False)
     submitted_by = models.ForeignKey(
         User, verbose_name=_("кем подано"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -209,13 +213,7 @@ class Appeal(models.Model):
         verbose_name = _("обращение")
         verbose_name_plural = _("обращения")
         ordering = ["-registered_at", "-pk"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["channel", "external_id"],
-                condition=~Q(external_id=""),
-                name="appeal_unique_channel_id",
-            )
-        ]
+        constraints = []
         indexes = [
             models.Index(fields=["status", "resolution_due"], name="appeal_status_due"),
             models.Index(fields=["organisation", "status"], name="appeal_org_status"),

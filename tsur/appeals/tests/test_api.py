@@ -88,6 +88,25 @@ def test_same_submission_twice_yields_the_same_appeal(routed_topic):
     assert Appeal.objects.get().text == "Нет воды"
 
 
+def test_channel_ids_are_per_submitter(routed_topic):
+    topic, _ = routed_topic
+    payload = {"channel": "agency", "external_id": "1", "text": "Нет воды", "topic": topic.code}
+    first = client_for(user_with_role(Role.OPERATOR)).post(URL, payload, format="json")
+    second = client_for(user_with_role(Role.OPERATOR)).post(URL, payload, format="json")
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["number"] != second.json()["number"]
+
+
+def test_anonymous_cannot_reach_another_appeal_by_guessing_its_id(anonymous):
+    original = anonymous.post(URL, {"text": "Яма у подъезда 3", "external_id": "42"}, format="json")
+    retry = anonymous.post(URL, {"text": "Яма у подъезда 3", "external_id": "42"}, format="json")
+    guess = anonymous.post(URL, {"text": "Покажите чужое обращение", "external_id": "42"}, format="json")
+    assert (original.status_code, retry.status_code, guess.status_code) == (201, 200, 201)
+    assert retry.json()["number"] == original.json()["number"]
+    assert guess.json()["number"] != original.json()["number"]
+    assert guess.json()["text"] == "Покажите чужое обращение"
+
+
 def test_anonymous_may_not_pose_as_an_agency(anonymous):
     response = anonymous.post(URL, {"text": "Нет воды", "channel": "agency"}, format="json")
     assert response.status_code == 400
