@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("accounts/", include("django.contrib.auth.urls")),
 ]
-if settings.DEBUG or settings.TSUR.get("SERVE_MEDIA", True):
-    # Photos are served by the app in the embedded default; production puts them behind the proxy or S3.
+if settings.DEBUG:
+    # Development only: in the platform, photos are served by /api/v1/appeals/{number}/photos/{id}/,
+    # which checks that the reader may see the appeal.
     urlpatterns.append(path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}))

@@ -352,18 +352,17 @@ def intake_key(channel: str, external_id: str, text: str, submitted_by: User | N
 
 
 def _store_photo(appeal, upload, content_type, width, height, actor, at) -> AppealPhoto:
-    upload.seek(0)
+    clean = photos.clean_copy(upload, content_type)
     photo = AppealPhoto(
         appeal=appeal,
         content_type=content_type,
-        size=upload.size,
+        size=clean.size,
         width=width,
         height=height,
         uploaded_by=actor if actor and actor.pk else None,
         uploaded_at=at,
     )
-    extension = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[content_type]
-    photo.image.save(f"{appeal.number}-{timezone.now():%H%M%S%f}.{extension}", upload, save=False)
+    photo.image.save(clean.name, clean, save=False)
     photo.save()
     return photo
 

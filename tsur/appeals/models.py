@@ -259,7 +259,7 @@ class AppealEvent(models.Model):
 
 
 def photo_path(instance, filename):
-    return f"appeals/{instance.appeal.registered_at:%Y/%m}/{instance.appeal.number}/{filename}"
+    return f"appeals/{instance.appeal.registered_at:%Y/%m}/{filename}"
 
 
 class AppealPhoto(models.Model):

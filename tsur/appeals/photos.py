@@ -1,7 +1,11 @@
 """Checks of uploaded photos: a real image of an allowed type, within the size limit."""
 
+import io
+import uuid
+
 from django.conf import settings
-from PIL import Image, UnidentifiedImageError
+from django.core.files.base import ContentFile
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from tsur.core.errors import DomainError
 
@@ -36,3 +40,18 @@ def inspect(upload) -> tuple[str, int, int]:
     if kind not in ALLOWED_FORMATS:
         raise DomainError(f"Формат {kind} не поддерживается: загрузите JPEG, PNG или WebP.", field="photos")
     return ALLOWED_FORMATS[kind], width, height
+
+
+def clean_copy(upload, content_type: str) -> ContentFile:
+    """The picture re-encoded from its pixels alone: EXIF (with the phone's GPS position), comments and
+    anything appended after the image data are dropped. The name is random, so it tells nothing."""
+    upload.seek(0)
+    with Image.open(upload) as image:
+        image = ImageOps.exif_transpose(image)  # keep what the citizen saw, then forget the tags
+        kind = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP"}[content_type]
+        if kind == "JPEG" and image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        buffer = io.BytesIO()
+        image.save(buffer, kind, **({"quality": 88} if kind in ("JPEG", "WEBP") else {}))
+    extension = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[kind]
+    return ContentFile(buffer.getvalue(), name=f"{uuid.uuid4().hex}.{extension}")

@@ -209,7 +209,11 @@ class AppealSerializer(serializers.Serializer):
     def get_photos(self, appeal):
         request = self.context.get("request")
         known = self.context.get("photos")  # given by the caller that has just stored them
-        urls = [p.image.url for p in (appeal.photos.all() if known is None else known)]
+        # photos are served through the API, which checks that the reader may see the appeal
+        urls = [
+            f"/api/v1/appeals/{appeal.number}/photos/{p.pk}/"
+            for p in (appeal.photos.all() if known is None else known)
+        ]
         return [request.build_absolute_uri(u) for u in urls] if request else urls
 
 

@@ -1,4 +1,5 @@
 from django.db.models import Prefetch
+from django.http import FileResponse, Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
@@ -15,7 +16,7 @@ from tsur.core.scopes import scope_for
 
 from .. import actions, complaint_book, policies
 from ..filtersets import AppealFilterSet, ComplaintTicketFilterSet
-from ..models import Appeal, AppealEvent, RoutingRule, ThematicBlock, Topic
+from ..models import Appeal, AppealEvent, AppealPhoto, RoutingRule, ThematicBlock, Topic
 from ..selectors import appeals_visible_to, tickets_visible_to
 from . import serializers as s
 
@@ -95,7 +96,7 @@ class AppealViewSet(
     """The appeal register: file an appeal (anyone), see and work the appeals within one's scope."""
 
     lookup_field = "number"
-    lookup_value_regex = r"[0-9]{2}-[0-9]{7}"
+    lookup_value_regex = r"[0-9]{2}-[0-9]{7,12}"
     filterset_class = AppealFilterSet
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
@@ -184,9 +185,31 @@ class AppealViewSet(
         actions.add_photo(appeal, request.user, serializer.validated_data["photo"])
         return self._detail(appeal)
 
+    @extend_schema(responses={(200, "image/*"): bytes})
+    @action(detail=True, methods=["get"], url_path=r"photos/(?P<photo_id>[0-9]{1,12})")
+    def photo(self, request, number=None, photo_id=None):
+        appeal = self.get_object()
+        photo = AppealPhoto.objects.filter(appeal=appeal, pk=photo_id).first()
+        if photo is None:
+            raise Http404
+        response = FileResponse(photo.image.open("rb"), content_type=photo.content_type)
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
+
     def _detail(self, appeal):
-        appeal = self.get_queryset().get(pk=appeal.pk)
-        return Response(s.AppealDetailSerializer(appeal, context=self.get_serializer_context()).data)
+        """The appeal after a step; a step may have moved it out of the actor's scope (a redirect to
+        another organisation), and then only its number and status are shown."""
+        visible = self.get_queryset().filter(pk=appeal.pk).first()
+        if visible is None:
+            appeal.refresh_from_db(fields=["status"])
+            return Response(
+                {
+                    "number": appeal.number,
+                    "status": appeal.status,
+                    "status_display": appeal.get_status_display(),
+                }
+            )
+        return Response(s.AppealDetailSerializer(visible, context=self.get_serializer_context()).data)
 
     def _lifecycle(self, request, name):
         function, input_serializer = LIFECYCLE[name]

@@ -176,7 +176,33 @@ def test_photo_is_stored_with_its_type(anonymous):
     assert response.status_code == 201, response.content
     photo = AppealPhoto.objects.get()
     assert (photo.content_type, photo.width, photo.height) == ("image/png", 8, 8)
-    assert response.json()["photos"][0].endswith(".png")
+    number = response.json()["number"]
+    assert response.json()["photos"] == [f"http://testserver/api/v1/appeals/{number}/photos/{photo.pk}/"]
+
+
+def test_photos_are_served_only_to_those_who_see_the_appeal_and_without_their_metadata(anonymous):
+    original = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x010F] = "PhoneMaker"  # Make
+    exif[0x8825] = {2: (59.0, 56.0, 0.0)}  # GPS latitude
+    Image.new("RGB", (16, 16), (10, 200, 10)).save(original, "JPEG", exif=exif)
+    original.seek(0)
+    original.name = "street.jpg"
+    assert b"PhoneMaker" in original.getvalue()
+    number = anonymous.post(URL, {"text": "Яма", "photos": [original]}, format="multipart").json()["number"]
+    url = f"{URL}{number}/photos/{AppealPhoto.objects.get().pk}/"
+
+    assert anonymous.get(url).status_code == 401
+    outsider = client_for(user_with_role(Role.EXECUTOR, organisation=OrganisationFactory()))
+    assert outsider.get(url).status_code == 404
+    operator = client_for(user_with_role(Role.OPERATOR))
+    response = operator.get(url)
+    assert (response.status_code, response["Content-Type"]) == (200, "image/jpeg")
+    served = b"".join(response.streaming_content)
+    assert b"PhoneMaker" not in served
+    with Image.open(io.BytesIO(served)) as image:
+        assert (image.size, dict(image.getexif())) == ((16, 16), {})
+    assert number not in AppealPhoto.objects.get().image.name  # stored under a random name
 
 
 @pytest.mark.parametrize("kind", ["not an image", "oversized", "gif"])
