@@ -193,8 +193,12 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "public_intake": os.environ.get("PUBLIC_INTAKE_RATE", "20/min"),
         "public_lookup": os.environ.get("PUBLIC_LOOKUP_RATE", "60/min"),
+        "login": os.environ.get("LOGIN_RATE", "10/min"),
     },
     "EXCEPTION_HANDLER": "tsur.core.api.exceptions.exception_handler",
+    # Clients are told apart by REMOTE_ADDR unless the platform sits behind that many trusted proxies;
+    # otherwise a client could pick its own X-Forwarded-For and escape every rate limit.
+    "NUM_PROXIES": int(os.environ.get("NUM_PROXIES", "0")),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 

@@ -3,10 +3,22 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.throttling import AnonRateThrottle
 
 from tsur.core.admin_import import import_view
 from tsur.core.views import home
+
+
+class LoginThrottle(AnonRateThrottle):
+    scope = "login"
+
+
+class ObtainToken(ObtainAuthToken):
+    """A token for a system or a person, with password guessing limited per address."""
+
+    throttle_classes = [LoginThrottle]
+
 
 admin.site.site_header = "ЦУР: администрирование"
 admin.site.site_title = "ЦУР"
@@ -16,7 +28,7 @@ urlpatterns = [
     path("admin/import/", admin.site.admin_view(import_view), name="admin-import"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("tsur.appeals.api.urls", "api"), namespace="api")),
-    path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/v1/auth/token/", ObtainToken.as_view(), name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),

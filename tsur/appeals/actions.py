@@ -201,7 +201,19 @@ def register(
         raise DomainError(f"Неизвестный канал «{channel}».", field="channel")
     external_id = (external_id or "").strip()[:128]
     text = clean_text(text)
-    key = intake_key(channel, external_id, text, submitted_by)
+    key = intake_key(
+        channel,
+        external_id,
+        submitted_by,
+        text,
+        author_name,
+        author_email,
+        author_phone,
+        address,
+        latitude,
+        longitude,
+        topic.pk if topic else None,
+    )
     address = clean_text(address, field="address", required=False, limit=400)
     author_name = clean_text(author_name, field="author_name", required=False, limit=200)
     if (latitude is None) != (longitude is None):
@@ -342,12 +354,14 @@ def register(
     return appeal, True
 
 
-def intake_key(channel: str, external_id: str, text: str, submitted_by: User | None) -> str | None:
+def intake_key(channel: str, external_id: str, submitted_by: User | None, *content) -> str | None:
+    """What makes two submissions the same: a signed-in sender's own id on a channel; for an anonymous
+    sender, the id together with everything submitted, so only a true retry matches."""
     if not external_id:
         return None
     if submitted_by is not None and submitted_by.pk:
         return f"u{submitted_by.pk}:{channel}:{external_id}"
-    digest = hashlib.sha256(f"{channel}\n{external_id}\n{text}".encode()).hexdigest()
+    digest = hashlib.sha256("\n".join(map(str, (channel, external_id, *content))).encode()).hexdigest()
     return f"anon:{digest}"
 
 

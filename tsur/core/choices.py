@@ -11,6 +11,9 @@ class Role(models.TextChoices):
     LEADERSHIP = "leadership", _("Руководство")
     DISPATCHER = "dispatcher", _("Диспетчер ЕДДС")
     ADMINISTRATOR = "administrator", _("Администратор")
+    # An information system of an agency or a municipality that files appeals through the API;
+    # it sees the appeals it filed, nothing else.
+    SYSTEM = "system", _("Информационная система")
 
 
 class TerritoryKind(models.TextChoices):

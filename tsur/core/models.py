@@ -139,7 +139,9 @@ class User(AbstractUser):
     def role_set(self) -> frozenset[str]:
         if not self.pk:
             return frozenset()
-        roles = {a.role for a in self.assignments.all()}
+        from .scopes import _assignments
+
+        roles = {a.role for a in _assignments(self)}
         if self.is_superuser:
             roles.add(Role.ADMINISTRATOR)
         return frozenset(roles)

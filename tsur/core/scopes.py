@@ -11,7 +11,7 @@ from django.db.models import Q
 
 from .choices import Role
 
-STAFF_ROLES = frozenset(Role.values) - {Role.CITIZEN}
+STAFF_ROLES = frozenset(Role.values) - {Role.CITIZEN, Role.SYSTEM}
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,11 @@ class Scope:
     organisation_paths: tuple[str, ...] = ()
     territory_paths: tuple[str, ...] = ()
     author_id: int | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        """Whether any staff role reaches beyond the user's own appeals."""
+        return bool(self.region or self.organisation_paths or self.territory_paths)
 
     @property
     def is_empty(self) -> bool:

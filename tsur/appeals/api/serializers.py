@@ -3,8 +3,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from tsur.core.api.serializers import OrganisationBriefSerializer, TerritoryBriefSerializer
-from tsur.core.choices import OrganisationKind, PlaceKind
+from tsur.core.choices import OrganisationKind, PlaceKind, Role
 from tsur.core.models import Building, Organisation, Territory
+from tsur.core.scopes import scope_for
 
 from .. import policies
 from ..choices import Channel, CloseReason, DeadlineState, Priority, Status
@@ -116,9 +117,13 @@ class AppealCreateSerializer(serializers.Serializer):
     )
 
     def validate_channel(self, value):
-        request = self.context["request"]
-        if not request.user.is_authenticated and value not in PUBLIC_CHANNELS:
-            raise serializers.ValidationError("Этот канал доступен только системам и сотрудникам.")
+        user = self.context["request"].user
+        if value in PUBLIC_CHANNELS:
+            return value
+        if not user.is_authenticated or not (user.has_role(Role.SYSTEM) or scope_for(user).is_staff):
+            raise serializers.ValidationError(
+                "Этот канал доступен только информационным системам и сотрудникам."
+            )
         return value
 
 

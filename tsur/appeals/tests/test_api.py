@@ -13,7 +13,13 @@ from tsur.appeals.choices import EventKind, Status
 from tsur.appeals.models import Appeal, AppealEvent, AppealPhoto
 from tsur.appeals.tests.factories import AppealFactory, RuleFactory, TopicFactory
 from tsur.core.choices import Role
-from tsur.core.tests.factories import BuildingFactory, OrganisationFactory, TerritoryFactory, user_with_role
+from tsur.core.tests.factories import (
+    BuildingFactory,
+    OrganisationFactory,
+    TerritoryFactory,
+    UserFactory,
+    user_with_role,
+)
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/appeals/"
@@ -105,6 +111,86 @@ def test_anonymous_cannot_reach_another_appeal_by_guessing_its_id(anonymous):
     assert retry.json()["number"] == original.json()["number"]
     assert guess.json()["number"] != original.json()["number"]
     assert guess.json()["text"] == "Покажите чужое обращение"
+
+
+def test_an_anonymous_retry_learns_nothing_new_and_a_different_sender_is_not_swallowed(anonymous):
+    payload = {"text": "Не горит фонарь", "external_id": "7", "author_email": "alice@example.org"}
+    first = anonymous.post(URL, payload, format="json")
+    retry = anonymous.post(URL, payload, format="json")
+    other = anonymous.post(URL, {**payload, "author_email": "bob@example.org"}, format="json")
+    assert (first.status_code, retry.status_code, other.status_code) == (201, 200, 201)
+    assert retry.json() == {
+        "number": first.json()["number"],
+        "status": "moderation",
+        "status_display": "На модерации",
+    }
+    assert sorted(Appeal.objects.values_list("author_email", flat=True)) == [
+        "alice@example.org",
+        "bob@example.org",
+    ]
+
+
+def test_forwarded_for_header_does_not_escape_the_rate_limit(anonymous, settings):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    old = SimpleRateThrottle.THROTTLE_RATES
+    SimpleRateThrottle.THROTTLE_RATES = {**old, "public_intake": "2/min"}
+    try:
+        codes = [
+            anonymous.post(
+                URL, {"text": f"Мусор {i}"}, format="json", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}"
+            ).status_code
+            for i in range(4)
+        ]
+    finally:
+        SimpleRateThrottle.THROTTLE_RATES = old
+    assert codes == [201, 201, 429, 429]
+
+
+def test_token_endpoint_limits_password_guessing(anonymous):
+    from rest_framework.throttling import SimpleRateThrottle
+
+    old = SimpleRateThrottle.THROTTLE_RATES
+    SimpleRateThrottle.THROTTLE_RATES = {**old, "login": "3/min"}
+    try:
+        codes = [
+            anonymous.post("/api/v1/auth/token/", {"username": "admin", "password": f"guess{i}"}).status_code
+            for i in range(5)
+        ]
+    finally:
+        SimpleRateThrottle.THROTTLE_RATES = old
+    assert codes == [400, 400, 400, 429, 429]
+
+
+def test_an_account_without_a_role_is_neither_a_system_nor_the_author(routed_topic):
+    topic, _ = routed_topic
+    nobody = client_for(user_with_role(Role.CITIZEN))
+    nobody.force_authenticate(UserFactory())
+    response = nobody.post(URL, {"text": "Нет воды", "channel": "agency"}, format="json")
+    assert response.status_code == 400
+    response = nobody.post(URL, {"text": "Нет воды", "topic": topic.code}, format="json")
+    assert response.status_code == 201
+    assert Appeal.objects.get().author is None
+
+
+def test_a_system_files_on_its_channel_and_sees_only_what_it_filed(routed_topic):
+    topic, _ = routed_topic
+    AppealFactory()  # somebody else's
+    system = client_for(user_with_role(Role.SYSTEM))
+    response = system.post(
+        URL,
+        {
+            "text": "Нет воды",
+            "channel": "agency",
+            "external_id": "A-1",
+            "topic": topic.code,
+            "author_phone": "+79990001122",
+        },
+        format="json",
+    )
+    assert response.status_code == 201
+    assert response.json()["author"] is None  # a system is not entitled to the citizen's contacts
+    assert [a["number"] for a in system.get(URL).json()["results"]] == [response.json()["number"]]
 
 
 def test_anonymous_may_not_pose_as_an_agency(anonymous):
