@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from tsur.core.errors import DomainError, InvalidTransition
@@ -272,7 +273,9 @@ def register(
                 )
             ticket = None
             if route and complaint_book.applies(topic, route.organisation):
-                ticket = complaint_book.unfulfilled_ticket(route.organisation, complaint_ticket_number, at)
+                ticket = complaint_book.unfulfilled_ticket(
+                    route.organisation, complaint_ticket_number, at, building=building
+                )
                 appeal.complaint_ticket = ticket
             if route:
                 _apply_route(appeal, route)
@@ -454,7 +457,9 @@ def assign(
             )
     ticket = None
     if appeal.complaint_ticket_id is None and complaint_book.applies(appeal.topic, route.organisation):
-        ticket = complaint_book.unfulfilled_ticket(route.organisation, complaint_ticket_number, at)
+        ticket = complaint_book.unfulfilled_ticket(
+            route.organisation, complaint_ticket_number, at, building=appeal.building
+        )
         appeal.complaint_ticket = ticket
     _apply_route(appeal, route)
     if "topic_to" in data:
@@ -468,6 +473,7 @@ def assign(
         if appeal.first_response_due and appeal.first_responded_at is None:
             appeal.first_response_due += timedelta(seconds=paused)
         data["resolution_due"] = appeal.resolution_due.isoformat()
+        appeal.deadline_state = deadlines.state_at(appeal, at)
     if ticket:
         _event(
             appeal,
@@ -693,6 +699,13 @@ def redirect(
             data={**data, "to_moderation": True},
         )
         return appeal
+    if appeal.complaint_ticket_id is None and complaint_book.applies(appeal.topic, route.organisation):
+        raise DomainError(
+            f"«{route.organisation}» — управляющая организация: жалоба на неё принимается только с номером "
+            "невыполненной заявки из книги жалоб. Верните обращение оператору (на модерацию).",
+            code="complaint_ticket_required",
+            field="organisation",
+        )
     _apply_route(appeal, route)
     appeal.first_response_due = None
     deadlines.start_clock(appeal, at)
@@ -721,6 +734,10 @@ def extend(appeal, actor: User | None, *, until: datetime, reason: str, at: date
     reason = clean_text(reason, field="reason")
     if until is None or timezone.is_naive(until):
         raise DomainError("Укажите новый срок с часовым поясом.", field="until")
+    if appeal.extension_reason:
+        raise DomainError("Срок уже продлевался: 59-ФЗ допускает одно продление.", code="already_extended")
+    if appeal.resolution_due and at > appeal.resolution_due:
+        raise DomainError("Срок уже истёк: продлить можно только до его окончания.", code="deadline_passed")
     if appeal.resolution_due and until <= appeal.resolution_due:
         raise DomainError("Новый срок должен быть позже текущего.", field="until")
     limit = deadlines.legal_limit(appeal, extended=True)
@@ -816,46 +833,78 @@ def reopen(appeal, actor: User | None, *, reason: str, at: datetime | None = Non
 # ---------------------------------------------------------------- periodic work
 
 
-def mark_deadlines(now: datetime | None = None, batch: int = 500) -> dict[str, int]:
-    """Raise «срок истекает» and «просрочено» where they became true, and escalate each once."""
+# How far ahead a resolution deadline can be and still be «срок истекает»: the warning share of
+# the longest lawful period (30 + 30 days), with a margin.
+SOON_LOOKAHEAD = timedelta(days=14)
+SEVERITY = {DeadlineState.OK: 0, DeadlineState.SOON: 1, DeadlineState.OVERDUE: 2}
+
+
+def mark_deadlines(now: datetime | None = None) -> dict[str, int]:
+    """Keep every running appeal's deadline state true.
+
+    A deadline crossed raises «срок истекает» or «просрочено» with an event and one escalation to the
+    organisation's supervisors; a deadline that moved away (the first response was given, the term
+    was extended, the topic changed) lowers the state quietly, so that the next breach is seen too.
+    Only appeals whose state can change now are read, and only those whose state did change are locked.
+    """
     now = _now(now)
-    counts = {DeadlineState.SOON: 0, DeadlineState.OVERDUE: 0}
+    counts = {DeadlineState.SOON: 0, DeadlineState.OVERDUE: 0}  # states raised in this run
     candidates = Appeal.objects.filter(
         status__in=RUNNING_STATUSES, paused_since__isnull=True, resolution_due__isnull=False
-    ).exclude(deadline_state=DeadlineState.OVERDUE)
-    for pk in list(candidates.values_list("pk", flat=True)):
+    ).filter(
+        Q(resolution_due__lte=now + SOON_LOOKAHEAD)
+        | Q(first_responded_at__isnull=True, first_response_due__lte=now)
+        | ~Q(deadline_state=DeadlineState.OK)
+    )
+    fields = [
+        "pk",
+        "deadline_state",
+        "resolution_due",
+        "first_response_due",
+        "first_responded_at",
+        "clock_started_at",
+        "paused_seconds",
+    ]
+    changed = [a.pk for a in candidates.only(*fields) if deadlines.state_at(a, now) != a.deadline_state]
+    for pk in changed:
         with transaction.atomic():
             appeal = _lock(pk)
             if appeal.status not in RUNNING_STATUSES or appeal.paused_since is not None:
                 continue
             state = deadlines.state_at(appeal, now)
-            if state == appeal.deadline_state or state == DeadlineState.OK:
+            if state == appeal.deadline_state:
                 continue
+            raised = SEVERITY[state] > SEVERITY[appeal.deadline_state]
             appeal.deadline_state = state
             appeal.save(update_fields=["deadline_state", "updated_at"])
-            kind = EventKind.OVERDUE if state == DeadlineState.OVERDUE else EventKind.DEADLINE_SOON
-            due = appeal.resolution_due
-            if (
-                state == DeadlineState.OVERDUE
-                and appeal.first_responded_at is None
-                and appeal.first_response_due
-                and now > appeal.first_response_due
-                and now <= due
-            ):
-                due = appeal.first_response_due
-            _event(appeal, kind, None, now, status_from=appeal.status, data={"due": due.isoformat()})
-            if appeal.organisation_id:
-                _event(
-                    appeal,
-                    EventKind.ESCALATED,
-                    None,
-                    now,
-                    status_from=appeal.status,
-                    reason=str(EventKind(kind).label),
-                    data={"to": "supervisor", "because": kind},
-                )
-            counts[state] += 1
+            if raised:
+                counts[state] += 1
+                _raise_deadline_event(appeal, state, now)
     return {str(k): v for k, v in counts.items()}
+
+
+def _raise_deadline_event(appeal: Appeal, state: str, now: datetime) -> None:
+    kind = EventKind.OVERDUE if state == DeadlineState.OVERDUE else EventKind.DEADLINE_SOON
+    first_response_missed = (
+        appeal.first_responded_at is None
+        and appeal.first_response_due is not None
+        and appeal.first_response_due < now <= appeal.resolution_due
+    )
+    which = "first_response" if state == DeadlineState.OVERDUE and first_response_missed else "resolution"
+    due = appeal.first_response_due if which == "first_response" else appeal.resolution_due
+    _event(
+        appeal, kind, None, now, status_from=appeal.status, data={"due": due.isoformat(), "deadline": which}
+    )
+    if appeal.organisation_id:
+        _event(
+            appeal,
+            EventKind.ESCALATED,
+            None,
+            now,
+            status_from=appeal.status,
+            reason=str(EventKind(kind).label),
+            data={"to": "supervisor", "because": kind, "deadline": which},
+        )
 
 
 def autoclose(now: datetime | None = None) -> int:

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from tsur.core.choices import OrganisationKind
 from tsur.core.errors import DomainError
-from tsur.core.models import Organisation
+from tsur.core.models import Building, Organisation
 
 from .models import ComplaintTicket, Topic
 
@@ -31,8 +31,11 @@ def _tz():
     return ZoneInfo(settings.TIME_ZONE)
 
 
-def unfulfilled_ticket(organisation: Organisation, number: str, at: datetime) -> ComplaintTicket:
-    """The company's ticket `number`, if it was not fulfilled in time; otherwise a refusal that says what to do."""
+def unfulfilled_ticket(
+    organisation: Organisation, number: str, at: datetime, building: Building | None = None
+) -> ComplaintTicket:
+    """The company's ticket `number` about this building, if it was not fulfilled in time; otherwise a
+    refusal that says what to do. A ticket about another building is as good as unknown."""
     number = (number or "").strip()
     if not number:
         raise DomainError(
@@ -43,6 +46,13 @@ def unfulfilled_ticket(organisation: Organisation, number: str, at: datetime) ->
             field="complaint_ticket_number",
         )
     ticket = ComplaintTicket.objects.filter(organisation=organisation, number=number).first()
+    if (
+        ticket is not None
+        and ticket.building_id
+        and building is not None
+        and ticket.building_id != building.pk
+    ):
+        ticket = None
     if ticket is None:
         raise DomainError(
             f"Заявка № {number} не найдена в книге жалоб управляющей организации «{organisation}». "

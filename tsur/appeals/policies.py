@@ -66,3 +66,11 @@ def can_see_personal_data(user, appeal: Appeal) -> bool:
     if appeal.author_id and appeal.author_id == user.pk:
         return True
     return _covers(user, PERSONAL_DATA_ROLES, appeal)
+
+
+def can_see_ticket_personal_data(user, ticket) -> bool:
+    """The complaint book's resident contacts: the company's own staff, operators and administrators."""
+    if not user.is_authenticated:
+        return False
+    scope = scope_for(user, roles=PERSONAL_DATA_ROLES)
+    return scope.region or any(ticket.organisation.path.startswith(p) for p in scope.organisation_paths)

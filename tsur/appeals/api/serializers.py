@@ -356,7 +356,22 @@ class ComplaintTicketSerializer(serializers.ModelSerializer):
 
         return ticket.fulfilled_at is None and ticket.due_at < timezone.now()
 
+    def to_representation(self, ticket):
+        data = super().to_representation(ticket)
+        request = self.context.get("request")
+        if request is None or not policies.can_see_ticket_personal_data(request.user, ticket):
+            data["citizen_name"] = data["citizen_phone"] = None
+        return data
+
     def validate(self, attrs):
+        from django.utils import timezone
+
+        if attrs["filed_at"] > timezone.now() + timezone.timedelta(minutes=5):
+            raise serializers.ValidationError({"filed_at": "Заявка не может быть подана в будущем."})
+        if attrs["due_at"] - attrs["filed_at"] > timezone.timedelta(days=30):
+            raise serializers.ValidationError(
+                {"due_at": "Срок исполнения заявки — не больше 30 дней с подачи."}
+            )
         if attrs["due_at"] < attrs["filed_at"]:
             raise serializers.ValidationError(
                 {"due_at": "Срок исполнения не может быть раньше подачи заявки."}
@@ -368,7 +383,7 @@ class ComplaintTicketSerializer(serializers.ModelSerializer):
 
 
 class FulfilSerializer(serializers.Serializer):
-    fulfilled_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    """Fulfilment is recorded at the server's time: a company cannot date it back before its deadline."""
 
 
 class EffectivenessSerializer(serializers.Serializer):

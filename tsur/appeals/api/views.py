@@ -1,10 +1,11 @@
+from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
@@ -274,7 +275,11 @@ class ComplaintTicketViewSet(
 
     def perform_create(self, serializer):
         self._check_company(serializer.validated_data["organisation"])
-        serializer.save(created_by=self.request.user)
+        try:
+            with transaction.atomic():
+                serializer.save(created_by=self.request.user)
+        except IntegrityError as error:  # the same number filed concurrently
+            raise ValidationError({"number": "Заявка с таким номером уже есть в книге жалоб."}) from error
 
     @extend_schema(responses=s.EffectivenessSerializer(many=True))
     @action(detail=False, methods=["get"])
@@ -297,6 +302,6 @@ class ComplaintTicketViewSet(
         serializer.is_valid(raise_exception=True)
         if ticket.fulfilled_at is not None:
             raise DomainError("Заявка уже отмечена как выполненная.", code="already_fulfilled")
-        ticket.fulfilled_at = serializer.validated_data["fulfilled_at"] or timezone.now()
+        ticket.fulfilled_at = timezone.now()
         ticket.save(update_fields=["fulfilled_at"])
         return Response(s.ComplaintTicketSerializer(ticket).data)

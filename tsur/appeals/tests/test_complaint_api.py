@@ -172,3 +172,59 @@ def test_effectiveness_counts_late_tickets_and_escalations(complaint_setup, comp
             "on_time_share": 0.667,
         }
     ]
+
+
+def test_fulfilment_is_dated_by_the_server(company):
+    ticket = TicketFactory(organisation=company)  # overdue
+    staff = client_for(user_with_role(Role.EXECUTOR, organisation=company))
+    response = staff.post(
+        f"{TICKETS}{ticket.pk}/fulfil/", {"fulfilled_at": "2000-01-01T00:00:00Z"}, format="json"
+    )
+    assert response.status_code == 200
+    ticket.refresh_from_db()
+    assert ticket.fulfilled_at > ticket.due_at  # still counts as late
+
+
+def test_a_ticket_cannot_have_a_far_deadline(company):
+    staff = client_for(user_with_role(Role.EXECUTOR, organisation=company))
+    far = ticket_payload(company, due_at="2099-01-01T00:00:00Z")
+    assert staff.post(TICKETS, far, format="json").status_code == 400
+
+
+def test_residents_contacts_in_the_book_are_for_the_company_and_operators_only(company):
+    TicketFactory(organisation=company, citizen_name="Иванова", citizen_phone="+79991112233")
+    analyst = client_for(user_with_role(Role.ANALYST))
+    operator = client_for(user_with_role(Role.OPERATOR))
+    assert analyst.get(TICKETS).json()["results"][0]["citizen_phone"] is None
+    assert operator.get(TICKETS).json()["results"][0]["citizen_phone"] == "+79991112233"
+
+
+def test_a_ticket_about_another_building_does_not_open_the_gate(complaint_setup, company):
+    building, topic = complaint_setup
+    TicketFactory(organisation=company, number="Z-9", building=BuildingFactory(management_company=company))
+    response = client_for().post(
+        "/api/v1/appeals/",
+        {"text": "Темно", "topic": topic.code, "building": building.pk, "complaint_ticket_number": "Z-9"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "complaint_ticket_unknown"
+    assert Appeal.objects.count() == 0
+
+
+def test_redirect_to_a_management_company_without_a_ticket_is_refused(complaint_setup, company):
+    from tsur.appeals import actions
+    from tsur.appeals.tests.factories import AppealFactory
+    from tsur.core.errors import DomainError
+
+    building, topic = complaint_setup
+    appeal = AppealFactory(
+        topic=topic,
+        building=building,
+        status=Status.IN_WORK,
+        resolution_due=timezone.now() + timedelta(days=3),
+    )
+    with pytest.raises(DomainError, match="книги жалоб"):
+        actions.redirect(appeal, None, reason="Это к УК", organisation=company)
+    appeal.refresh_from_db()
+    assert (appeal.status, appeal.organisation == company) == (Status.IN_WORK, False)

@@ -386,13 +386,13 @@ def test_mark_deadlines_raises_soon_then_overdue_once_each():
     assert (soon_escalated.at, soon_escalated.reason, soon_escalated.data) == (
         AT + timedelta(hours=80),
         "Срок истекает",
-        {"to": "supervisor", "because": "deadline_soon"},
+        {"to": "supervisor", "because": "deadline_soon", "deadline": "resolution"},
     )
     assert overdue.at == due + MICROSECOND
     assert datetime.fromisoformat(overdue.data["due"]) == due
     assert (overdue_escalated.reason, overdue_escalated.data) == (
         "Просрочено",
-        {"to": "supervisor", "because": "overdue"},
+        {"to": "supervisor", "because": "overdue", "deadline": "resolution"},
     )
 
 
@@ -509,3 +509,40 @@ def test_autoclose_closes_answered_appeals_left_without_reaction(settings):
     assert (recent.status, recent.close_reason, recent.closed_at) == (Status.ANSWERED, "", None)
     assert running.status == Status.IN_WORK
     assert actions.autoclose(now=now) == 0
+
+
+def test_a_late_first_response_does_not_hide_a_late_resolution():
+    # given: a first response missed, then given; later the resolution deadline passes too
+    organisation = OrganisationFactory()
+    appeal = register(hours_topic(resolution=100), AT, organisation=organisation)
+    appeal.first_response_due = AT + timedelta(hours=10)
+    appeal.save()
+    assert actions.mark_deadlines(now=AT + timedelta(hours=11)) == {"soon": 0, "overdue": 1}
+    actions.take(appeal, None, at=AT + timedelta(hours=12))
+    actions.interim_answer(
+        appeal, None, text="Работаем", planned_at=AT + timedelta(hours=90), at=AT + timedelta(hours=12)
+    )
+    # when: the state is lowered once the first response is given, then raised at the resolution deadline
+    assert actions.mark_deadlines(now=AT + timedelta(hours=13)) == {"soon": 0, "overdue": 0}
+    appeal.refresh_from_db()
+    assert appeal.deadline_state == DeadlineState.OK
+    assert actions.mark_deadlines(now=AT + timedelta(hours=101)) == {"soon": 0, "overdue": 1}
+    # then: two breaches, each against its own deadline
+    breaches = appeal.events.filter(kind=EventKind.OVERDUE).order_by("at")
+    assert [e.data["deadline"] for e in breaches] == ["first_response", "resolution"]
+
+
+def test_a_term_is_extended_once_and_only_before_it_ends():
+    appeal = register(hours_topic(resolution=100), AT, organisation=OrganisationFactory())
+    actions.extend(
+        appeal, None, until=AT + timedelta(days=10), reason="Нужен подрядчик", at=AT + timedelta(hours=1)
+    )
+    with pytest.raises(DomainError, match="одно продление"):
+        actions.extend(appeal, None, until=AT + timedelta(days=20), reason="Ещё", at=AT + timedelta(hours=2))
+    other = register(hours_topic(resolution=100), AT, organisation=OrganisationFactory())
+    with pytest.raises(DomainError, match="уже истёк"):
+        actions.extend(
+            other, None, until=AT + timedelta(days=20), reason="Поздно", at=AT + timedelta(hours=101)
+        )
+    other.refresh_from_db()
+    assert (other.resolution_due, other.extension_reason) == (AT + timedelta(hours=100), "")
