@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -10,6 +12,20 @@ from tsur.core.scopes import scope_for
 from .. import policies
 from ..choices import Channel, CloseReason, DeadlineState, Priority, Status
 from ..models import Appeal, AppealEvent, ComplaintTicket, RoutingRule, ThematicBlock, Topic
+
+
+class CodeRelatedField(serializers.SlugRelatedField):
+    """A reference by code or number, checked for shape before it reaches the database."""
+
+    def __init__(self, *args, pattern: str = r"^[-a-zA-Z0-9_]{1,64}$", **kwargs):
+        self.pattern = re.compile(pattern)
+        super().__init__(*args, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str) or not self.pattern.match(data):
+            self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:64].replace("\x00", ""))
+        return super().to_internal_value(data)
+
 
 # Channels an anonymous citizen may use; the others belong to systems and staff.
 PUBLIC_CHANNELS = (Channel.PORTAL, Channel.APP)
@@ -99,7 +115,7 @@ class AppealCreateSerializer(serializers.Serializer):
     place_kind = serializers.ChoiceField(
         choices=PlaceKind.choices, required=False, allow_blank=True, default=""
     )
-    topic = serializers.SlugRelatedField(
+    topic = CodeRelatedField(
         slug_field="code",
         queryset=Topic.objects.filter(is_active=True).select_related("block"),
         required=False,
@@ -265,7 +281,7 @@ class AssignSerializer(ReasonSerializer):
     organisation = serializers.PrimaryKeyRelatedField(
         queryset=Organisation.objects.filter(is_active=True), required=False, allow_null=True, default=None
     )
-    topic = serializers.SlugRelatedField(
+    topic = CodeRelatedField(
         slug_field="code",
         queryset=Topic.objects.filter(is_active=True),
         required=False,
@@ -281,7 +297,7 @@ class RedirectSerializer(RequiredReasonSerializer):
     organisation = serializers.PrimaryKeyRelatedField(
         queryset=Organisation.objects.filter(is_active=True), required=False, allow_null=True, default=None
     )
-    topic = serializers.SlugRelatedField(
+    topic = CodeRelatedField(
         slug_field="code",
         queryset=Topic.objects.filter(is_active=True),
         required=False,
@@ -305,7 +321,9 @@ class CloseSerializer(ReasonSerializer):
 
 
 class MergeSerializer(ReasonSerializer):
-    into = serializers.SlugRelatedField(slug_field="number", queryset=Appeal.objects.none())
+    into = CodeRelatedField(
+        slug_field="number", queryset=Appeal.objects.none(), pattern=r"^[0-9]{2}-[0-9]{7,12}$"
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

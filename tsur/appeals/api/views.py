@@ -39,6 +39,7 @@ class ThematicBlockViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = s.ThematicBlockSerializer
     permission_classes = [permissions.AllowAny]
     lookup_field = "code"
+    lookup_value_regex = r"[-a-zA-Z0-9_]{1,64}"
 
 
 class TopicViewSet(viewsets.ReadOnlyModelViewSet):
@@ -49,6 +50,7 @@ class TopicViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [permissions.AllowAny]
     filterset_fields = ["block__code", "complaint_book", "priority"]
     lookup_field = "code"
+    lookup_value_regex = r"[-a-zA-Z0-9_]{1,64}"
 
 
 class StaffOnly(permissions.BasePermission):

@@ -570,3 +570,37 @@ def test_interactive_docs_are_served_without_a_cdn(anonymous):
     page = anonymous.get("/api/docs/").content.decode()
     assert "swagger-ui" in page
     assert "cdn" not in page.lower()
+
+
+ODD_VALUES = ["a\x00b", "\x00", 10**30, -1, {"x": 1}, ["a"], None, "x" * 100_000]
+
+
+@pytest.mark.parametrize("value", ODD_VALUES, ids=[repr(v)[:20] for v in ODD_VALUES])
+def test_odd_values_in_references_are_400_never_500(anonymous, value):
+    assert anonymous.post(URL, {"text": "Яма", "topic": value}, format="json").status_code in (201, 400)
+    assert anonymous.post(URL, {"text": "Яма", "territory": value}, format="json").status_code in (201, 400)
+    operator = client_for(user_with_role(Role.OPERATOR))
+    appeal = AppealFactory(status=Status.MODERATION)
+    for name, field in [("assign", "topic"), ("assign", "organisation"), ("merge", "into")]:
+        response = operator.post(f"{URL}{appeal.number}/{name}/", {field: value}, format="json")
+        assert response.status_code in (200, 400, 409), (name, field, response.status_code)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"organisation": "99999999999999999999999"},
+        {"territory": "-5"},
+        {"organisation": "1e5"},
+        {"registered_after": "вчера"},
+    ],
+)
+def test_odd_filters_are_400(query):
+    operator = client_for(user_with_role(Role.OPERATOR))
+    assert operator.get(URL, query).status_code == 400
+
+
+def test_odd_codes_in_urls_are_404(anonymous):
+    assert anonymous.get("/api/v1/topics/a%00b/").status_code == 404
+    assert anonymous.get("/api/v1/blocks/a%00b/").status_code == 404
+    assert anonymous.get("/api/v1/territories/?parent=99999999999999999999999").status_code == 400

@@ -1,12 +1,13 @@
 import django_filters
 from rest_framework import permissions, viewsets
 
+from tsur.core.api.filters import FilterSet
 from tsur.core.models import Building, Organisation, Territory
 
 from .serializers import BuildingSerializer, OrganisationSerializer, TerritorySerializer
 
 
-class TerritoryFilterSet(django_filters.FilterSet):
+class TerritoryFilterSet(FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
 
     class Meta:
@@ -23,7 +24,7 @@ class TerritoryViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = TerritoryFilterSet
 
 
-class OrganisationFilterSet(django_filters.FilterSet):
+class OrganisationFilterSet(FilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
 
     class Meta:
@@ -40,7 +41,7 @@ class OrganisationViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = OrganisationFilterSet
 
 
-class BuildingFilterSet(django_filters.FilterSet):
+class BuildingFilterSet(FilterSet):
     q = django_filters.CharFilter(field_name="address", lookup_expr="icontains")
 
     class Meta:
