@@ -1,5 +1,13 @@
 # Sourced by scripts/test: start the local servers the tests run against when they are down.
+need() {
+  command -v "$1" >/dev/null || {
+    echo "Тестам нужен $2 на 127.0.0.1 (apt-get install $3); либо укажите уже работающий сервер в $4." >&2
+    exit 1
+  }
+}
 start_postgres() {
+  [[ -n "${TEST_POSTGRES_URL_GIVEN:-}" ]] && return 0
+  need pg_isready PostgreSQL postgresql TEST_POSTGRES_URL
   if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
     echo "→ запускаю PostgreSQL"
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n1)" main start
@@ -8,6 +16,8 @@ start_postgres() {
   fi
 }
 start_redis() {
+  [[ -n "${TEST_REDIS_URL_GIVEN:-}" ]] && return 0
+  need redis-cli Redis redis-server TEST_REDIS_URL
   if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
     echo "→ запускаю Redis"
     redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \

@@ -23,11 +23,14 @@ stamp=".venv/.tsur-installed${extras:+-$extras}"
 want="$(cat pyproject.toml | sha256sum | cut -c1-16)"
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
   echo "→ устанавливаю зависимости${extras:+ ($extras)}"
-  # (grep drops the notes this machine's pip configuration prints about absent local mirrors)
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | grep -v "^WARNING: Location" || true
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}" 2>&1 \
-    | grep -v "^WARNING: Location" || true
-  .venv/bin/python -c "import django, rest_framework, huey" || { echo "Установка зависимостей не удалась" >&2; exit 1; }
+  log="$(mktemp)"
+  if ! { .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip &&
+         .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}"; } >"$log" 2>&1; then
+    grep -v "^WARNING: Location" "$log" >&2 || true   # this machine's pip notes about absent local mirrors
+    echo "Установка зависимостей не удалась (см. выше)." >&2
+    exit 1
+  fi
+  rm -f "$log"
   echo "$want" > "$stamp"
 fi
 export PATH="$ROOT/.venv/bin:$PATH"
