@@ -2,7 +2,6 @@
 
 from datetime import datetime
 
-from django.conf import settings
 from django.utils import timezone
 
 from tsur.core.choices import OrganisationKind
@@ -22,13 +21,7 @@ def applies(topic: Topic | None, organisation: Organisation | None) -> bool:
 
 
 def _local(at: datetime) -> str:
-    return timezone.localtime(at, timezone=_tz()).strftime("%d.%m.%Y %H:%M")
-
-
-def _tz():
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(settings.TIME_ZONE)
+    return timezone.localtime(at).strftime("%d.%m.%Y %H:%M")
 
 
 def unfulfilled_ticket(

@@ -7,9 +7,9 @@ has one writer anyway, a counter row does the same inside the registration's tra
 
 from datetime import datetime
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import F
+from django.utils import timezone
 
 SEQUENCE = "tsur_appeal_number_seq"
 
@@ -27,14 +27,8 @@ def next_value() -> int:
 
 
 def format_number(value: int, at: datetime) -> str:
-    local = at.astimezone(_tz())
+    local = timezone.localtime(at)
     return f"{local:%y}-{value:07d}"
-
-
-def _tz():
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(settings.TIME_ZONE)
 
 
 def issue(at: datetime) -> str:

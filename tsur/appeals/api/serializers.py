@@ -277,33 +277,33 @@ class TextSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=20000)
 
 
-class AssignSerializer(ReasonSerializer):
-    organisation = serializers.PrimaryKeyRelatedField(
+def optional_organisation():
+    return serializers.PrimaryKeyRelatedField(
         queryset=Organisation.objects.filter(is_active=True), required=False, allow_null=True, default=None
     )
-    topic = CodeRelatedField(
+
+
+def optional_topic():
+    return CodeRelatedField(
         slug_field="code",
         queryset=Topic.objects.filter(is_active=True),
         required=False,
         allow_null=True,
         default=None,
     )
+
+
+class AssignSerializer(ReasonSerializer):
+    organisation = optional_organisation()
+    topic = optional_topic()
     complaint_ticket_number = serializers.CharField(
         max_length=64, required=False, allow_blank=True, default=""
     )
 
 
 class RedirectSerializer(RequiredReasonSerializer):
-    organisation = serializers.PrimaryKeyRelatedField(
-        queryset=Organisation.objects.filter(is_active=True), required=False, allow_null=True, default=None
-    )
-    topic = CodeRelatedField(
-        slug_field="code",
-        queryset=Topic.objects.filter(is_active=True),
-        required=False,
-        allow_null=True,
-        default=None,
-    )
+    organisation = optional_organisation()
+    topic = optional_topic()
 
 
 class ClarificationSerializer(serializers.Serializer):
