@@ -7,7 +7,8 @@ answer times, so every timeline, deadline and status is what the platform itself
 
 import csv
 import gzip
-import io
+import json
+import os
 import re
 import secrets
 from collections import Counter, defaultdict
@@ -150,8 +151,6 @@ class DemoRegion:
         self.report.organisations = len(self.organisations)
 
     def _topics(self):
-        import json
-
         blocks = json.loads(BLOCKS_OF_LABELS.read_text(encoding="utf-8"))
         hours = defaultdict(list)
         for r in self.rows:
@@ -361,9 +360,9 @@ def already_loaded() -> bool:
 def write_users(path: Path, users: dict[str, str]) -> None:
     if not users:
         return
-    buffer = io.StringIO()
-    for username, password in users.items():
-        buffer.write(f"{username}\t{password}\n")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(buffer.getvalue(), encoding="utf-8")
-    path.chmod(0o600)
+    # readable by its owner only, before any password is written into it
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(descriptor, 0o600)  # also when the file was already there
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.writelines(f"{username}\t{password}\n" for username, password in users.items())

@@ -147,11 +147,9 @@ class AppealViewSet(
         if created and not data.get("photos"):
             context["photos"] = []  # nothing to read back: the appeal in hand is complete
         else:
-            appeal = (
-                self.get_queryset()
-                .model.objects.select_related("topic__block", "organisation", "territory", "merged_into")
-                .get(pk=appeal.pk)
-            )
+            appeal = Appeal.objects.select_related(
+                "topic__block", "organisation", "territory", "merged_into"
+            ).get(pk=appeal.pk)
         body = s.AppealSerializer(appeal, context=context).data
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -249,20 +247,13 @@ for _name, (_function, _serializer) in LIFECYCLE.items():
     setattr(AppealViewSet, _name.replace("-", "_"), _lifecycle_view(_name, _serializer))
 
 
-class TicketPermission(permissions.BasePermission):
-    """Tickets are filed by the management company's own staff, systems on their behalf, or administrators."""
-
-    def has_permission(self, request, view):
-        return request.user.is_authenticated and _is_staff(request.user)
-
-
 class ComplaintTicketViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
 ):
     """The unified complaint book: tickets residents filed with management companies."""
 
     serializer_class = s.ComplaintTicketSerializer
-    permission_classes = [TicketPermission]
+    permission_classes = [StaffOnly]  # which company a ticket may be filed for: _check_company
     filterset_class = ComplaintTicketFilterSet
 
     def get_queryset(self):
