@@ -4,3 +4,17 @@ import pytest
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _no_text_model(settings):
+    """Tests get the register's text model only when they ask for one (tsur/nlp/tests)."""
+    settings.TSUR = {**settings.TSUR, "NLP_MODEL": ""}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_building_index():
+    """The street index lives for minutes in a process; each test starts from its own register."""
+    from tsur.nlp import places
+
+    places.reset_index()

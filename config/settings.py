@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "tsur.core",
     "tsur.appeals",
+    "tsur.nlp",
 ]
 
 MIDDLEWARE = [
@@ -236,6 +237,11 @@ TSUR = {
     "DEMO_DATA": os.environ.get(
         "TSUR_DEMO_DATA", str(BASE_DIR.parent / "shared" / "data" / "spb_appeals.csv.gz")
     ),
+    # The text model the register uses (built by `tsur nlp_default` / `tsur nlp_train`); empty: none.
+    "NLP_MODEL": os.environ.get("TSUR_NLP_MODEL", str(VAR_DIR / "models" / "default")),
+    # Near-duplicates: same problem within this distance and this many days.
+    "DUPLICATE_RADIUS_M": int(os.environ.get("TSUR_DUPLICATE_RADIUS_M", "150")),
+    "DUPLICATE_WINDOW_DAYS": int(os.environ.get("TSUR_DUPLICATE_WINDOW_DAYS", "30")),
 }
 
 LOGGING = {
@@ -243,7 +249,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "pymorphy3": {"level": "WARNING"},
+        "pymorphy2": {"level": "WARNING"},
+    },
 }
 
 LOGIN_REDIRECT_URL = "/"

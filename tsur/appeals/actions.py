@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from tsur.core.errors import DomainError, InvalidTransition
 from tsur.core.models import Building, Organisation, Territory, User
+from tsur.nlp import understanding
 
 from . import complaint_book, deadlines, numbering, photos, routing
 from .choices import FINAL_STATUSES, RUNNING_STATUSES, Channel, CloseReason, DeadlineState, EventKind, Status
@@ -237,6 +238,24 @@ def register(
             latitude, longitude = building.latitude, building.longitude
     place_kind = place_kind or (building.kind if building else "")
 
+    understood = None
+    if topic is None and organisation is None and not moderate:
+        understood = understanding.understand(
+            text, place_kind=place_kind, territory=territory, building=building, address=address
+        )
+    if understood is not None:
+        if understood.place.building_id and building is None:
+            building = Building.objects.select_related("territory").get(pk=understood.place.building_id)
+            territory = territory or building.territory
+            address = address or building.address
+            if latitude is None and building.latitude is not None:
+                latitude, longitude = building.latitude, building.longitude
+            place_kind = place_kind or building.kind
+        elif understood.place.territory_id and territory is None:
+            territory = Territory.objects.get(pk=understood.place.territory_id)
+        if understood.topic_trusted:
+            topic = understood.topic
+
     actor = submitted_by or author
     try:
         with transaction.atomic():
@@ -267,10 +286,27 @@ def register(
             route = None
             if organisation is not None:
                 route = routing.Route(organisation, None, f"Указано при регистрации: «{organisation}»")
+            elif understood is not None and understood.topic_trusted and understood.organisation_trusted:
+                route = routing.Route(
+                    understood.organisation,
+                    None,
+                    f"Определено по тексту: «{understood.organisation}» "
+                    f"(уверенность {understood.organisation_confidence:.2f})",
+                )
             elif topic is not None and not moderate:
                 route = routing.route(
                     topic=topic, territory=territory, place_kind=place_kind, building=building
                 )
+            if (
+                route
+                and understood is not None
+                and understood.topic_trusted
+                and not complaint_ticket_number
+                and complaint_book.applies(topic, route.organisation)
+            ):
+                # A guessed topic must not refuse the citizen for want of a complaint-book ticket:
+                # an operator decides.
+                route = None
             ticket = None
             if route and complaint_book.applies(topic, route.organisation):
                 ticket = complaint_book.unfulfilled_ticket(
@@ -298,6 +334,18 @@ def register(
                     public=True,
                 )
             ]
+            if understood is not None:
+                events.append(
+                    _new_event(
+                        appeal,
+                        EventKind.UNDERSTOOD,
+                        None,
+                        at,
+                        status_to=Status.REGISTERED,
+                        organisation=None,
+                        data=understood.as_event_data(),
+                    )
+                )
             if ticket:
                 events.append(
                     _new_event(
@@ -329,7 +377,9 @@ def register(
                 )
             else:
                 why = (
-                    "Тема не определена"
+                    "Модель не уверена в теме"
+                    if topic is None and understood is not None
+                    else "Тема не определена"
                     if topic is None
                     else "Не найден маршрут"
                     if not moderate

@@ -80,3 +80,4 @@ class EventKind(models.TextChoices):
     ESCALATED = "escalated", _("Эскалация руководителю")
     PHOTO_ADDED = "photo_added", _("Добавлено фото")
     COMPLAINT_LINKED = "complaint_linked", _("Жалоба по книге жалоб")
+    UNDERSTOOD = "understood", _("Распознано по тексту")

@@ -218,6 +218,9 @@ class Appeal(models.Model):
             models.Index(fields=["status", "resolution_due"], name="appeal_status_due"),
             models.Index(fields=["organisation", "status"], name="appeal_org_status"),
             models.Index(fields=["registered_at"], name="appeal_registered"),
+            # near-duplicates: appeals around a point, and at a building, among the recent ones
+            models.Index(fields=["latitude", "longitude"], name="appeal_point"),
+            models.Index(fields=["building", "registered_at"], name="appeal_building_registered"),
         ]
 
     def __str__(self):

@@ -262,6 +262,27 @@ class AppealStatusSerializer(serializers.ModelSerializer):
         return PublicEventSerializer([e for e in appeal.events.all() if e.public], many=True).data
 
 
+class SimilarAppealSerializer(serializers.Serializer):
+    """A near-duplicate: its number, topic, status, how far and how alike; never its text or author."""
+
+    number = serializers.CharField(source="similar.number")
+    status = serializers.CharField(source="similar.status")
+    status_display = serializers.SerializerMethodField()
+    topic = serializers.CharField(source="topic.name", default=None)
+    registered_at = serializers.DateTimeField(source="similar.registered_at")
+    distance_m = serializers.FloatField(source="similar.distance_m", allow_null=True)
+    similarity = serializers.FloatField(source="similar.similarity")
+
+    def get_status_display(self, item) -> str:
+        return str(Status(item["similar"].status).label)
+
+
+class NearbyQuerySerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=4000)
+    lat = serializers.FloatField(min_value=-90, max_value=90)
+    lon = serializers.FloatField(min_value=-180, max_value=180)
+
+
 # ------------------------------------------------------------ lifecycle inputs
 
 

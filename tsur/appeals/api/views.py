@@ -14,6 +14,7 @@ from tsur.core.choices import OrganisationKind, Role
 from tsur.core.errors import DomainError
 from tsur.core.models import Organisation
 from tsur.core.scopes import scope_for
+from tsur.nlp import duplicates
 
 from .. import actions, complaint_book, policies
 from ..filtersets import AppealFilterSet, ComplaintTicketFilterSet
@@ -109,14 +110,14 @@ class AppealViewSet(
         return s.AppealSerializer
 
     def get_permissions(self):
-        if self.action in ("create", "public_status"):
+        if self.action in ("create", "public_status", "nearby"):
             return [permissions.AllowAny()]
         return super().get_permissions()
 
     def get_throttles(self):
         if self.action == "create":
             return [PublicIntakeThrottle()]
-        if self.action == "public_status":
+        if self.action in ("public_status", "nearby"):
             return [PublicLookupThrottle()]
         return super().get_throttles()
 
@@ -175,6 +176,39 @@ class AppealViewSet(
             return Response({"detail": "Обращение не найдено."}, status=status.HTTP_404_NOT_FOUND)
         return Response(s.AppealStatusSerializer(appeal).data)
 
+    @extend_schema(responses=s.SimilarAppealSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def similar(self, request, number=None):
+        """Open appeals about the same problem at the same place: candidates for merging."""
+        appeal = self.get_object()
+        if not _is_staff(request.user):
+            raise Http404
+        found = duplicates.find(
+            appeal.text,
+            latitude=appeal.latitude,
+            longitude=appeal.longitude,
+            building_id=appeal.building_id,
+            topic_id=appeal.topic_id,
+            at=max(timezone.now(), appeal.registered_at),
+            exclude_pk=appeal.pk,
+            queryset=appeals_visible_to(request.user),
+        )
+        return Response(s.SimilarAppealSerializer(_with_topics(found), many=True).data)
+
+    @extend_schema(parameters=[s.NearbyQuerySerializer], responses=s.SimilarAppealSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def nearby(self, request):
+        """«Похожие обращения рядом» for the portal before filing: numbers, topics and statuses only."""
+        query = s.NearbyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        found = duplicates.find(
+            query.validated_data["text"],
+            latitude=query.validated_data["lat"],
+            longitude=query.validated_data["lon"],
+            min_similarity=0.25,
+        )
+        return Response(s.SimilarAppealSerializer(_with_topics(found), many=True).data)
+
     @extend_schema(request={"multipart/form-data": s.PhotoSerializer}, responses=s.AppealDetailSerializer)
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def photos(self, request, number=None):
@@ -227,6 +261,11 @@ class AppealViewSet(
             raise DomainError("Подтвердить решение как контролёр может только сотрудник.", field="how")
         function(appeal, request.user, **arguments)
         return self._detail(appeal)
+
+
+def _with_topics(found):
+    topics = {t.pk: t for t in Topic.objects.filter(pk__in={f.topic_id for f in found if f.topic_id})}
+    return [{"similar": f, "topic": topics.get(f.topic_id)} for f in found]
 
 
 def _is_staff(user) -> bool:

@@ -1,0 +1,290 @@
+"""Places and organisations named in an appeal's text, matched to the register.
+
+natasha's address grammar finds «ул. Мебельная, д. 47 к. 1» in free text; the street is reduced to
+a key of lemmas without its type word («Мебельная улица», «ул. Мебельной» → «мебельный»), which is
+how buildings are indexed too, so the house found in the text meets the building in the register
+and through it the territory. A street alone still tells the territory when all of its houses lie
+in one district. Organisations are found by natasha's NER and by the quoted name after «УК»,
+«ТСЖ», «ЖСК», and matched to the register's organisations by their words.
+"""
+
+import functools
+import re
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from .text import lemma, normalise, tokens
+
+STREET_TYPES = {
+    "улица": "улица",
+    "ул": "улица",
+    "проспект": "проспект",
+    "пр": "проспект",
+    "пр-т": "проспект",
+    "пр-кт": "проспект",
+    "переулок": "переулок",
+    "пер": "переулок",
+    "шоссе": "шоссе",
+    "ш": "шоссе",
+    "набережная": "набережная",
+    "наб": "набережная",
+    "бульвар": "бульвар",
+    "б-р": "бульвар",
+    "площадь": "площадь",
+    "пл": "площадь",
+    "проезд": "проезд",
+    "линия": "линия",
+    "дорога": "дорога",
+    "аллея": "аллея",
+    "тупик": "тупик",
+    "канал": "канал",
+    "остров": "остров",
+    "тракт": "тракт",
+    "квартал": "квартал",
+    "микрорайон": "микрорайон",
+    "мкр": "микрорайон",
+}
+STREET_TYPE_WORDS = {lemma(w) for w in STREET_TYPES} | set(STREET_TYPES)
+NEAR_CHARS = 40
+BARE_HOUSE = re.compile(r"[\s,]*(?:д\.?|дом)?\s*(\d{1,4}[а-яА-Я]?)\b(?![\s-]*(?:я|й|этаж|подъезд|парадн|кв))")
+BARE_CORPUS = re.compile(r"[\s,]*(?:к|корп|корпус)\.?\s*(\d{1,2})\b")
+HOUSE = re.compile(r"(?:^|\s)(?:дом|д)\.?\s*(\d+[а-я]?)\b")
+CORPUS = re.compile(r"(?:корпус|корп|к)\.?\s*(\d+)\b")
+ORG_PREFIX = re.compile(
+    r"\b(ук|тсж|жск|гку|жкс|управляющ\w* компани\w*|жилкомсервис\w*)\b[\s«\"']*([^,.!?\n«»\"']{2,60})",
+    re.IGNORECASE,
+)
+
+
+def street_key(name: str) -> str:
+    """«Мебельная улица», «ул. Мебельной», «МЕБЕЛЬНАЯ УЛ» → «мебельный»."""
+    words = [lemma(w) for w in tokens(normalise(name)) if w not in STREET_TYPES]
+    return " ".join(sorted(w for w in words if w not in STREET_TYPE_WORDS))
+
+
+def house_key(number: str) -> str:
+    return normalise(number).replace(" ", "")
+
+
+@dataclass
+class BuildingAddress:
+    street: str
+    house: str
+    corpus: str
+
+
+def parse_register_address(address: str) -> BuildingAddress | None:
+    """A register address «г.Санкт-Петербург, Мебельная улица, дом 47, корпус 1, литера А»."""
+    street, house, corpus = "", "", ""
+    for part in (p.strip() for p in address.split(",")):
+        low = normalise(part)
+        if not low:
+            continue
+        if match := re.fullmatch(r"(?:дом|д)\.?\s*(\d+[а-я]?)", low):
+            house = match.group(1)
+        elif match := re.fullmatch(r"(?:корпус|корп|к)\.?\s*(\d+)", low):
+            corpus = match.group(1)
+        elif not street and any(w in STREET_TYPES for w in tokens(low)):
+            street = street_key(part)
+    if not street or not house:
+        return None
+    return BuildingAddress(street, house_key(house), corpus)
+
+
+class BuildingIndex:
+    """Streets and houses of the register in memory; rebuilt when the register grows or ages."""
+
+    MAX_AGE_S = 600
+
+    def __init__(self):
+        self.houses: dict[tuple[str, str, str], int] = {}
+        self.street_territories: dict[str, set[int]] = defaultdict(set)
+        self.built_at = time.monotonic()
+        self.version = None
+
+    @classmethod
+    def build(cls, version=None) -> "BuildingIndex":
+        from tsur.core.models import Building
+
+        index = cls()
+        index.version = version
+        for pk, address, territory_id in Building.objects.values_list(
+            "pk", "address", "territory_id"
+        ).iterator(chunk_size=5000):
+            parsed = parse_register_address(address)
+            if parsed is None:
+                continue
+            index.houses.setdefault((parsed.street, parsed.house, parsed.corpus), pk)
+            index.houses.setdefault((parsed.street, parsed.house, ""), pk)
+            if territory_id:
+                index.street_territories[parsed.street].add(territory_id)
+        return index
+
+
+_index_lock = threading.Lock()
+_index: BuildingIndex | None = None
+
+
+def building_index() -> BuildingIndex:
+    global _index
+    from django.db.models import Count, Max
+
+    from tsur.core.models import Building
+
+    with _index_lock:
+        if _index is not None and time.monotonic() - _index.built_at < BuildingIndex.MAX_AGE_S:
+            return _index
+        version = tuple(Building.objects.aggregate(n=Count("pk"), last=Max("pk")).values())
+        if _index is None or _index.version != version:
+            _index = BuildingIndex.build(version)
+        else:
+            _index.built_at = time.monotonic()
+        return _index
+
+
+def reset_index() -> None:
+    global _index
+    with _index_lock:
+        _index = None
+
+
+@functools.cache
+def _extractors():
+    from natasha import AddrExtractor, MorphVocab, NewsNERTagger, Segmenter
+
+    from .features import navec
+
+    return AddrExtractor(MorphVocab()), Segmenter(), NewsNERTagger(navec())
+
+
+@dataclass
+class PlaceMention:
+    """What the text says about where: the street and house as written, and what they matched."""
+
+    text: str = ""
+    street: str = ""
+    house: str = ""
+    corpus: str = ""
+    building_id: int | None = None
+    territory_id: int | None = None
+    organisations: list[str] = field(default_factory=list)
+
+    def as_data(self) -> dict:
+        data = {
+            "text": self.text,
+            "street": self.street,
+            "house": self.house,
+            "corpus": self.corpus,
+            "building": self.building_id,
+            "territory": self.territory_id,
+        }
+        if self.organisations:
+            data["organisations"] = self.organisations
+        return {k: v for k, v in data.items() if v not in ("", None)}
+
+
+PREPOSITIONS = frozenset(
+    {"на", "в", "во", "по", "у", "около", "возле", "напротив", "за", "с", "со", "к", "от", "до"}
+)
+
+
+def _street_name(value: str) -> str:
+    """The grammar's street value may carry neighbours («На Мебельной», «Мебельной яма»): names are
+    capitalised, so when some words are, only those stay; prepositions never do."""
+    words = [w for w in value.split() if w.lower() not in PREPOSITIONS]
+    named = [w for w in words if w[:1].isupper() or w[:1].isdigit()]
+    return " ".join(named or words)
+
+
+def extract_address(text: str) -> PlaceMention:
+    """The first street the text names, with the house and corpus written next to it."""
+    extractor, _, _ = _extractors()
+    text = text[:2000]
+    parts = [
+        (m.start, m.stop, (m.fact.type or "").lower().rstrip("."), m.fact.value) for m in extractor(text)
+    ]
+    mention = PlaceMention()
+    streets = [p for p in parts if p[2] in STREET_TYPES]
+    if not streets:
+        return mention
+    start, stop, _, value = streets[0]
+
+    def nearest(kinds: set[str]) -> tuple | None:
+        near = [
+            p
+            for p in parts
+            if p[2] in kinds
+            and (-NEAR_CHARS < p[0] - stop < NEAR_CHARS or -NEAR_CHARS < start - p[1] < NEAR_CHARS)
+        ]
+        return min(near, key=lambda p: min(abs(p[0] - stop), abs(start - p[1])), default=None)
+
+    house = nearest({"дом", "д"})
+    corpus = nearest({"корпус", "корп", "к"})
+    mention.street = street_key(_street_name(value))
+    mention.house = house_key(house[3]) if house else ""
+    mention.corpus = house_key(corpus[3]) if corpus else ""
+    covered = [p for p in (streets[0], house, corpus) if p]
+    end = max(p[1] for p in covered)
+    # «Комендантский пр. 69», «д. 5, к. 2»: numbers the grammar left without a type word.
+    if not mention.house and (match := BARE_HOUSE.match(text, end)):
+        mention.house, end = house_key(match.group(1)), match.end()
+    if mention.house and not mention.corpus and (match := BARE_CORPUS.match(text, end)):
+        mention.corpus, end = match.group(1), match.end()
+    mention.text = text[min(p[0] for p in covered) : end]
+    return mention
+
+
+def locate(text: str) -> PlaceMention:
+    """Street and house named in the text, matched to a building of the register and its territory."""
+    mention = extract_address(text)
+    if not mention.street:
+        return mention
+    index = building_index()
+    if mention.house:
+        mention.building_id = index.houses.get(
+            (mention.street, mention.house, mention.corpus)
+        ) or index.houses.get((mention.street, mention.house, ""))
+    if mention.building_id is None:
+        territories = index.street_territories.get(mention.street, set())
+        if len(territories) == 1:
+            mention.territory_id = next(iter(territories))
+    return mention
+
+
+def organisation_names(text: str) -> list[str]:
+    """Names of organisations as the text writes them: NER spans and «УК …»-style phrases."""
+    from natasha import Doc
+
+    _, segmenter, ner = _extractors()
+    doc = Doc(text[:2000])
+    doc.segment(segmenter)
+    doc.tag_ner(ner)
+    names = [span.text for span in doc.spans if span.type == "ORG"]
+    names += [" ".join(m.groups()) for m in ORG_PREFIX.finditer(text[:2000])]
+    return list(dict.fromkeys(n.strip() for n in names if n.strip()))
+
+
+def _words(name: str) -> set[str]:
+    return {lemma(w) for w in tokens(normalise(name)) if len(w) > 1 or w.isdigit()}
+
+
+def match_organisations(names: list[str], candidates: list[tuple[int, str]]) -> list[int]:
+    """Register organisations whose name shares most of its words with a name from the text."""
+    found = []
+    for name in names:
+        words = _words(name)
+        if not words:
+            continue
+        best, best_score = None, 0.0
+        for pk, candidate in candidates:
+            theirs = _words(candidate)
+            if not theirs:
+                continue
+            score = len(words & theirs) / len(words | theirs)
+            if score > best_score:
+                best, best_score = pk, score
+        if best is not None and best_score >= 0.5 and best not in found:
+            found.append(best)
+    return found

@@ -1,0 +1,75 @@
+import pytest
+
+from tsur.core.tests.factories import BuildingFactory, OrganisationFactory, TerritoryFactory
+from tsur.nlp import places
+
+
+@pytest.mark.parametrize(
+    ("text", "street", "house", "corpus"),
+    [
+        ("На улице Мебельная дом 47 корпус 1 не вывозят мусор", "мебельный", "47", "1"),
+        ("во дворе дома 3 по Днепропетровской ул. куча щебня", "днепропетровский", "3", ""),
+        ("Комендантский пр. 69, 16я парадная", "комендантский", "69", ""),
+        ("ул. Ленина, д. 5, к. 2 яма на дороге", "ленин", "5", "2"),
+        ("у дома 12 по проспекту Просвещения", "просвещение", "12", ""),
+        ("Яма на Невском проспекте", "невский", "", ""),
+    ],
+)
+def test_streets_and_houses_are_found_in_free_text(text, street, house, corpus):
+    mention = places.extract_address(text)
+    assert (mention.street, mention.house, mention.corpus) == (street, house, corpus)
+    assert mention.text and mention.text in text
+
+
+@pytest.mark.parametrize("text", ["мусор", "Во дворе 5 машин стоят на газоне", ""])
+def test_no_street_no_place(text):
+    assert places.extract_address(text).street == ""
+
+
+def test_register_addresses_reduce_to_the_same_keys():
+    parsed = places.parse_register_address("г.Санкт-Петербург, Мебельная улица, дом 47, корпус 1, литера А")
+    assert (parsed.street, parsed.house, parsed.corpus) == ("мебельный", "47", "1")
+    assert places.parse_register_address("г. Город, без улицы") is None
+    assert places.street_key("ул. Мебельной") == places.street_key("МЕБЕЛЬНАЯ УЛИЦА") == "мебельный"
+
+
+@pytest.mark.django_db
+def test_text_is_matched_to_the_building_and_a_street_to_its_only_district():
+    places.reset_index()
+    north, south = TerritoryFactory(name="Северный"), TerritoryFactory(name="Южный")
+    house = BuildingFactory(address="г. Город, Мебельная улица, дом 47, корпус 1", territory=north)
+    BuildingFactory(address="г. Город, Мебельная улица, дом 49", territory=north)
+    BuildingFactory(address="г. Город, Садовая улица, дом 1", territory=north)
+    BuildingFactory(address="г. Город, Садовая улица, дом 90", territory=south)
+
+    exact = places.locate("ул. Мебельная, д. 47, корп. 1 — протекает крыша")
+    assert (exact.building_id, exact.territory_id) == (house.pk, None)
+    assert places.locate("ул. Мебельная, д. 47 — протекает крыша").building_id == house.pk
+
+    street_only = places.locate("На Мебельной улице яма")
+    assert (street_only.building_id, street_only.territory_id) == (None, north.pk)
+
+    # a street that crosses districts tells nothing about the territory
+    assert places.locate("На Садовой улице яма").territory_id is None
+    assert places.locate("Садовая ул., д. 500").building_id is None
+
+
+@pytest.mark.django_db
+def test_new_buildings_are_seen_without_a_restart():
+    places.reset_index()
+    territory = TerritoryFactory()
+    assert places.locate("ул. Новая, д. 1").building_id is None
+    building = BuildingFactory(address="г. Город, Новая улица, дом 1", territory=territory)
+    places.building_index().built_at -= places.BuildingIndex.MAX_AGE_S + 1
+    assert places.locate("ул. Новая, д. 1").building_id == building.pk
+
+
+@pytest.mark.django_db
+def test_organisations_named_in_the_text_are_matched_to_the_register():
+    company = OrganisationFactory(name="ООО «Жилкомсервис № 2 Приморского района»")
+    OrganisationFactory(name="Жилкомсервис № 3 Невского района")
+    names = places.organisation_names('УК "Жилкомсервис №2 Приморского района" не реагирует на заявки')
+    assert names
+    candidates = [(company.pk, company.name), (company.pk + 1, "Жилкомсервис № 3 Невского района")]
+    assert places.match_organisations(names, candidates) == [company.pk]
+    assert places.match_organisations(["Рога и копыта"], candidates) == []

@@ -1,0 +1,50 @@
+"""Normalisation of Russian appeal texts: one form for every spelling of the same words.
+
+Citizens write «ещё» and «еще», paste links and phone numbers, and portals mask personal data
+as [XXX]; none of that says anything about the topic, so it is folded into a few stable tokens.
+Lemmas come from pymorphy3 and are cached per word: a region's vocabulary is small.
+"""
+
+import functools
+import re
+
+import pymorphy3
+
+MASK = re.compile(r"\[(?:x+|х+|\*+)\]", re.IGNORECASE)
+PHONE = re.compile(
+    r"\[phone\]|(?<!\d)(?:\+7|8)[\s(-]*\d{3}[\s)-]*\d{3}[\s-]*\d{2}[\s-]*\d{2}(?!\d)", re.IGNORECASE
+)
+EMAIL = re.compile(r"\[email\]|[\w.+-]+@[\w-]+\.[\w.-]+", re.IGNORECASE)
+LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+TOKEN = re.compile(r"[а-яa-z]+|\d+")
+SPACES = re.compile(r"\s+")
+
+
+def normalise(text: str) -> str:
+    """Lower case, ё→е, masks and contacts replaced by placeholder words, spaces collapsed."""
+    text = (text or "").lower().replace("ё", "е")
+    text = LINK.sub(" ссылка ", text)
+    text = EMAIL.sub(" почта ", text)
+    text = PHONE.sub(" телефон ", text)
+    text = MASK.sub(" ", text)
+    return SPACES.sub(" ", text).strip()
+
+
+def tokens(normalised: str) -> list[str]:
+    return TOKEN.findall(normalised)
+
+
+@functools.cache
+def _analyzer() -> pymorphy3.MorphAnalyzer:
+    return pymorphy3.MorphAnalyzer()
+
+
+@functools.lru_cache(maxsize=200_000)
+def lemma(word: str) -> str:
+    if not word.isalpha() or len(word) < 2:
+        return word
+    return _analyzer().parse(word)[0].normal_form.replace("ё", "е")
+
+
+def lemmas(normalised: str) -> list[str]:
+    return [lemma(word) for word in tokens(normalised)]
