@@ -99,17 +99,73 @@ class Featurizer:
         return self._stack(parts, lemmatised)
 
     def transform(self, examples: list[Example]) -> sp.csr_matrix:
+        """Same matrix as the fitted vectorizers' own `transform`, built directly from their
+        vocabularies: at intake one text at a time, scikit-learn's input checks cost more than the
+        features themselves."""
         normalised, lemmatised = self._prepare(examples)
         parts = [
-            self.lemma_vectorizer.transform([" ".join(words) for words in lemmatised]),
-            self.word_vectorizer.transform(normalised),
-            self.char_vectorizer.transform(normalised),
-            self.context_vectorizer.transform([_context_features(e.context) for e in examples]),
+            self._tfidf(self.lemma_vectorizer, [" ".join(words) for words in lemmatised]),
+            self._tfidf(self.word_vectorizer, normalised),
+            self._tfidf(self.char_vectorizer, normalised),
+            self._dict(self.context_vectorizer, [_context_features(e.context) for e in examples]),
         ]
         return self._stack(parts, lemmatised)
+
+    def _analyzer(self, vectorizer):
+        cache = self.__dict__.setdefault("_analyzers", {})
+        if id(vectorizer) not in cache:
+            cache[id(vectorizer)] = vectorizer.build_analyzer()
+        return cache[id(vectorizer)]
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_analyzers", None)
+        return state
+
+    def _tfidf(self, vectorizer: TfidfVectorizer, documents: list[str]) -> sp.csr_matrix:
+        analyze, vocabulary, idf = self._analyzer(vectorizer), vectorizer.vocabulary_, vectorizer.idf_
+        indptr, indices, values = [0], [], []
+        for document in documents:
+            counts: dict[int, int] = {}
+            for gram in analyze(document):
+                column = vocabulary.get(gram)
+                if column is not None:
+                    counts[column] = counts.get(column, 0) + 1
+            if counts:
+                columns = np.fromiter(counts, dtype=np.int64, count=len(counts))
+                weights = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
+                weights *= idf[columns]
+                weights /= np.sqrt(np.dot(weights, weights))
+                indices.append(columns)
+                values.append(weights)
+            indptr.append(indptr[-1] + len(counts))
+        return _csr(indptr, indices, values, len(vocabulary))
+
+    @staticmethod
+    def _dict(vectorizer: DictVectorizer, rows: list[dict[str, float]]) -> sp.csr_matrix:
+        vocabulary = vectorizer.vocabulary_
+        indptr, indices, values = [0], [], []
+        for row in rows:
+            known = [(vocabulary[k], v) for k, v in row.items() if k in vocabulary]
+            if known:
+                indices.append(np.array([k for k, _ in known], dtype=np.int64))
+                values.append(np.array([v for _, v in known], dtype=np.float64))
+            indptr.append(indptr[-1] + len(known))
+        return _csr(indptr, indices, values, len(vocabulary))
 
     def _stack(self, parts, lemmatised) -> sp.csr_matrix:
         if self.embeddings:
             dense = np.vstack([_embedding(words) for words in lemmatised]) * EMBEDDING_WEIGHT
             parts.append(sp.csr_matrix(dense.astype(np.float32)))
         return sp.hstack(parts, format="csr")
+
+
+def _csr(indptr, indices, values, width: int) -> sp.csr_matrix:
+    return sp.csr_matrix(
+        (
+            np.concatenate(values).astype(np.float32) if values else np.zeros(0, dtype=np.float32),
+            np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64),
+            np.array(indptr, dtype=np.int64),
+        ),
+        shape=(len(indptr) - 1, width),
+    )

@@ -47,11 +47,21 @@ STREET_TYPES = {
     "мкр": "микрорайон",
 }
 STREET_TYPE_WORDS = {lemma(w) for w in STREET_TYPES} | set(STREET_TYPES)
-NEAR_CHARS = 40
 BARE_HOUSE = re.compile(r"[\s,]*(?:д\.?|дом)?\s*(\d{1,4}[а-яА-Я]?)\b(?![\s-]*(?:я|й|этаж|подъезд|парадн|кв))")
 BARE_CORPUS = re.compile(r"[\s,]*(?:к|корп|корпус)\.?\s*(\d{1,2})\b")
-HOUSE = re.compile(r"(?:^|\s)(?:дом|д)\.?\s*(\d+[а-я]?)\b")
-CORPUS = re.compile(r"(?:корпус|корп|к)\.?\s*(\d+)\b")
+# Where a street can be named: a street word in any case form, or its abbreviation followed by a dot,
+# a space and a capital or a digit («ул. Мира», «пр Ветеранов»); «произвести» and «площадка» are not.
+STREET_HINT = re.compile(
+    r"(?<![а-яё])(?:улиц[аеуыи]|проспект[аеу]?|переул[ко][а-я]*|шоссе|набережн[а-я]+|бульвар[аеу]?|"
+    r"площад[ьи]|проезд[аеу]?|лини[яию]|алле[яию]|тупик[аеу]?|канал[аеу]?|микрорайон[аеу]?)(?![а-яё])"
+    r"|(?<![а-яё])(?:ул|пр|пр-т|пр-кт|пер|наб|ш|б-р|пл|мкр)(?:\.\s*|\s+)(?=[А-ЯЁ0-9])",
+    re.IGNORECASE,
+)
+# An organisation is named in quotes, by a legal form or by a word such as «администрация».
+ORG_HINT = re.compile(
+    r"[«\"]|\b(?:ук|тсж|жск|ооо|оао|зао|пао|ао|гуп|гбу|гку|мку|муп|жкс|жэс)\b|управляющ|администрац|комитет|жилкомсервис",
+    re.IGNORECASE,
+)
 ORG_PREFIX = re.compile(
     r"\b(ук|тсж|жск|гку|жкс|управляющ\w* компани\w*|жилкомсервис\w*)\b[\s«\"']*([^,.!?\n«»\"']{2,60})",
     re.IGNORECASE,
@@ -198,41 +208,82 @@ def _street_name(value: str) -> str:
     return " ".join(named or words)
 
 
+def _windows(
+    pattern: re.Pattern, text: str, before: int, after: int, limit: int = 2
+) -> list[tuple[int, str]]:
+    """Short pieces of the text around the first hits of a cheap pattern: natasha's grammars cost
+    milliseconds per sentence, so they read only where an address or a name can be."""
+    spans = []
+    for match in pattern.finditer(text):
+        start, stop = max(0, match.start() - before), min(len(text), match.end() + after)
+        if spans and start <= spans[-1][1]:
+            spans[-1] = (spans[-1][0], stop)
+        elif len(spans) < limit:
+            spans.append((start, stop))
+        else:
+            break
+    return [(start, text[start:stop]) for start, stop in spans]
+
+
+_TYPE_FULL = (
+    r"улиц[аеуыи]|проспект[аеу]?|переул(?:ок|ка|ке|ку)|шоссе|набережн(?:ая|ой|ую)|бульвар[аеу]?|площад[ьи]|"
+    r"проезд[аеу]?|лини[яию]|алле[яию]|тупик[аеу]?|канал[аеу]?|микрорайон[аеу]?"
+)
+_TYPE_ABBR = r"ул|пр-кт|пр-т|пр|пер|наб|ш|б-р|пл|мкр"
+_NAME_WORD = r"(?:\d{1,2}-?(?:я|й|ая|ий|ой|ей)\s+)?[А-ЯЁ][а-яё]+(?:-[А-ЯЁа-яё]+)?"
+_NAME = rf"{_NAME_WORD}(?:\s+{_NAME_WORD})?"
+# «ул. Мебельная», «проспекту Просвещения», «улица мебельная»
+STREET_AFTER_TYPE = re.compile(
+    rf"(?<![а-яёА-ЯЁ])(?P<type>(?i:{_TYPE_FULL})\s+|(?i:{_TYPE_ABBR})(?:\.\s*|\s+))"
+    rf"(?P<name>{_NAME}|[а-яё]{{4,}}(?:\s+[а-яё]{{4,}}(?=\s*(?:,|\d|д\.|дом)))?)"
+)
+# «Мебельная улица», «Днепропетровской ул.», «Комендантский пр.»
+STREET_BEFORE_TYPE = re.compile(
+    rf"(?P<name>{_NAME})\s+(?P<type>(?i:{_TYPE_FULL}|{_TYPE_ABBR}))(?:\.|(?![а-яёА-ЯЁ-]))"
+)
+HOUSE_BEFORE = re.compile(r"(?:д\.|дом[ауе]?|домом)\s*(\d{1,4}[а-я]?)\s+(?:по|на)\s+$", re.IGNORECASE)
+
+
+def _quick_street(text: str) -> tuple[int, int, str] | None:
+    """The first street written in one of the usual ways: no parser, a few regular expressions."""
+    found = []
+    for pattern in (STREET_AFTER_TYPE, STREET_BEFORE_TYPE):
+        for match in pattern.finditer(text):
+            # «На улице …»: a capitalised preposition is not a street name
+            if street_key(_street_name(match.group("name"))):
+                found.append((match.start(), match.end(), match.group("name")))
+                break
+    return min(found, default=None)
+
+
+def _natasha_street(text: str) -> tuple[int, int, str] | None:
+    """natasha's address grammar, for the rarer ways of writing; slow, so only around a street word."""
+    extractor, _, _ = _extractors()
+    for offset, window in _windows(STREET_HINT, text, 30, 40, limit=1):
+        for m in extractor(window):
+            if (m.fact.type or "").lower().rstrip(".") in STREET_TYPES:
+                return offset + m.start, offset + m.stop, m.fact.value
+    return None
+
+
 def extract_address(text: str) -> PlaceMention:
     """The first street the text names, with the house and corpus written next to it."""
-    extractor, _, _ = _extractors()
     text = text[:2000]
-    parts = [
-        (m.start, m.stop, (m.fact.type or "").lower().rstrip("."), m.fact.value) for m in extractor(text)
-    ]
     mention = PlaceMention()
-    streets = [p for p in parts if p[2] in STREET_TYPES]
-    if not streets:
+    street = _quick_street(text) or (_natasha_street(text) if STREET_HINT.search(text) else None)
+    if street is None:
         return mention
-    start, stop, _, value = streets[0]
-
-    def nearest(kinds: set[str]) -> tuple | None:
-        near = [
-            p
-            for p in parts
-            if p[2] in kinds
-            and (-NEAR_CHARS < p[0] - stop < NEAR_CHARS or -NEAR_CHARS < start - p[1] < NEAR_CHARS)
-        ]
-        return min(near, key=lambda p: min(abs(p[0] - stop), abs(start - p[1])), default=None)
-
-    house = nearest({"дом", "д"})
-    corpus = nearest({"корпус", "корп", "к"})
-    mention.street = street_key(_street_name(value))
-    mention.house = house_key(house[3]) if house else ""
-    mention.corpus = house_key(corpus[3]) if corpus else ""
-    covered = [p for p in (streets[0], house, corpus) if p]
-    end = max(p[1] for p in covered)
-    # «Комендантский пр. 69», «д. 5, к. 2»: numbers the grammar left without a type word.
-    if not mention.house and (match := BARE_HOUSE.match(text, end)):
+    start, end, name = street
+    mention.street = street_key(_street_name(name))
+    if not mention.street:
+        return mention
+    if match := HOUSE_BEFORE.search(text, max(0, start - 25), start):
+        mention.house, start = house_key(match.group(1)), match.start()
+    elif match := BARE_HOUSE.match(text, end):
         mention.house, end = house_key(match.group(1)), match.end()
-    if mention.house and not mention.corpus and (match := BARE_CORPUS.match(text, end)):
+    if mention.house and (match := BARE_CORPUS.match(text, end)):
         mention.corpus, end = match.group(1), match.end()
-    mention.text = text[min(p[0] for p in covered) : end]
+    mention.text = text[start:end].strip()
     return mention
 
 
@@ -258,11 +309,14 @@ def organisation_names(text: str) -> list[str]:
     from natasha import Doc
 
     _, segmenter, ner = _extractors()
-    doc = Doc(text[:2000])
-    doc.segment(segmenter)
-    doc.tag_ner(ner)
-    names = [span.text for span in doc.spans if span.type == "ORG"]
-    names += [" ".join(m.groups()) for m in ORG_PREFIX.finditer(text[:2000])]
+    text = text[:2000]
+    names = []
+    for _, window in _windows(ORG_HINT, text, 30, 70):
+        doc = Doc(window)
+        doc.segment(segmenter)
+        doc.tag_ner(ner)
+        names += [span.text for span in doc.spans if span.type == "ORG"]
+    names += [" ".join(m.groups()) for m in ORG_PREFIX.finditer(text)]
     return list(dict.fromkeys(n.strip() for n in names if n.strip()))
 
 

@@ -17,17 +17,22 @@ PHONE = re.compile(
 EMAIL = re.compile(r"\[email\]|[\w.+-]+@[\w-]+\.[\w.-]+", re.IGNORECASE)
 LINK = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 TOKEN = re.compile(r"[а-яa-z]+|\d+")
-SPACES = re.compile(r"\s+")
+DIGIT = re.compile(r"\d{2}")
 
 
 def normalise(text: str) -> str:
     """Lower case, ё→е, masks and contacts replaced by placeholder words, spaces collapsed."""
     text = (text or "").lower().replace("ё", "е")
-    text = LINK.sub(" ссылка ", text)
-    text = EMAIL.sub(" почта ", text)
-    text = PHONE.sub(" телефон ", text)
-    text = MASK.sub(" ", text)
-    return SPACES.sub(" ", text).strip()
+    # Each pattern runs only where it can match: most appeals have no link, address or number.
+    if "http" in text or "www." in text:
+        text = LINK.sub(" ссылка ", text)
+    if "@" in text or "[email]" in text:
+        text = EMAIL.sub(" почта ", text)
+    if "[" in text:
+        text = MASK.sub(" ", text)
+    if DIGIT.search(text) or "[phone]" in text:
+        text = PHONE.sub(" телефон ", text)
+    return " ".join(text.split())
 
 
 def tokens(normalised: str) -> list[str]:

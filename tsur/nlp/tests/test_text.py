@@ -1,6 +1,8 @@
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
+from tsur.nlp.features import Example, _context_features
 from tsur.nlp.metrics import choose_threshold
 from tsur.nlp.text import lemmas, normalise
 
@@ -47,3 +49,28 @@ def test_threshold_never_splits_equal_confidences():
     assert choose_threshold(confidence, correct, 0.8) == 1.0
     assert choose_threshold(confidence, correct, 0.7) == 0.5
     assert choose_threshold(confidence, correct, 0.66) == 0.5
+
+
+def test_fast_transform_equals_scikit_learns(region_csv):
+    from tsur.nlp import dataset
+    from tsur.nlp.features import Featurizer
+
+    table = dataset.read_table(region_csv)
+    examples = table.examples(table.rows, "обращение", ["район"])
+    featurizer = Featurizer(embeddings=False)
+    featurizer.fit_transform(examples[:400])
+    unseen = [*examples[400:], Example("", {}), Example("совсем новые слова", {"район": "Западный"})]
+
+    fast = featurizer.transform(unseen)
+    reference = sp.hstack(
+        [
+            featurizer.lemma_vectorizer.transform([" ".join(lemmas(normalise(e.text))) for e in unseen]),
+            featurizer.word_vectorizer.transform([normalise(e.text) for e in unseen]),
+            featurizer.char_vectorizer.transform([normalise(e.text) for e in unseen]),
+            featurizer.context_vectorizer.transform([_context_features(e.context) for e in unseen]),
+        ],
+        format="csr",
+    )
+    assert fast.shape == reference.shape
+    assert abs(fast - reference).max() < 1e-6
+    assert fast[-2].nnz == 0
