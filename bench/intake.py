@@ -6,6 +6,7 @@ agency system would (token auth, channel id), from a keep-alive asyncio client o
 Prints appeals per second, latency percentiles and the commit it ran on.
 
     .venv/bin/python bench/intake.py [--seconds 30] [--concurrency 6] [--workers 3] [--worker-class sync]
+                                     [--understand]
 """
 
 import argparse
@@ -147,6 +148,11 @@ def main():
     parser.add_argument("--worker-class", default="sync")
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--reuse", action="store_true", help="keep the database of the previous run")
+    parser.add_argument(
+        "--understand",
+        action="store_true",
+        help="file without a topic: the text model (TSUR_NLP_MODEL, default var/models/default) decides",
+    )
     args = parser.parse_args()
 
     env = {
@@ -159,7 +165,11 @@ def main():
         "HUEY_IMMEDIATE": "0",
         "BENCH_RUN": "1",
     }
+    if not args.understand:
+        env["TSUR_NLP_MODEL"] = ""
     token, payloads = prepare(args.database_url, args.data, env, reuse=args.reuse)
+    if args.understand:
+        payloads = [{k: v for k, v in p.items() if k != "topic"} for p in payloads]
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
@@ -208,6 +218,7 @@ def main():
     print(
         f"commit {commit}  cores {os.cpu_count()}  workers {args.workers}x{args.threads}  "
         f"concurrency {args.concurrency}  database PostgreSQL"
+        + ("  (text model decides topic and executor)" if args.understand else "")
     )
     print(f"appeals created: {len(latencies) - len(errors)} in {elapsed:.1f} s, errors {len(errors)}")
     print(f"throughput: {len(latencies) / elapsed:.0f} appeals/s")

@@ -2,6 +2,7 @@
 
 import csv
 import gzip
+import json
 from io import StringIO
 
 import pytest
@@ -52,6 +53,23 @@ def test_default_model_binds_the_exports_columns_to_the_register(tmp_path, setti
     out = StringIO()
     call_command("nlp_default", "--file", str(export), "--out", str(model_dir), "--if-missing", stdout=out)
     assert "уже есть" in out.getvalue()
+
+    # a model of an older format is trained again, not kept unreadable
+    old = json.loads((model_dir / "manifest.json").read_text())
+    (model_dir / "manifest.json").write_text(json.dumps({**old, "format": 1}))
+    out = StringIO()
+    call_command(
+        "nlp_default",
+        "--file",
+        str(export),
+        "--out",
+        str(model_dir),
+        "--if-missing",
+        stdout=out,
+        stderr=StringIO(),
+    )
+    assert "Обучаю" in out.getvalue()
+    assert TextModel.load(model_dir).manifest["format"] == 2
 
 
 def test_without_the_export_there_is_no_model_and_a_hint(tmp_path):

@@ -1,8 +1,11 @@
+import json
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+
+from tsur.nlp.model import FORMAT
 
 
 class Command(BaseCommand):
@@ -19,7 +22,7 @@ class Command(BaseCommand):
         parser.add_argument("--if-missing", action="store_true", help="do nothing when the model exists")
 
     def handle(self, *args, file: Path, out: Path, if_missing: bool, **options):
-        if if_missing and (out / "manifest.json").exists():
+        if if_missing and _current_format(out):
             self.stdout.write(f"Модель текста уже есть: {out}")
             return
         if not file.exists():
@@ -50,3 +53,11 @@ class Command(BaseCommand):
             stdout=self.stdout,
             stderr=self.stderr,
         )  # fmt: skip
+
+
+def _current_format(directory: Path) -> bool:
+    """A model exists and this code can read it (an older format is trained again)."""
+    try:
+        return json.loads((directory / "manifest.json").read_text()).get("format") == FORMAT
+    except (OSError, ValueError):
+        return False
