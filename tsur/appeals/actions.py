@@ -6,6 +6,7 @@ and hands side effects (notifications) to the job queue only after commit.
 """
 
 import hashlib
+import logging
 import re
 from datetime import datetime, timedelta
 
@@ -21,6 +22,8 @@ from tsur.nlp import understanding
 from . import complaint_book, deadlines, numbering, photos, routing
 from .choices import FINAL_STATUSES, RUNNING_STATUSES, Channel, CloseReason, DeadlineState, EventKind, Status
 from .models import Appeal, AppealEvent, AppealPhoto, Topic
+
+log = logging.getLogger(__name__)
 
 S = Status
 ALLOWED_FROM: dict[str, frozenset[str]] = {
@@ -240,19 +243,21 @@ def register(
 
     understood = None
     if topic is None and organisation is None and not moderate:
-        understood = understanding.understand(
-            text, place_kind=place_kind, territory=territory, building=building, address=address
-        )
+        try:
+            understood = understanding.understand(
+                text, place_kind=place_kind, territory=territory, building=building, address=address
+            )
+        except Exception:  # the model is an aid: whatever goes wrong in it, the appeal is registered
+            log.exception("text model failed on an appeal; it goes to moderation")
     if understood is not None:
-        if understood.place.building_id and building is None:
-            building = Building.objects.select_related("territory").get(pk=understood.place.building_id)
-            territory = territory or building.territory
+        if understood.building is not None and building is None:
+            building = understood.building
             address = address or building.address
             if latitude is None and building.latitude is not None:
                 latitude, longitude = building.latitude, building.longitude
             place_kind = place_kind or building.kind
-        elif understood.place.territory_id and territory is None:
-            territory = Territory.objects.get(pk=understood.place.territory_id)
+        if understood.territory is not None and territory is None:
+            territory = understood.territory
         if understood.topic_trusted:
             topic = understood.topic
 
@@ -297,6 +302,7 @@ def register(
                 route = routing.route(
                     topic=topic, territory=territory, place_kind=place_kind, building=building
                 )
+            needs_ticket = False
             if (
                 route
                 and understood is not None
@@ -306,7 +312,7 @@ def register(
             ):
                 # A guessed topic must not refuse the citizen for want of a complaint-book ticket:
                 # an operator decides.
-                route = None
+                route, needs_ticket = None, True
             ticket = None
             if route and complaint_book.applies(topic, route.organisation):
                 ticket = complaint_book.unfulfilled_ticket(
@@ -377,7 +383,9 @@ def register(
                 )
             else:
                 why = (
-                    "Модель не уверена в теме"
+                    "Тема по тексту требует заявки из книги жалоб: решает оператор"
+                    if needs_ticket
+                    else "Модель не уверена в теме"
                     if topic is None and understood is not None
                     else "Тема не определена"
                     if topic is None
@@ -736,6 +744,8 @@ def redirect(
             exclude=(previous.pk,) if previous else (),
         )
     data = {"from_organisation": previous.pk if previous else None}
+    if topic is not None:
+        data["topic_to"] = topic.pk
     if route is None:
         appeal.organisation = None
         _move(

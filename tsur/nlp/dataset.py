@@ -68,7 +68,7 @@ def read_table(path: Path) -> Table:
     if not reader.fieldnames:
         raise DatasetError(f"{path.name}: пустой файл")
     try:
-        rows = [{k: (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
+        rows = [{k.strip(): (v or "").strip() for k, v in row.items() if k is not None} for row in reader]
     except csv.Error as error:
         raise DatasetError(f"{path.name}: не CSV ({error})") from error
     return Table(path, [c.strip() for c in reader.fieldnames], rows, digest)

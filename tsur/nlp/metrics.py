@@ -3,18 +3,24 @@
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, precision_recall_fscore_support
 
+NOTHING_TRUSTED = float("inf")
+MIN_SUPPORT = 3
 
-def choose_threshold(confidence: np.ndarray, correct: np.ndarray, precision: float) -> float:
+
+def choose_threshold(
+    confidence: np.ndarray, correct: np.ndarray, precision: float, min_support: int = MIN_SUPPORT
+) -> float:
     """The lowest confidence above which the answers are right at least `precision` of the time.
 
     Chosen on the dev split: everything at or above it may route itself, the rest waits for a
-    human. When no threshold reaches the precision, 1.0 (nothing is trusted).
+    human. A cut needs at least `min_support` dev answers above it (one lucky row proves nothing);
+    when no cut qualifies, nothing is trusted (infinity: even a probability of 1.0 stays below).
     """
     order = np.argsort(-confidence, kind="stable")
     hits = np.cumsum(correct[order])
     share_right = hits / np.arange(1, len(order) + 1)
-    best = 1.0
-    for position in range(len(order)):
+    best = NOTHING_TRUSTED
+    for position in range(min_support - 1, len(order)):
         # Only positions where the next confidence differs are possible cut points.
         if position + 1 < len(order) and confidence[order[position + 1]] == confidence[order[position]]:
             continue
@@ -39,7 +45,7 @@ def evaluate(truth: list[str], proba: np.ndarray, classes: np.ndarray, threshold
         "macro_f1": float(f1_score(truth, predicted, average="macro", labels=labels, zero_division=0)),
         "weighted_f1": float(f1_score(truth, predicted, average="weighted", labels=labels, zero_division=0)),
         "top3_accuracy": float(np.mean([t in row for t, row in zip(truth, top3, strict=True)])),
-        "threshold": threshold,
+        "threshold": threshold if np.isfinite(threshold) else None,
         "coverage": float(confident.mean()) if len(truth) else 0.0,
         "accuracy_above_threshold": float(np.mean(predicted[confident] == truth[confident]))
         if confident.any()

@@ -13,6 +13,7 @@ this installation, never uploaded by users (joblib files can run code when loade
 
 import json
 import os
+import shutil
 import subprocess
 import time
 import warnings
@@ -53,7 +54,7 @@ class TargetClassifier:
         self.weights: sp.csr_matrix | None = None
         self.bias: np.ndarray | None = None
         self.temperature = 1.0
-        self.threshold = 1.0
+        self.threshold = metrics.NOTHING_TRUSTED  # until calibrated on held-out rows
 
     @property
     def classes(self) -> np.ndarray:
@@ -194,7 +195,7 @@ class TextModel:
             "targets": {
                 name: {
                     "classes": len(c.classes),
-                    "threshold": c.threshold,
+                    "threshold": c.threshold if np.isfinite(c.threshold) else None,
                     "temperature": c.temperature,
                     "target_precision": precision,
                     "dev": {k: v for k, v in dev_metrics.get(name, {}).items() if k != "per_class"},
@@ -212,9 +213,19 @@ class TextModel:
         return cls(featurizer, classifiers, manifest)
 
     def save(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        joblib.dump({"featurizer": self.featurizer, "classifiers": self.classifiers}, directory / WEIGHTS)
-        (directory / MANIFEST).write_text(json.dumps(self.manifest, ensure_ascii=False, indent=2) + "\n")
+        """Write the model beside `directory` and swap it in, so a web process never reads half a
+        model; the model it replaces stays in `<directory>.previous`."""
+        directory = Path(directory)
+        staging = directory.with_name(directory.name + ".new")
+        previous = directory.with_name(directory.name + ".previous")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        joblib.dump({"featurizer": self.featurizer, "classifiers": self.classifiers}, staging / WEIGHTS)
+        (staging / MANIFEST).write_text(json.dumps(self.manifest, ensure_ascii=False, indent=2) + "\n")
+        if directory.exists():
+            shutil.rmtree(previous, ignore_errors=True)
+            directory.rename(previous)
+        staging.rename(directory)
 
     @classmethod
     def load(cls, directory: Path) -> "TextModel":

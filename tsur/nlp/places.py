@@ -217,7 +217,8 @@ def _windows(
     for match in pattern.finditer(text):
         start, stop = max(0, match.start() - before), min(len(text), match.end() + after)
         if spans and start <= spans[-1][1]:
-            spans[-1] = (spans[-1][0], stop)
+            # merged neighbours stay short: «ул ул ул …» must not feed the grammar the whole text
+            spans[-1] = (spans[-1][0], min(stop, spans[-1][0] + 2 * (before + after)))
         elif len(spans) < limit:
             spans.append((start, stop))
         else:

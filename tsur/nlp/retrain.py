@@ -5,7 +5,6 @@ the register's labels, each counted several times so that a correction outweighs
 contradicts, then writes the new model beside the old one and swaps them.
 """
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +23,12 @@ class RetrainReport:
     model: TextModel
 
 
-def register_labels(since=None) -> list:
-    """Appeals whose topic and organisation a person chose, newest decision last."""
+def register_labels(since=None) -> list[tuple]:
+    """(appeal, whether its topic is a person's choice) for appeals a person routed.
+
+    The organisation of such an appeal is a person's decision. Its topic is one too, unless the
+    model set it at intake and nobody changed it since: the model must not learn from itself.
+    """
     from tsur.appeals.choices import EventKind
     from tsur.appeals.models import Appeal, AppealEvent
 
@@ -34,13 +37,25 @@ def register_labels(since=None) -> list:
     )
     if since is not None:
         decided = decided.filter(at__gte=since)
-    return list(
+    appeals = list(
         Appeal.objects.filter(
             pk__in=decided.values("appeal_id"), topic__isnull=False, organisation__isnull=False
         )
         .select_related("topic", "organisation", "territory")
         .order_by("pk")
     )
+    ids = [a.pk for a in appeals]
+    chosen_by_people = set(
+        decided.filter(appeal_id__in=ids, data__has_key="topic_to").values_list("appeal_id", flat=True)
+    )
+    guessed_by_model = {
+        appeal_id
+        for appeal_id, data in AppealEvent.objects.filter(
+            appeal_id__in=ids, kind=EventKind.UNDERSTOOD
+        ).values_list("appeal_id", "data")
+        if (data.get("topic") or {}).get("trusted")
+    }
+    return [(a, a.pk in chosen_by_people or a.pk not in guessed_by_model) for a in appeals]
 
 
 def _label_rows(model: TextModel, appeals: list) -> tuple[list[Example], dict[str, list[str]]]:
@@ -53,7 +68,7 @@ def _label_rows(model: TextModel, appeals: list) -> tuple[list[Example], dict[st
     by_name = topic_target in model.classifiers and bool(
         set(model.classifiers[topic_target].classes) & set(Topic.objects.values_list("name", flat=True))
     )
-    for appeal in appeals:
+    for appeal, topic_is_label in appeals:
         context = {
             column: context_value(
                 field_name, place_kind=appeal.place_kind, territory=appeal.territory, address=appeal.address
@@ -63,9 +78,9 @@ def _label_rows(model: TextModel, appeals: list) -> tuple[list[Example], dict[st
         examples.append(Example(appeal.text, context))
         for name in model.targets:
             if name == topic_target:
-                value = appeal.topic.name if by_name else appeal.topic.code
+                value = (appeal.topic.name if by_name else appeal.topic.code) if topic_is_label else ""
             elif name == bindings.get("category"):
-                value = appeal.topic.category
+                value = appeal.topic.category if topic_is_label else ""
             elif name == bindings.get("organisation"):
                 value = appeal.organisation.name
             else:
@@ -120,11 +135,5 @@ def retrain(directory: Path, *, weight: int = 3, since=None, progress=lambda mes
             "register_labels": {"appeals": len(appeals), "weight": weight, "at": timezone.now().isoformat()},
         },
     )
-    staging = directory.with_name(directory.name + ".new")
-    previous = directory.with_name(directory.name + ".previous")
-    shutil.rmtree(staging, ignore_errors=True)
-    new.save(staging)
-    shutil.rmtree(previous, ignore_errors=True)
-    directory.rename(previous)
-    staging.rename(directory)
+    new.save(directory)
     return RetrainReport(len(appeals), len(train_rows), new)

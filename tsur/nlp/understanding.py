@@ -24,17 +24,28 @@ TARGET_ROLES = ("topic", "category", "organisation")
 CONTEXT_FIELDS = ("place_kind", "district", "territory", "address")
 
 _lock = threading.Lock()
-_cache: dict[str, tuple[float, TextModel]] = {}
+# directory → (manifest modification time, model or None when it could not be loaded)
+_cache: dict[str, tuple[float, TextModel | None]] = {}
 
 
 def current_model(directory: str | Path | None = None) -> TextModel | None:
-    """The model the register uses, reloaded when its directory is rewritten; None when absent."""
+    """The model the register uses, reloaded when its directory is rewritten; None when absent or
+    unreadable (a broken model is not retried until its manifest changes)."""
     path = Path(directory or settings.TSUR["NLP_MODEL"] or "")
     if not str(path) or not (path / "manifest.json").exists():
         return None
-    stamp = (path / "manifest.json").stat().st_mtime
+    try:
+        stamp = (path / "manifest.json").stat().st_mtime
+    except OSError:
+        return None
     key = str(path.resolve())
-    with _lock:
+    cached = _cache.get(key)
+    if cached and cached[0] == stamp:
+        return cached[1]
+    # Loading takes seconds: while one thread loads, the others go on with the model they had.
+    if not _lock.acquire(blocking=cached is None):
+        return cached[1]
+    try:
         cached = _cache.get(key)
         if cached and cached[0] == stamp:
             return cached[1]
@@ -42,9 +53,11 @@ def current_model(directory: str | Path | None = None) -> TextModel | None:
             model = TextModel.load(path)
         except Exception:  # a broken model must not stop intake: appeals go to moderation instead
             log.exception("text model in %s cannot be loaded", path)
-            return None
+            model = None
         _cache[key] = (stamp, model)
         return model
+    finally:
+        _lock.release()
 
 
 def forget_models() -> None:
@@ -64,6 +77,8 @@ class Understanding:
     organisation_confidence: float = 0.0
     organisation_trusted: bool = False
     place: places.PlaceMention = field(default_factory=places.PlaceMention)
+    building: object = None
+    territory: object = None
     mentioned_organisations: list[int] = field(default_factory=list)
     guesses: dict = field(default_factory=dict)
 
@@ -144,14 +159,19 @@ def understand(
     if building is None and territory is None:
         result.place = places.locate(text)
         if result.place.building_id:
-            building = (
+            # the street index may be minutes old: a building deleted since is simply not found
+            result.building = (
                 Building.objects.select_related("territory").filter(pk=result.place.building_id).first()
             )
-            if building is not None:
-                territory = building.territory
-                result.place.territory_id = building.territory_id
+            if result.building is None:
+                result.place.building_id = None
+            else:
+                territory = result.territory = result.building.territory
+                result.place.territory_id = result.building.territory_id
         elif result.place.territory_id:
-            territory = Territory.objects.filter(pk=result.place.territory_id).first()
+            territory = result.territory = Territory.objects.filter(pk=result.place.territory_id).first()
+            if result.territory is None:
+                result.place.territory_id = None
     names = places.organisation_names(text)
     if names:
         result.mentioned_organisations = places.match_organisations(
@@ -168,6 +188,7 @@ def understand(
         for target, ranked in guesses.items()
     }
     categories = {g.value for g in guesses.get(bindings.get("category", ""), [])[:1]}
+    bindings = {role: target for role, target in bindings.items() if target in guesses}
     if target := bindings.get("topic"):
         best = guesses[target][0]
         result.topic = _resolve_topic(best.value, categories)

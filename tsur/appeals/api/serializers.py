@@ -1,6 +1,7 @@
 import re
 
 from django.conf import settings
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -275,6 +276,29 @@ class SimilarAppealSerializer(serializers.Serializer):
 
     def get_status_display(self, item) -> str:
         return str(Status(item["similar"].status).label)
+
+
+class NearbyAppealSerializer(serializers.Serializer):
+    """What the portal shows of an appeal nearby: no text, no author, no exact place or time."""
+
+    number = serializers.CharField(source="similar.number")
+    status = serializers.CharField(source="similar.status")
+    status_display = serializers.SerializerMethodField()
+    topic = serializers.CharField(source="topic.name", default=None)
+    registered_on = serializers.SerializerMethodField()
+    distance = serializers.SerializerMethodField()
+
+    def get_status_display(self, item) -> str:
+        return str(Status(item["similar"].status).label)
+
+    def get_registered_on(self, item) -> str:
+        return timezone.localdate(item["similar"].registered_at).isoformat()
+
+    def get_distance(self, item) -> str:
+        metres = item["similar"].distance_m
+        if metres is None or metres <= 50:
+            return "рядом"
+        return "до 100 м" if metres <= 100 else "до 200 м"
 
 
 class NearbyQuerySerializer(serializers.Serializer):

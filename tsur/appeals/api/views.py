@@ -8,7 +8,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from tsur.core.choices import OrganisationKind, Role
 from tsur.core.errors import DomainError
@@ -17,6 +17,7 @@ from tsur.core.scopes import scope_for
 from tsur.nlp import duplicates
 
 from .. import actions, complaint_book, policies
+from ..choices import Status
 from ..filtersets import AppealFilterSet, ComplaintTicketFilterSet
 from ..models import Appeal, AppealEvent, AppealPhoto, RoutingRule, ThematicBlock, Topic
 from ..selectors import appeals_visible_to, tickets_visible_to
@@ -29,7 +30,9 @@ class PublicIntakeThrottle(AnonRateThrottle):
     scope = "public_intake"
 
 
-class PublicLookupThrottle(AnonRateThrottle):
+class PublicLookupThrottle(UserRateThrottle):
+    """Lookups anybody may make, limited per address, and per account for those signed in."""
+
     scope = "public_lookup"
 
 
@@ -195,19 +198,23 @@ class AppealViewSet(
         )
         return Response(s.SimilarAppealSerializer(_with_topics(found), many=True).data)
 
-    @extend_schema(parameters=[s.NearbyQuerySerializer], responses=s.SimilarAppealSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    @extend_schema(request=s.NearbyQuerySerializer, responses=s.NearbyAppealSerializer(many=True))
+    @action(detail=False, methods=["post"])
     def nearby(self, request):
-        """«Похожие обращения рядом» for the portal before filing: numbers, topics and statuses only."""
-        query = s.NearbyQuerySerializer(data=request.query_params)
+        """«Похожие обращения рядом» for the portal before filing: number, topic, status, a rough
+        distance and the day; nothing that would let one locate a person or read a text. The text
+        comes in the body, not the URL, so it never reaches access logs."""
+        query = s.NearbyQuerySerializer(data=request.data)
         query.is_valid(raise_exception=True)
         found = duplicates.find(
             query.validated_data["text"],
             latitude=query.validated_data["lat"],
             longitude=query.validated_data["lon"],
+            queryset=Appeal.objects.exclude(status__in=[Status.REGISTERED, Status.MODERATION]),
             min_similarity=0.25,
+            limit=5,
         )
-        return Response(s.SimilarAppealSerializer(_with_topics(found), many=True).data)
+        return Response(s.NearbyAppealSerializer(_with_topics(found), many=True).data)
 
     @extend_schema(request={"multipart/form-data": s.PhotoSerializer}, responses=s.AppealDetailSerializer)
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])

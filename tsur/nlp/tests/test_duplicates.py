@@ -96,27 +96,38 @@ def test_operators_see_candidates_for_merging_within_their_scope(topic):
     assert client_for(executor).get(f"/api/v1/appeals/{hidden.number}/similar/").status_code == 404
 
 
-def test_the_portal_shows_similar_appeals_nearby_without_text_or_author(topic):
+def test_the_portal_shows_similar_appeals_nearby_without_text_author_or_exact_place(topic):
     twin = appeal_at(near(30), topic=topic, author_name="Иванов Иван", author_phone="+79210000000")
+    appeal_at(near(20), topic=topic, status=Status.MODERATION)  # not yet moderated: not shown
 
-    response = client_for().get("/api/v1/appeals/nearby/", {"text": TEXT, "lat": HERE[0], "lon": HERE[1]})
+    response = client_for().post(
+        "/api/v1/appeals/nearby/", {"text": TEXT, "lat": HERE[0], "lon": HERE[1]}, format="json"
+    )
 
     assert response.status_code == 200
     [item] = response.json()
-    assert item["number"] == twin.number
-    assert item["topic"] == "Вывоз мусора"
-    assert item["status_display"]
-    assert set(item) == {
-        "number",
-        "status",
-        "status_display",
-        "topic",
-        "registered_at",
-        "distance_m",
-        "similarity",
+    assert item == {
+        "number": twin.number,
+        "status": "in_work",
+        "status_display": "В работе",
+        "topic": "Вывоз мусора",
+        "registered_on": timezone.localdate(twin.registered_at).isoformat(),
+        "distance": "рядом",
     }
     body = response.content.decode()
     assert "Иванов" not in body and "+7921" not in body and "неделю" not in body
+
+
+def test_nearby_is_limited_for_signed_in_users_too(topic, settings):
+    user = user_with_role(Role.CITIZEN)
+    client = client_for(user)
+    rate = int(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["public_lookup"].split("/")[0])
+    codes = [
+        client.post("/api/v1/appeals/nearby/", {"text": TEXT, "lat": 1, "lon": 1}, format="json").status_code
+        for _ in range(rate + 1)
+    ]
+    assert codes[:rate] == [200] * rate
+    assert codes[-1] == 429
 
 
 @pytest.mark.parametrize(
@@ -126,8 +137,15 @@ def test_the_portal_shows_similar_appeals_nearby_without_text_or_author(topic):
         {"text": TEXT, "lat": "abc", "lon": "30"},
         {"text": TEXT, "lat": "95", "lon": "30"},
         {"text": "", "lat": 1, "lon": 1},
+        {"text": "я" * 4001, "lat": 1, "lon": 1},
     ],
 )
 def test_nearby_refuses_bad_queries(query):
-    response = client_for().get("/api/v1/appeals/nearby/", query)
+    response = client_for().post("/api/v1/appeals/nearby/", query, format="json")
     assert response.status_code == 400
+
+
+def test_nearby_is_not_a_get_with_the_text_in_the_url():
+    client = client_for(user_with_role(Role.CITIZEN))
+    response = client.get("/api/v1/appeals/nearby/", {"text": TEXT, "lat": 1, "lon": 1})
+    assert response.status_code == 405

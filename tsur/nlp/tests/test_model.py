@@ -136,3 +136,12 @@ def test_unknown_target_and_missing_model_are_refused(region_model, region_csv, 
         evaluate(region_model, region_csv, "номер")
     with pytest.raises(CommandError, match="Модель не найдена"):
         run("nlp_predict", "мусор", "--model", str(tmp_path))
+
+
+def test_header_names_with_spaces_are_found(tmp_path):
+    path = region.write(tmp_path / "r.csv", n=200)
+    lines = path.read_text().splitlines()
+    lines[0] = "; ".join(f" {c} " for c in lines[0].split(";"))
+    path.write_text("\n".join(lines) + "\n")
+    train(path, tmp_path / "m", "--no-embeddings")
+    assert TextModel.load(tmp_path / "m").targets == ["рубрика", "исполнитель"]

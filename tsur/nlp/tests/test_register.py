@@ -12,7 +12,7 @@ from tsur.appeals.models import AppealEvent
 from tsur.appeals.tests.factories import RuleFactory, TopicFactory
 from tsur.core.choices import Role, TerritoryKind
 from tsur.core.tests.factories import BuildingFactory, OrganisationFactory, TerritoryFactory, user_with_role
-from tsur.nlp import understanding
+from tsur.nlp import places, retrain, understanding
 from tsur.nlp.features import Example
 from tsur.nlp.model import TextModel
 
@@ -181,3 +181,42 @@ def test_operator_corrections_teach_the_next_model(register_of_region):
     assert guess["исполнитель"][0].value == "Отдел праздничного оформления"
     previous = TextModel.load(register_of_region["dir"].with_name("model.previous"))
     assert "Праздничное оформление" not in previous.classifiers["рубрика"].classes
+
+
+def test_a_failing_model_never_costs_an_appeal(register_of_region, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("dictionary missing")
+
+    monkeypatch.setattr(understanding, "understand", broken)
+    appeal = register("Не горит фонарь, темно")
+    assert appeal.pk is not None
+    assert appeal.status == Status.MODERATION
+
+
+def test_a_building_deleted_after_the_street_index_was_built_is_not_found(register_of_region):
+    building = BuildingFactory(
+        address="г. Город, Садовая улица, дом 12", territory=register_of_region["districts"]["Южный"]
+    )
+    assert places.locate("ул. Садовая, д. 12").building_id == building.pk  # the index now holds it
+    building.delete()
+
+    appeal = register("На ул. Садовой, д. 12 не горит фонарь")
+
+    assert appeal.building is None
+    event = AppealEvent.objects.get(appeal=appeal, kind=EventKind.UNDERSTOOD)
+    assert "building" not in event.data.get("place", {})
+
+
+def test_labels_are_what_people_chose_not_what_the_model_guessed(register_of_region):
+    operator = user_with_role(Role.OPERATOR)
+    gorsvet = register_of_region["organisations"]["Горсвет"]
+    guessed = register("Не горит фонарь, на улице темно")
+    assert guessed.status == Status.ASSIGNED  # topic and executor by the model
+    other = register_of_region["organisations"]["Спецавтобаза"]
+    actions.redirect(guessed, operator, organisation=other, reason="уточнено")  # a person: executor only
+    corrected = register("Непонятная просьба без темы")
+    actions.assign(corrected, operator, topic=register_of_region["topics"]["Мусор"], organisation=gorsvet)
+
+    labels = dict(retrain.register_labels())
+
+    assert labels == {guessed: False, corrected: True}

@@ -1,3 +1,4 @@
+import math
 from pathlib import Path
 
 from django.conf import settings
@@ -32,3 +33,10 @@ def pairs(values: list[str], option: str) -> dict[str, str]:
             raise CommandError(f"{option} ожидает вид ключ=значение, получено «{item}»")
         result[key.strip()] = value.strip()
     return result
+
+
+def threshold_text(value) -> str:
+    """A threshold as people read it; none (nothing trusted) when no cut reached the precision."""
+    if value is None or not math.isfinite(value):
+        return "нет (не доверять ничему)"
+    return f"{value:.3f}"

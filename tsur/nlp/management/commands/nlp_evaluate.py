@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tsur.nlp import dataset, metrics, reference
 
-from ._common import load_model
+from ._common import load_model, threshold_text
 
 
 class Command(BaseCommand):
@@ -78,10 +78,10 @@ class Command(BaseCommand):
         out(f"  top-3 accuracy    {r['top3_accuracy']:.4f}")
         above = r["accuracy_above_threshold"]
         out(
-            f"  порог {r['threshold']:.3f}: выше него {r['coverage']:.1%} обращений, "
+            f"  порог {threshold_text(r['threshold'])}: выше него {r['coverage']:.1%} обращений, "
             f"точность на них {above:.4f}"
             if above is not None
-            else f"  порог {r['threshold']:.3f}: выше него нет ни одного обращения"
+            else f"  порог {threshold_text(r['threshold'])}: выше него нет ни одного обращения"
         )
         if ref := r.get("reference"):
             out(

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand
 
 from tsur.nlp.features import Example
 
-from ._common import load_model, pairs
+from ._common import load_model, pairs, threshold_text
 
 
 class Command(BaseCommand):
@@ -29,7 +29,7 @@ class Command(BaseCommand):
             return
         for target, ranked in guesses.items():
             threshold = loaded.classifiers[target].threshold
-            self.stdout.write(f"{target} (порог {threshold:.2f}):")
+            self.stdout.write(f"{target} (порог {threshold_text(threshold)}):")
             for guess in ranked:
                 mark = "✓" if guess.probability >= threshold else " "
                 self.stdout.write(f"  {mark} {guess.probability:.3f}  {guess.value}")

@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tsur.nlp import retrain
 
-from ._common import model_directory
+from ._common import model_directory, threshold_text
 
 
 class Command(BaseCommand):
@@ -29,5 +29,5 @@ class Command(BaseCommand):
             if dev:
                 self.stdout.write(
                     f"  {name}: dev accuracy {dev['accuracy']:.3f}, macro-F1 {dev['macro_f1']:.3f}, "
-                    f"порог {target['threshold']:.3f}, покрытие {dev['coverage']:.1%}"
+                    f"порог {threshold_text(target['threshold'])}, покрытие {dev['coverage']:.1%}"
                 )

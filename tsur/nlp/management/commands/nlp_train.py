@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tsur.nlp import dataset, understanding
 from tsur.nlp.model import TextModel
 
-from ._common import pairs
+from ._common import pairs, threshold_text
 
 
 class Command(BaseCommand):
@@ -104,6 +104,6 @@ class Command(BaseCommand):
                 continue
             self.stdout.write(
                 f"  {name}: {target['classes']} классов; dev: accuracy {dev_figures['accuracy']:.3f}, "
-                f"macro-F1 {dev_figures['macro_f1']:.3f}; порог {target['threshold']:.3f} даёт точность "
+                f"macro-F1 {dev_figures['macro_f1']:.3f}; порог {threshold_text(target['threshold'])} даёт точность "
                 f"{(dev_figures['accuracy_above_threshold'] or 0):.3f} на {dev_figures['coverage']:.1%} обращений"
             )
