@@ -14,7 +14,9 @@ def _no_text_model(settings):
 
 @pytest.fixture(autouse=True)
 def _fresh_building_index():
-    """The street index lives for minutes in a process; each test starts from its own register."""
-    from tsur.nlp import places
+    """The street index and the reference data remembered for intake live for minutes in a process;
+    each test starts from its own register."""
+    from tsur.nlp import places, understanding
 
     places.reset_index()
+    understanding.forget_models()

@@ -8,6 +8,7 @@ below it the appeal waits for an operator, whose decision becomes a training lab
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,8 +62,10 @@ def current_model(directory: str | Path | None = None) -> TextModel | None:
 
 
 def forget_models() -> None:
+    """Drop loaded models and the reference data remembered for intake (tests, after imports)."""
     with _lock:
         _cache.clear()
+    _recent.clear()
 
 
 @dataclass
@@ -104,8 +107,38 @@ class Understanding:
         return data
 
 
+class _Recent:
+    """Reference data looked up at every intake (topics, organisations, districts) kept for a few
+    minutes per process: it changes by the week, intake comes by the second."""
+
+    TTL_S = 300
+
+    def __init__(self):
+        self._items: dict = {}
+        self._lock = threading.Lock()
+
+    def get(self, key, load):
+        now = time.monotonic()
+        hit = self._items.get(key)
+        if hit is not None and now - hit[0] < self.TTL_S:
+            return hit[1]
+        value = load()
+        with self._lock:
+            if len(self._items) > 10_000:
+                self._items.clear()
+            self._items[key] = (now, value)
+        return value
+
+    def clear(self):
+        with self._lock:
+            self._items.clear()
+
+
+_recent = _Recent()
+
+
 def context_value(name: str, *, place_kind: str = "", territory=None, address: str = "") -> str:
-    from tsur.core.choices import PlaceKind, TerritoryKind
+    from tsur.core.choices import PlaceKind
 
     if name == "place_kind":
         return str(PlaceKind(place_kind).label) if place_kind in PlaceKind.values else ""
@@ -115,7 +148,13 @@ def context_value(name: str, *, place_kind: str = "", territory=None, address: s
         return ""
     if name == "territory":
         return territory.name
-    # district: the territory itself or the ancestor that is a district of a city or a municipal district
+    return _recent.get(("district", territory.pk, territory.path), lambda: _district_name(territory))
+
+
+def _district_name(territory) -> str:
+    """The territory itself or its ancestor that is a district of a city or a municipal district."""
+    from tsur.core.choices import TerritoryKind
+
     districts = (TerritoryKind.CITY_DISTRICT, TerritoryKind.MUNICIPAL_DISTRICT, TerritoryKind.URBAN_OKRUG)
     if territory.kind in districts:
         return territory.name
@@ -126,18 +165,33 @@ def context_value(name: str, *, place_kind: str = "", territory=None, address: s
 def _resolve_topic(value: str, categories: set[str]):
     from tsur.appeals.models import Topic
 
-    candidates = list(
-        Topic.objects.filter(Q(code=value) | Q(name=value), is_active=True).select_related("block")
-    )
-    if len(candidates) > 1:
-        candidates.sort(key=lambda t: t.category not in categories)
-    return candidates[0] if candidates else None
+    def load():
+        candidates = list(
+            Topic.objects.filter(Q(code=value) | Q(name=value), is_active=True).select_related("block")
+        )
+        if len(candidates) > 1:
+            candidates.sort(key=lambda t: t.category not in categories)
+        return candidates[0] if candidates else None
+
+    return _recent.get(("topic", value, frozenset(categories)), load)
 
 
 def _resolve_organisation(value: str):
     from tsur.core.models import Organisation
 
-    return Organisation.objects.filter(Q(name=value) | Q(short_name=value), is_active=True).first()
+    return _recent.get(
+        ("organisation", value),
+        lambda: Organisation.objects.filter(Q(name=value) | Q(short_name=value), is_active=True).first(),
+    )
+
+
+def _organisation_names() -> list[tuple[int, str]]:
+    from tsur.core.models import Organisation
+
+    return _recent.get(
+        ("organisation names",),
+        lambda: list(Organisation.objects.filter(is_active=True).values_list("pk", "name")),
+    )
 
 
 def understand(
@@ -150,7 +204,7 @@ def understand(
     model: TextModel | None = None,
 ) -> Understanding | None:
     """Predict what the appeal is about, who answers it and where it is; None without a model."""
-    from tsur.core.models import Building, Organisation, Territory
+    from tsur.core.models import Building, Territory
 
     model = model or current_model()
     if model is None:
@@ -174,9 +228,7 @@ def understand(
                 result.place.territory_id = None
     names = places.organisation_names(text)
     if names:
-        result.mentioned_organisations = places.match_organisations(
-            names, list(Organisation.objects.filter(is_active=True).values_list("pk", "name"))
-        )
+        result.mentioned_organisations = places.match_organisations(names, _organisation_names())
     bindings = model.manifest.get("bindings", {})
     context = {
         column: context_value(field_name, place_kind=place_kind, territory=territory, address=address)
