@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "tsur.core",
     "tsur.appeals",
     "tsur.nlp",
+    "tsur.open311",
 ]
 
 MIDDLEWARE = [

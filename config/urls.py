@@ -29,6 +29,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(("tsur.appeals.api.urls", "api"), namespace="api")),
     path("api/v1/auth/token/", ObtainToken.as_view(), name="api-token"),
+    path("open311/v2/", include("tsur.open311.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),

@@ -194,6 +194,8 @@ def register(
     complaint_ticket_number: str = "",
     moderate: bool = False,
     photo_files=(),
+    attributes: dict | None = None,
+    media_url: str = "",
     at: datetime | None = None,
 ) -> tuple[Appeal, bool]:
     """Register an appeal and route it; returns (appeal, created).
@@ -286,6 +288,8 @@ def register(
                 status=Status.REGISTERED,
                 registered_at=at,
                 clock_started_at=at,
+                attributes=attributes or {},
+                media_url=media_url or "",
             )
             deadlines.start_clock(appeal, at)
             route = None

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Appeal, AppealEvent, ComplaintTicket, RoutingRule, ThematicBlock, Topic
+from .models import Appeal, AppealEvent, ComplaintTicket, RoutingRule, ThematicBlock, Topic, TopicQuestion
 
 
 class TopicInline(admin.TabularInline):
@@ -26,8 +26,15 @@ class ThematicBlockAdmin(admin.ModelAdmin):
     inlines = [TopicInline]
 
 
+class TopicQuestionInline(admin.TabularInline):
+    model = TopicQuestion
+    extra = 0
+    fields = ["order", "code", "description", "datatype", "required", "values"]
+
+
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
+    inlines = [TopicQuestionInline]
     list_display = [
         "name",
         "block",

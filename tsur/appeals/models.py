@@ -76,6 +76,42 @@ class Topic(models.Model):
         return self.name
 
 
+class TopicQuestion(models.Model):
+    """A question asked when an appeal on the topic is filed (Open311 service attributes): «Какой
+    контейнер?» with a list of answers, «Сколько ям?» as a number."""
+
+    class Datatype(models.TextChoices):
+        STRING = "string", _("строка")
+        NUMBER = "number", _("число")
+        DATETIME = "datetime", _("дата и время")
+        TEXT = "text", _("текст")
+        SINGLE = "singlevaluelist", _("один из списка")
+        MULTI = "multivaluelist", _("несколько из списка")
+
+    topic = models.ForeignKey(
+        Topic, verbose_name=_("тема"), on_delete=models.CASCADE, related_name="questions"
+    )
+    code = models.SlugField(_("код"), max_length=64)
+    description = models.CharField(_("вопрос"), max_length=400)
+    datatype = models.CharField(
+        _("тип ответа"), max_length=16, choices=Datatype.choices, default=Datatype.STRING
+    )
+    datatype_description = models.CharField(_("пояснение к ответу"), max_length=200, blank=True)
+    required = models.BooleanField(_("обязательный"), default=False)
+    order = models.PositiveIntegerField(_("порядок"), default=1)
+    # [{"key": "...", "name": "..."}] for the list types
+    values = models.JSONField(_("варианты ответа"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("вопрос по теме")
+        verbose_name_plural = _("вопросы по теме")
+        ordering = ["topic", "order", "pk"]
+        constraints = [models.UniqueConstraint(fields=["topic", "code"], name="topic_question_code")]
+
+    def __str__(self):
+        return self.description
+
+
 class RoutingRule(models.Model):
     """Sends appeals on a topic (or a whole block), on a territory, at a kind of place or a building,
     to an organisation or to the building's management company. The most specific matching rule wins;
@@ -207,6 +243,9 @@ class Appeal(models.Model):
         on_delete=models.PROTECT,
         related_name="escalations",
     )
+    # answers to the topic's questions, {code: value or [values]}
+    attributes = models.JSONField(_("ответы на вопросы темы"), default=dict, blank=True)
+    media_url = models.URLField(_("ссылка на фото или видео"), max_length=1000, blank=True)
     updated_at = models.DateTimeField(_("изменено"), auto_now=True)
 
     class Meta:

@@ -1,0 +1,427 @@
+"""GeoReport v2 (https://wiki.open311.org/GeoReport_v2): discovery, services, requests, tokens.
+
+Every request filed here goes through `actions.register`, as from any other channel: the channel is
+«Open311» and the acting account is the client application's own system account, so the timeline
+names the application. Keys are per client (admin: «Клиенты Open311»), each with its own rate.
+"""
+
+import re
+from datetime import timedelta
+from functools import wraps
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator, validate_email
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from tsur.appeals import actions
+from tsur.appeals.choices import FINAL_STATUSES, Channel, EventKind, Status
+from tsur.appeals.models import Appeal, AppealEvent, Topic, TopicQuestion
+from tsur.core.errors import DomainError
+from tsur.core.models import Building, Territory
+
+from . import render
+from .models import ApiClient, IssuedToken
+
+MAX_DAYS = 90
+MAX_REQUESTS = 1000
+HIDDEN_FROM_PUBLIC = (Status.REGISTERED, Status.MODERATION, Status.REJECTED)
+MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
+
+
+class Open311Error(Exception):
+    def __init__(self, status: int, description: str):
+        super().__init__(description)
+        self.status = status
+        self.description = description
+
+
+def endpoint(*methods):
+    """A GeoReport method: format from the suffix, errors as the spec's error document."""
+
+    def decorate(view):
+        @csrf_exempt
+        @require_http_methods(list(methods))
+        @wraps(view)
+        def wrapper(request, fmt, **kwargs):
+            try:
+                return view(request, fmt, **kwargs)
+            except Open311Error as error:
+                return render.errors(fmt, error.status, error.description)
+
+        return wrapper
+
+    return decorate
+
+
+def _client(request, required: bool) -> ApiClient | None:
+    key = request.POST.get("api_key") if request.method == "POST" else request.GET.get("api_key")
+    if not key:
+        if required:
+            raise Open311Error(403, "api_key is required")
+        return None
+    client = ApiClient.by_key(key)
+    if client is None:
+        raise Open311Error(403, "api_key is not valid")
+    bucket = f"open311:rate:{client.pk}:{int(timezone.now().timestamp() // 60)}"
+    cache.add(bucket, 0, 120)
+    if cache.incr(bucket) > client.rate_per_minute:
+        raise Open311Error(429, f"rate limit of {client.rate_per_minute} requests per minute exceeded")
+    return client
+
+
+def _jurisdiction(request) -> Territory | None:
+    code = (request.POST if request.method == "POST" else request.GET).get("jurisdiction_id", "").strip()
+    if not code:
+        return None
+    territory = Territory.objects.filter(code=code[:64]).first()
+    if territory is None:
+        raise Open311Error(404, f"jurisdiction_id {code[:64]!r} not found")
+    return territory
+
+
+# ----------------------------------------------------------------------------------- discovery
+
+
+@endpoint("GET")
+def discovery(request, fmt):
+    base = request.build_absolute_uri("/open311/v2/")
+    changed = Topic.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return render.document(
+        fmt,
+        "discovery",
+        None,
+        {
+            "changeset": render.w3(timezone.now().replace(microsecond=0))
+            if changed is None
+            else str(changed),
+            "contact": settings.TSUR.get("OPEN311_CONTACT", settings.DEFAULT_FROM_EMAIL),
+            "key_service": settings.TSUR.get("OPEN311_KEY_SERVICE", "Ключ выдаёт администратор ЦУР"),
+            "endpoints": [
+                {
+                    "specification": "http://wiki.open311.org/GeoReport_v2",
+                    "url": base,
+                    "changeset": str(changed or ""),
+                    "type": "production",
+                    "formats": ["text/xml", "application/json"],
+                }
+            ],
+        },
+    )
+
+
+# ------------------------------------------------------------------------------------ services
+
+
+def _service(topic: Topic, has_questions: bool) -> dict:
+    return {
+        "service_code": topic.code,
+        "service_name": topic.name,
+        "description": f"{topic.block.name}: {topic.name}",
+        "metadata": has_questions,
+        "type": "realtime",
+        "keywords": ", ".join(topic.keywords) if isinstance(topic.keywords, list) else "",
+        "group": topic.block.name,
+    }
+
+
+@endpoint("GET")
+def services(request, fmt):
+    _jurisdiction(request)
+    topics = Topic.objects.filter(is_active=True, block__is_active=True).select_related("block")
+    with_questions = set(TopicQuestion.objects.values_list("topic_id", flat=True).distinct())
+    return render.document(fmt, "services", "service", [_service(t, t.pk in with_questions) for t in topics])
+
+
+@endpoint("GET")
+def service_definition(request, fmt, code):
+    _jurisdiction(request)
+    topic = Topic.objects.filter(code=code, is_active=True).first()
+    if topic is None:
+        raise Open311Error(404, f"service_code {code!r} not found")
+    attributes = [
+        {
+            "variable": True,
+            "code": q.code,
+            "datatype": q.datatype,
+            "required": q.required,
+            "datatype_description": q.datatype_description,
+            "order": q.order,
+            "description": q.description,
+            **({"values": [{"key": v["key"], "name": v["name"]} for v in q.values]} if q.values else {}),
+        }
+        for q in topic.questions.all()
+    ]
+    return render.document(
+        fmt, "service_definition", None, {"service_code": topic.code, "attributes": attributes}
+    )
+
+
+# ------------------------------------------------------------------------------------ requests
+
+
+def _status_notes(appeal: Appeal) -> str:
+    event = (
+        AppealEvent.objects.filter(
+            appeal=appeal,
+            public=True,
+            kind__in=[EventKind.ANSWERED, EventKind.INTERIM_ANSWER, EventKind.REJECTED, EventKind.MERGED],
+        )
+        .order_by("-at", "-pk")
+        .first()
+    )
+    return event.reason if event else ""
+
+
+def _request(appeal: Appeal, show_text: bool = True) -> dict:
+    return {
+        "service_request_id": appeal.number,
+        "status": "closed" if appeal.status in FINAL_STATUSES else "open",
+        "status_notes": _status_notes(appeal),
+        "service_name": appeal.topic.name if appeal.topic else "",
+        "service_code": appeal.topic.code if appeal.topic else "",
+        "description": appeal.text if show_text else "",
+        "agency_responsible": appeal.organisation.name if appeal.organisation else "",
+        "service_notice": _notice(appeal),
+        "requested_datetime": appeal.registered_at,
+        "updated_datetime": appeal.updated_at,
+        "expected_datetime": appeal.planned_at or appeal.resolution_due,
+        "address": appeal.address,
+        "address_id": appeal.building_id or "",
+        "zipcode": "",
+        "lat": appeal.latitude if appeal.latitude is not None else "",
+        "long": appeal.longitude if appeal.longitude is not None else "",
+        "media_url": appeal.media_url,
+    }
+
+
+def _notice(appeal: Appeal) -> str:
+    if appeal.resolution_due and appeal.status not in FINAL_STATUSES:
+        return f"Срок решения: {timezone.localtime(appeal.resolution_due):%d.%m.%Y %H:%M}"
+    return appeal.get_status_display()
+
+
+def _visible(client: ApiClient | None):
+    appeals = Appeal.objects.select_related("topic", "organisation")
+    public = ~Q(status__in=HIDDEN_FROM_PUBLIC)
+    if client is not None:
+        return appeals.filter(public | Q(submitted_by=client.user))
+    return appeals.filter(public)
+
+
+def _date(request, name: str):
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        moment = parse_datetime(raw.replace(" ", "+"))  # a '+' in a query string arrives as a space
+    except ValueError:
+        moment = None
+    if moment is None or timezone.is_naive(moment):
+        raise Open311Error(
+            400, f"{name} must be a w3 date and time with a time zone, e.g. 2026-01-01T00:00:00Z"
+        )
+    return moment
+
+
+@endpoint("GET", "POST")
+def requests(request, fmt):
+    if request.method == "POST":
+        return _create(request, fmt)
+    client = _client(request, required=False)
+    jurisdiction = _jurisdiction(request)
+    appeals = _visible(client)
+    if jurisdiction is not None:
+        appeals = appeals.filter(territory__path__startswith=jurisdiction.path)
+    ids = [i for i in request.GET.get("service_request_id", "").split(",") if i.strip()]
+    if ids:
+        # the spec: with service_request_id, every other filter but jurisdiction is ignored
+        appeals = appeals.filter(number__in=[i.strip()[:20] for i in ids[:MAX_REQUESTS]])
+    else:
+        start, end = _date(request, "start_date"), _date(request, "end_date")
+        end = end or timezone.now()
+        start = start or end - timedelta(days=MAX_DAYS)
+        if start > end:
+            raise Open311Error(400, "start_date is after end_date")
+        if end - start > timedelta(days=MAX_DAYS):
+            raise Open311Error(400, f"the date range may not exceed {MAX_DAYS} days")
+        appeals = appeals.filter(registered_at__gte=start, registered_at__lte=end)
+        if codes := [c.strip() for c in request.GET.get("service_code", "").split(",") if c.strip()]:
+            appeals = appeals.filter(topic__code__in=codes)
+        if statuses := [s.strip().lower() for s in request.GET.get("status", "").split(",") if s.strip()]:
+            if set(statuses) - {"open", "closed"}:
+                raise Open311Error(400, "status must be open or closed")
+            if statuses == ["open"]:
+                appeals = appeals.exclude(status__in=FINAL_STATUSES)
+            elif statuses == ["closed"]:
+                appeals = appeals.filter(status__in=FINAL_STATUSES)
+    found = list(appeals.order_by("-registered_at", "-pk")[:MAX_REQUESTS])
+    return render.document(fmt, "service_requests", "request", [_request(a) for a in found])
+
+
+@endpoint("GET")
+def request_detail(request, fmt, number):
+    client = _client(request, required=False)
+    appeal = _visible(client).filter(number=number[:20]).first()
+    if appeal is None:
+        raise Open311Error(404, f"service_request_id {number[:20]!r} not found")
+    return render.document(fmt, "service_requests", "request", [_request(appeal)])
+
+
+@endpoint("GET")
+def token(request, fmt, value):
+    issued = (
+        IssuedToken.objects.filter(token=value).select_related("appeal").first() if _is_uuid(value) else None
+    )
+    if issued is None:
+        raise Open311Error(404, f"token {value[:40]!r} not found")
+    return render.document(
+        fmt,
+        "service_requests",
+        "request",
+        [{"service_request_id": issued.appeal.number, "token": str(issued.token)}],
+    )
+
+
+def _is_uuid(value: str) -> bool:
+    return bool(re.fullmatch(r"[0-9a-fA-F-]{32,36}", value))
+
+
+# ---------------------------------------------------------------------------------- POST requests
+
+
+def _float(data, name: str) -> float | None:
+    raw = data.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise Open311Error(400, f"{name} must be a number") from None
+    if value != value or value in (float("inf"), float("-inf")):
+        raise Open311Error(400, f"{name} must be a number")
+    return value
+
+
+def _attributes(data, topic: Topic) -> dict:
+    given: dict[str, list[str]] = {}
+    for key in data:
+        match = re.fullmatch(r"attribute\[([^\[\]]{1,64})\](\[\])?", key)
+        if match:
+            given.setdefault(match.group(1), []).extend(data.getlist(key))
+        elif key.startswith("attribute"):
+            raise Open311Error(400, f"malformed attribute parameter {key[:80]!r}")
+    questions = {q.code: q for q in topic.questions.all()}
+    if unknown := sorted(set(given) - set(questions)):
+        raise Open311Error(400, f"unknown attribute {unknown[0]!r} for service {topic.code}")
+    answers = {}
+    for code, question in questions.items():
+        values = [v.strip() for v in given.get(code, []) if v.strip()]
+        if not values:
+            if question.required:
+                raise Open311Error(400, f"attribute {code!r} is required: {question.description}")
+            continue
+        if any(len(v) > 1000 for v in values):
+            raise Open311Error(400, f"attribute {code!r} is too long")
+        keys = {str(v["key"]) for v in question.values}
+        kind = question.datatype
+        if kind == TopicQuestion.Datatype.MULTI:
+            if set(values) - keys:
+                raise Open311Error(400, f"attribute {code!r} must be among {sorted(keys)}")
+            answers[code] = values
+            continue
+        if len(values) > 1:
+            raise Open311Error(400, f"attribute {code!r} takes one value")
+        value = values[0]
+        if kind == TopicQuestion.Datatype.SINGLE and value not in keys:
+            raise Open311Error(400, f"attribute {code!r} must be one of {sorted(keys)}")
+        if kind == TopicQuestion.Datatype.NUMBER:
+            try:
+                float(value)
+            except ValueError:
+                raise Open311Error(400, f"attribute {code!r} must be a number") from None
+        if kind == TopicQuestion.Datatype.DATETIME and (parse_datetime(value) is None):
+            raise Open311Error(400, f"attribute {code!r} must be a w3 date and time")
+        answers[code] = value
+    return answers
+
+
+def _create(request, fmt):
+    data = request.POST
+    client = _client(request, required=True)
+    jurisdiction = _jurisdiction(request)
+    code = data.get("service_code", "").strip()
+    if not code:
+        raise Open311Error(400, "service_code is required")
+    topic = Topic.objects.filter(code=code[:64], is_active=True).first()
+    if topic is None:
+        raise Open311Error(404, f"service_code {code[:64]!r} not found")
+    latitude, longitude = _float(data, "lat"), _float(data, "long")
+    address = data.get("address_string", "").strip()
+    building = None
+    if raw_id := data.get("address_id", "").strip():
+        if not raw_id.isdigit() or len(raw_id) > 12:
+            raise Open311Error(400, "address_id is not valid")
+        building = Building.objects.filter(pk=int(raw_id)).first()
+        if building is None:
+            raise Open311Error(400, f"address_id {raw_id} is not known")
+    if (latitude is None or longitude is None) and not address and building is None:
+        raise Open311Error(400, "a location is required: lat and long, address_string or address_id")
+    description = data.get("description", "").strip()
+    if len(description) > settings.TSUR["TEXT_MAX_CHARS"]:
+        raise Open311Error(400, f"description may not exceed {settings.TSUR['TEXT_MAX_CHARS']} characters")
+    if MARKUP.search(description) or MARKUP.search(address):
+        raise Open311Error(400, "description and address_string must be plain text, without HTML")
+    email = data.get("email", "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise Open311Error(400, "email is not valid") from None
+    media_url = data.get("media_url", "").strip()
+    if media_url:
+        try:
+            URLValidator(schemes=["http", "https"])(media_url)
+        except ValidationError:
+            raise Open311Error(400, "media_url must be an http(s) URL") from None
+    attributes = _attributes(data, topic)
+    name = " ".join(p for p in (data.get("first_name", "").strip(), data.get("last_name", "").strip()) if p)
+    try:
+        appeal, _ = actions.register(
+            channel=Channel.OPEN311,
+            text=description or topic.name,
+            submitted_by=client.user,
+            author_name=name[:200],
+            author_email=email,
+            author_phone=data.get("phone", "").strip()[:32],
+            address=address,
+            latitude=latitude if longitude is not None else None,
+            longitude=longitude if latitude is not None else None,
+            building=building,
+            territory=None if building else jurisdiction,
+            topic=topic,
+            attributes=attributes,
+            media_url=media_url,
+        )
+    except DomainError as error:
+        raise Open311Error(400, str(error)) from error
+    issued = IssuedToken.objects.create(appeal=appeal, client=client)
+    return render.document(
+        fmt,
+        "service_requests",
+        "request",
+        [
+            {
+                "service_request_id": appeal.number,
+                "token": str(issued.token),
+                "service_notice": _notice(appeal),
+                "account_id": "",
+            }
+        ],
+        status=201,
+    )
