@@ -40,6 +40,9 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "redirect": frozenset({S.ASSIGNED, S.IN_WORK, S.INTERIM}),
     "merge": frozenset({S.REGISTERED, S.MODERATION, S.ASSIGNED, S.IN_WORK, S.INTERIM, S.CLARIFICATION}),
     "extend": frozenset({S.ASSIGNED, S.IN_WORK, S.INTERIM, S.CLARIFICATION}),
+    "comment": frozenset(
+        {S.REGISTERED, S.MODERATION, S.ASSIGNED, S.IN_WORK, S.CLARIFICATION, S.INTERIM, S.ANSWERED}
+    ),
 }
 ACTION_NAMES = {
     "send_to_moderation": "направить на модерацию",
@@ -55,6 +58,7 @@ ACTION_NAMES = {
     "redirect": "перенаправить",
     "merge": "объединить как дубликат",
     "extend": "продлить срок",
+    "comment": "добавить комментарий",
 }
 # Events that somebody must hear about; older ones (a replayed history) notify nobody.
 NOTIFYING = frozenset(
@@ -863,6 +867,19 @@ def close(
 
 
 @transaction.atomic
+def comment(
+    appeal, actor: User | None, *, text: str, data: dict | None = None, at: datetime | None = None
+) -> Appeal:
+    """The citizen (or the app they filed through) adds something while the appeal is open: a detail,
+    a photo link, «still not fixed». The status and the clock stay; the organisation sees it."""
+    at = _now(at)
+    appeal = _lock(appeal)
+    _check(appeal, "comment")
+    text = clean_text(text)
+    _event(appeal, EventKind.COMMENTED, actor, at, status_from=appeal.status, reason=text, data=data or {})
+    return appeal
+
+
 def reopen(appeal, actor: User | None, *, reason: str, at: datetime | None = None) -> Appeal:
     """The citizen is not satisfied: back to work as a repeat, with a fresh regulated period."""
     at = _now(at)

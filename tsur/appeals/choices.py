@@ -81,3 +81,4 @@ class EventKind(models.TextChoices):
     PHOTO_ADDED = "photo_added", _("Добавлено фото")
     COMPLAINT_LINKED = "complaint_linked", _("Жалоба по книге жалоб")
     UNDERSTOOD = "understood", _("Распознано по тексту")
+    COMMENTED = "commented", _("Комментарий заявителя")

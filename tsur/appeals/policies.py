@@ -26,6 +26,7 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "close": frozenset({AUTHOR, R.OPERATOR, R.ADMINISTRATOR}),
     "reopen": frozenset({AUTHOR, R.OPERATOR, R.ADMINISTRATOR}),
     "add_photo": frozenset({AUTHOR, R.OPERATOR, R.EXECUTOR, R.SUPERVISOR, R.ADMINISTRATOR}),
+    "comment": frozenset({AUTHOR, R.OPERATOR, R.ADMINISTRATOR}),
 }
 # Roles that work with the citizen and so may see their name and contacts (152-ФЗ: need to know).
 PERSONAL_DATA_ROLES = frozenset({R.OPERATOR, R.EXECUTOR, R.SUPERVISOR, R.ADMINISTRATOR})

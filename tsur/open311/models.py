@@ -83,3 +83,21 @@ class IssuedToken(models.Model):
 
     def __str__(self):
         return str(self.token)
+
+
+class ReceivedUpdate(models.Model):
+    """An update a client posted (servicerequestupdates), by the client's own id: posted twice, it is
+    recorded once."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.PROTECT, related_name="updates")
+    their_id = models.CharField(max_length=64)
+    event = models.OneToOneField("appeals.AppealEvent", on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("обновление от клиента Open311")
+        verbose_name_plural = _("обновления от клиентов Open311")
+        constraints = [models.UniqueConstraint(fields=["client", "their_id"], name="open311_update_once")]
+
+    def __str__(self):
+        return f"{self.client_id}:{self.their_id}"

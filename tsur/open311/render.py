@@ -7,6 +7,14 @@ from xml.etree import ElementTree as ET
 from django.http import HttpResponse
 from django.utils import timezone
 
+# the element of each item in a list, by the list's element
+ITEM_TAGS = {
+    "formats": "format",
+    "endpoints": "endpoint",
+    "attributes": "attribute",
+    "values": "value",
+    "notes": "note",
+}
 CONTENT_TYPES = {"xml": "text/xml; charset=utf-8", "json": "application/json; charset=utf-8"}
 
 
@@ -31,12 +39,7 @@ def _append(parent: ET.Element, tag: str, value) -> None:
         for key, inner in value.items():
             _append(element, key, inner)
     elif isinstance(value, list):
-        item_tag = {
-            "formats": "format",
-            "endpoints": "endpoint",
-            "attributes": "attribute",
-            "values": "value",
-        }.get(tag, tag.rstrip("s"))
+        item_tag = ITEM_TAGS.get(tag, tag.rstrip("s"))
         for inner in value:
             _append(element, item_tag, inner)
     else:

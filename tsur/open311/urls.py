@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from . import views
+from . import updates, views
 
 FMT = r"\.(?P<fmt>xml|json)$"
 
@@ -11,5 +11,6 @@ urlpatterns = [
     re_path(r"^services/(?P<code>[\w-]{1,64})" + FMT, views.service_definition, name="service"),
     re_path(r"^requests" + FMT, views.requests, name="requests"),
     re_path(r"^requests/(?P<number>[0-9]{2}-[0-9]{7,12})" + FMT, views.request_detail, name="request"),
+    re_path(r"^servicerequestupdates" + FMT, updates.service_request_updates, name="updates"),
     re_path(r"^tokens/(?P<value>[\w-]{1,64})" + FMT, views.token, name="token"),
 ]

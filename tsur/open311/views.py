@@ -200,6 +200,29 @@ def _request(appeal: Appeal, show_text: bool = True) -> dict:
     }
 
 
+def _extended(appeal: Appeal) -> dict:
+    """Chicago-style `extensions=true`: answers to the topic's questions, where and how it came in,
+    and the public timeline as notes."""
+    events = AppealEvent.objects.filter(appeal=appeal, public=True).order_by("at", "pk")
+    return {
+        "attributes": [
+            {"code": code, "value": ", ".join(value) if isinstance(value, list) else value}
+            for code, value in appeal.attributes.items()
+        ],
+        "extended_attributes": {
+            "channel": appeal.get_channel_display(),
+            "territory": appeal.territory.name if appeal.territory_id else "",
+            "priority": appeal.get_priority_display(),
+            "deadline_state": appeal.get_deadline_state_display(),
+            "reopened": appeal.reopen_count,
+        },
+        "notes": [
+            {"datetime": e.at, "summary": e.get_kind_display(), "type": "activity", "description": e.reason}
+            for e in events
+        ],
+    }
+
+
 def _notice(appeal: Appeal) -> str:
     if appeal.resolution_due and appeal.status not in FINAL_STATUSES:
         return f"Срок решения: {timezone.localtime(appeal.resolution_due):%d.%m.%Y %H:%M}"
@@ -207,15 +230,16 @@ def _notice(appeal: Appeal) -> str:
 
 
 def _visible(client: ApiClient | None):
-    appeals = Appeal.objects.select_related("topic", "organisation")
+    appeals = Appeal.objects.select_related("topic", "organisation", "territory")
     public = ~Q(status__in=HIDDEN_FROM_PUBLIC)
     if client is not None:
         return appeals.filter(public | Q(submitted_by=client.user))
     return appeals.filter(public)
 
 
-def _date(request, name: str):
-    raw = request.GET.get(name, "").strip()
+def _date(request_or_data, name: str):
+    data = request_or_data.GET if hasattr(request_or_data, "GET") else request_or_data
+    raw = data.get(name, "").strip()
     if not raw:
         return None
     try:
@@ -260,8 +284,31 @@ def requests(request, fmt):
                 appeals = appeals.exclude(status__in=FINAL_STATUSES)
             elif statuses == ["closed"]:
                 appeals = appeals.filter(status__in=FINAL_STATUSES)
-    found = list(appeals.order_by("-registered_at", "-pk")[:MAX_REQUESTS])
-    return render.document(fmt, "service_requests", "request", [_request(a) for a in found])
+    ordered = appeals.order_by("-registered_at", "-pk")
+    page, size = _positive(request, "page", 1, 10**6), _positive(request, "page_size", None, 500)
+    if size is None and request.GET.get("page"):
+        size = 50  # Chicago's default page
+    if size is not None:
+        found = list(ordered[(page - 1) * size : page * size])
+    else:
+        found = list(ordered[:MAX_REQUESTS])
+    return render.document(fmt, "service_requests", "request", [_represent(request, a) for a in found])
+
+
+def _represent(request, appeal: Appeal) -> dict:
+    shown = _request(appeal)
+    if request.GET.get("extensions", "").lower() == "true":
+        shown.update(_extended(appeal))
+    return shown
+
+
+def _positive(request, name: str, default, limit: int):
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= limit:
+        raise Open311Error(400, f"{name} must be a whole number from 1 to {limit}")
+    return int(raw)
 
 
 @endpoint("GET")
@@ -270,7 +317,7 @@ def request_detail(request, fmt, number):
     appeal = _visible(client).filter(number=number[:20]).first()
     if appeal is None:
         raise Open311Error(404, f"service_request_id {number[:20]!r} not found")
-    return render.document(fmt, "service_requests", "request", [_request(appeal)])
+    return render.document(fmt, "service_requests", "request", [_represent(request, appeal)])
 
 
 @endpoint("GET")

@@ -86,6 +86,7 @@ LIFECYCLE = {
     "redirect": (actions.redirect, s.RedirectSerializer),
     "merge": (actions.merge, s.MergeSerializer),
     "extend": (actions.extend, s.ExtendSerializer),
+    "comment": (actions.comment, s.TextSerializer),
 }
 
 

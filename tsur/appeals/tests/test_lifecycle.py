@@ -30,6 +30,7 @@ EXPECTED = {
     "redirect": (Status.ASSIGNED, EventKind.REDIRECTED),
     "merge": (Status.MERGED, EventKind.MERGED),
     "extend": (None, EventKind.EXTENDED),  # the status stays
+    "comment": (None, EventKind.COMMENTED),  # the status stays
 }
 
 
@@ -49,6 +50,7 @@ def arguments(action, appeal):
         "redirect": {"reason": "Не в нашей компетенции", "organisation": OrganisationFactory()},
         "merge": {"into": AppealFactory(status=Status.IN_WORK)},
         "extend": {"until": appeal.resolution_due + timedelta(days=3), "reason": "Нужен подрядчик"},
+        "comment": {"text": "Яма стала больше"},
     }[action]
 
 

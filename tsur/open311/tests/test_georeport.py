@@ -6,61 +6,22 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tsur.appeals import actions
 from tsur.appeals.choices import Channel, EventKind, Status
-from tsur.appeals.models import Appeal, AppealEvent, TopicQuestion
-from tsur.appeals.tests.factories import AppealFactory, BlockFactory, RuleFactory, TopicFactory
+from tsur.appeals.models import Appeal, AppealEvent
+from tsur.appeals.tests.factories import AppealFactory
 from tsur.core.choices import Role, TerritoryKind
-from tsur.core.tests.factories import BuildingFactory, OrganisationFactory, TerritoryFactory, user_with_role
+from tsur.core.tests.factories import BuildingFactory, TerritoryFactory, user_with_role
 from tsur.open311 import views
 from tsur.open311.models import ApiClient
 
 pytestmark = pytest.mark.django_db
 BASE = "/open311/v2/"
 FIXTURES = Path(__file__).parent / "fixtures" / "open311"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rates():
-    cache.clear()
-
-
-@pytest.fixture
-def pothole():
-    block = BlockFactory(name="Дороги")
-    topic = TopicFactory(code="roads-pothole", name="Яма на дороге", block=block)
-    TopicQuestion.objects.create(
-        topic=topic,
-        code="size",
-        description="Размер ямы",
-        datatype="singlevaluelist",
-        required=True,
-        order=1,
-        values=[{"key": "small", "name": "Меньше 30 см"}, {"key": "large", "name": "Больше 30 см"}],
-    )
-    TopicQuestion.objects.create(
-        topic=topic, code="count", description="Сколько ям", datatype="number", order=2
-    )
-    TopicQuestion.objects.create(
-        topic=topic,
-        code="hazards",
-        description="Что рядом",
-        datatype="multivaluelist",
-        order=3,
-        values=[{"key": "tram", "name": "Трамвай"}, {"key": "bus", "name": "Автобус"}],
-    )
-    RuleFactory(topic=topic, organisation=OrganisationFactory(name="Дорожное управление"))
-    return topic
-
-
-@pytest.fixture
-def lighting():
-    return TopicFactory(code="light-out", name="Не горит фонарь", block=BlockFactory(name="Освещение"))
 
 
 @pytest.fixture
