@@ -30,6 +30,7 @@ from .models import ApiClient, IssuedToken
 
 MAX_DAYS = 90
 MAX_REQUESTS = 1000
+MAX_EXTRA_ATTRIBUTES = 20
 HIDDEN_FROM_PUBLIC = (Status.REGISTERED, Status.MODERATION, Status.REJECTED)
 MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
 
@@ -364,9 +365,18 @@ def _attributes(data, topic: Topic) -> dict:
         elif key.startswith("attribute"):
             raise Open311Error(400, f"malformed attribute parameter {key[:80]!r}")
     questions = {q.code: q for q in topic.questions.all()}
-    if unknown := sorted(set(given) - set(questions)):
-        raise Open311Error(400, f"unknown attribute {unknown[0]!r} for service {topic.code}")
+    # Clients add attributes of their own (FixMyStreet: fixmystreet_id, title, report_url…): kept
+    # as they came, within limits, for the organisation and for the way back.
+    extra = sorted(set(given) - set(questions))
+    if len(extra) > MAX_EXTRA_ATTRIBUTES:
+        raise Open311Error(400, f"too many attributes the service does not define: {', '.join(extra[:5])}…")
     answers = {}
+    for code in extra:
+        values = [v.strip() for v in given[code] if v.strip()]
+        if any(len(v) > 1000 for v in values):
+            raise Open311Error(400, f"attribute {code!r} is too long")
+        if values:
+            answers[code] = values if len(values) > 1 else values[0]
     for code, question in questions.items():
         values = [v.strip() for v in given.get(code, []) if v.strip()]
         if not values:

@@ -145,7 +145,9 @@ def test_a_fixmystreet_report_becomes_an_appeal_through_the_actions(pothole, app
     assert appeal.topic == pothole
     assert appeal.organisation.name == "Дорожное управление"
     assert appeal.status == Status.ASSIGNED
-    assert appeal.attributes == {"size": "large", "count": "2", "hazards": ["tram", "bus"]}
+    assert appeal.attributes == {
+        "size": "large", "count": "2", "hazards": ["tram", "bus"], "fixmystreet_id": "4321"
+    }  # fmt: skip
     assert appeal.media_url == "https://photos.example.org/pothole/123.jpeg"
     assert (appeal.author_name, appeal.author_email, appeal.author_phone) == (
         "Анна Смирнова", "reporter@example.org", "+79210000001"
@@ -186,7 +188,8 @@ def _without(data: dict, *keys) -> dict:
         (lambda d, key: {**d, "description": "я" * 4001}, 400, "4000"),
         (lambda d, key: {**d, "description": "Яма <script>alert(1)</script>"}, 400, "without HTML"),
         (lambda d, key: {**d, "attribute[size": "large"}, 400, "malformed attribute"),
-        (lambda d, key: {**d, "attribute[colour]": "red"}, 400, "unknown attribute"),
+        (lambda d, key: {**d, **{f"attribute[x{i}]": "1" for i in range(21)}}, 400, "too many attributes"),
+        (lambda d, key: {**d, "attribute[fixmystreet_id]": "я" * 1001}, 400, "too long"),
         (lambda d, key: _without(d, "attribute[size]"), 400, "'size' is required"),
         (lambda d, key: {**d, "attribute[size]": "huge"}, 400, "must be one of"),
         (lambda d, key: {**d, "attribute[count]": "две"}, 400, "must be a number"),

@@ -197,7 +197,7 @@ def test_chicago_extensions_add_attributes_channel_and_notes(pothole, app):
     assert "notes" not in plain
     [extended] = Client().get(f"{BASE}requests/{number}.json", {"extensions": "true"}).json()
     assert {a["code"]: a["value"] for a in extended["attributes"]} == {
-        "size": "large", "count": "2", "hazards": "tram, bus"
+        "size": "large", "count": "2", "hazards": "tram, bus", "fixmystreet_id": "4321"
     }  # fmt: skip
     assert extended["extended_attributes"]["channel"] == "Open311"
     assert [n["summary"] for n in extended["notes"]] == ["Зарегистрировано", "Назначено исполнителю"]
