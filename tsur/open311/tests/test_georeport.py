@@ -1,6 +1,7 @@
 """GeoReport v2 against the spec's documented shapes, in both formats, with every error case."""
 
 import json
+import re
 from datetime import timedelta
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -385,3 +386,28 @@ def _same_moment(a: str, b: str) -> bool:
     from django.utils.dateparse import parse_datetime
 
     return abs(parse_datetime(a) - parse_datetime(b)) < timedelta(seconds=1)
+
+
+def test_a_client_is_added_in_the_admin_and_its_key_shown_once(pothole, admin_client):
+    response = admin_client.post(
+        "/admin/open311/apiclient/add/",
+        {
+            "name": "Городское приложение",
+            "channel_name": "Наш город",
+            "rate_per_minute": "30",
+            "is_active": "on",
+        },
+        follow=True,
+    )
+    assert response.status_code == 200
+    messages = " ".join(str(m) for m in response.context["messages"])
+    key = re.search(r"Ключ API для «Городское приложение»: (\S+)", messages).group(1)
+    client = ApiClient.objects.get()
+    assert (client.channel_name, client.rate_per_minute) == ("Наш город", 30)
+    assert key not in client.key_hash and client.key_prefix == key[:8]
+    assert client.user.assignments.get().role == Role.SYSTEM
+
+    created = post({**fixture("fixmystreet_pothole"), "api_key": key})
+    assert created.status_code == 201
+    page = admin_client.get(f"/admin/open311/apiclient/{client.pk}/change/").content.decode()
+    assert key not in page
