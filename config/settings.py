@@ -182,6 +182,9 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES")
 CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES")
 X_FRAME_OPTIONS = "DENY"
 
+# Messages live in the session, not in a cookie: one of them carries a new Open311 client's key.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

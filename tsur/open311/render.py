@@ -1,6 +1,7 @@
 """GeoReport v2 documents in XML (required by the spec) and JSON, with the spec's element order."""
 
 import json
+import re
 from datetime import datetime
 from xml.etree import ElementTree as ET
 
@@ -18,14 +19,18 @@ ITEM_TAGS = {
 CONTENT_TYPES = {"xml": "text/xml; charset=utf-8", "json": "application/json; charset=utf-8"}
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
 def text(value) -> str:
+    """A value as XML character data; characters XML 1.0 cannot carry are dropped."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, datetime):
         return w3(value)
-    return str(value)
+    return CONTROL.sub("", str(value))
 
 
 def w3(moment: datetime | None) -> str:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from tsur.appeals import actions
 from tsur.appeals.choices import CloseReason, EventKind, Status
-from tsur.appeals.models import AppealEvent
+from tsur.appeals.models import Appeal, AppealEvent
 from tsur.core.errors import DomainError, InvalidTransition
 
 from . import render
@@ -26,12 +26,14 @@ STATUS_OF_EVENT = {
     EventKind.EXTENDED: "action_scheduled",
     EventKind.ANSWERED: "fixed",
     EventKind.CLOSED: "closed",
-    EventKind.REOPENED: "reopen",
+    EventKind.REOPENED: "open",
     EventKind.REJECTED: "no_further_action",
     EventKind.MERGED: "duplicate",
 }
-DONE = {"fixed", "closed"}
-NOT_DONE = {"open", "reopen", "reopened", "not_fixed"}
+# FixMyStreet sends OPEN or CLOSED with every comment (its own report's state), from anyone: only
+# an explicit «fixed» or «reopen» from the appeal's author changes the appeal; the rest is a comment.
+DONE = {"fixed"}
+NOT_DONE = {"reopen", "reopened", "not_fixed"}
 
 
 def _update(event: AppealEvent) -> dict:
@@ -42,6 +44,7 @@ def _update(event: AppealEvent) -> dict:
         "updated_datetime": event.at,
         "description": event.reason if event.public else "",
         "media_url": "",
+        "external_status_code": event.kind,
     }
 
 
@@ -56,11 +59,20 @@ def service_request_updates(request, fmt):
         raise Open311Error(400, "start_date is after end_date")
     if end - start > timezone.timedelta(days=MAX_DAYS):
         raise Open311Error(400, f"the date range may not exceed {MAX_DAYS} days")
+    # The public sees updates of public appeals and, status only, of those filed through Open311
+    # (an app must learn that its report was rejected); a client with a key sees its own requests.
+    # Nobody hears back what an Open311 application itself posted.
+    if client is not None:
+        appeals = Appeal.objects.filter(submitted_by=client.user)
+    else:
+        appeals = Appeal.objects.filter(
+            Q(pk__in=_visible(None).values("pk")) | Q(open311_token__isnull=False)
+        )
     events = (
         AppealEvent.objects.filter(
-            appeal__in=_visible(client), kind__in=list(STATUS_OF_EVENT), at__gte=start, at__lte=end
+            appeal__in=appeals, kind__in=list(STATUS_OF_EVENT), at__gte=start, at__lte=end
         )
-        .filter(Q(actor__isnull=True) | ~Q(actor=client.user) if client else Q())
+        .exclude(actor__open311_client__isnull=False)
         .select_related("appeal")
         .order_by("at", "pk")[:MAX_REQUESTS]
     )
@@ -100,11 +112,15 @@ def _post(request, fmt):
     if media := data.get("media_url", "").strip()[:1000]:
         note["media_url"] = media
     text = description or ("Проблема решена" if status in DONE else "Проблема не решена")
+    email = data.get("email", "").strip().lower()
+    by_author = bool(email) and email == appeal.author_email.lower()
+    if not by_author and email:
+        note["from"] = " ".join(p for p in (data.get("first_name", ""), data.get("last_name", "")) if p)[:200]
     try:
         with transaction.atomic():
-            if status in DONE and appeal.status == Status.ANSWERED:
+            if by_author and status in DONE and appeal.status == Status.ANSWERED:
                 actions.close(appeal, client.user, how=CloseReason.SATISFIED, reason=text)
-            elif status in NOT_DONE and appeal.status in (Status.ANSWERED, Status.CLOSED):
+            elif by_author and status in NOT_DONE and appeal.status in (Status.ANSWERED, Status.CLOSED):
                 actions.reopen(appeal, client.user, reason=text)
             else:
                 actions.comment(appeal, client.user, text=text, data=note)
@@ -119,6 +135,4 @@ def _post(request, fmt):
 
 
 def _answer(fmt, event: AppealEvent):
-    return render.document(
-        fmt, "service_request_updates", "request_update", [{"update_id": event.pk}], status=201
-    )
+    return render.document(fmt, "service_request_updates", "request_update", [{"update_id": event.pk}])

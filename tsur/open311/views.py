@@ -6,6 +6,7 @@ names the application. Keys are per client (admin: «Клиенты Open311»), 
 """
 
 import re
+import uuid
 from datetime import timedelta
 from functools import wraps
 
@@ -31,6 +32,9 @@ from .models import ApiClient, IssuedToken
 MAX_DAYS = 90
 MAX_REQUESTS = 1000
 MAX_EXTRA_ATTRIBUTES = 20
+PUBLIC_RATE_PER_MINUTE = 120
+# when the shape of the API last changed (discovery's changeset)
+CHANGESET = "2026-11-23T00:00:00+03:00"
 HIDDEN_FROM_PUBLIC = (Status.REGISTERED, Status.MODERATION, Status.REJECTED)
 MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
 
@@ -60,24 +64,41 @@ def endpoint(*methods):
     return decorate
 
 
+def _param(request, name: str) -> str:
+    """A parameter from the form body or, as many clients send them, from the query string."""
+    value = request.POST.get(name) if request.method == "POST" else None
+    return (value if value is not None else request.GET.get(name, "")).strip()
+
+
+def _over(bucket: str, limit: int) -> bool:
+    key = f"open311:rate:{bucket}:{int(timezone.now().timestamp() // 60)}"
+    if cache.add(key, 1, 120):
+        return limit < 1
+    try:
+        return cache.incr(key) > limit
+    except ValueError:  # the counter expired between add and incr
+        cache.set(key, 1, 120)
+        return False
+
+
 def _client(request, required: bool) -> ApiClient | None:
-    key = request.POST.get("api_key") if request.method == "POST" else request.GET.get("api_key")
+    key = _param(request, "api_key")
     if not key:
         if required:
             raise Open311Error(403, "api_key is required")
+        if _over(f"ip:{request.META.get('REMOTE_ADDR', '')}", PUBLIC_RATE_PER_MINUTE):
+            raise Open311Error(429, f"rate limit of {PUBLIC_RATE_PER_MINUTE} requests per minute exceeded")
         return None
     client = ApiClient.by_key(key)
     if client is None:
         raise Open311Error(403, "api_key is not valid")
-    bucket = f"open311:rate:{client.pk}:{int(timezone.now().timestamp() // 60)}"
-    cache.add(bucket, 0, 120)
-    if cache.incr(bucket) > client.rate_per_minute:
+    if _over(f"client:{client.pk}", client.rate_per_minute):
         raise Open311Error(429, f"rate limit of {client.rate_per_minute} requests per minute exceeded")
     return client
 
 
 def _jurisdiction(request) -> Territory | None:
-    code = (request.POST if request.method == "POST" else request.GET).get("jurisdiction_id", "").strip()
+    code = _param(request, "jurisdiction_id")
     if not code:
         return None
     territory = Territory.objects.filter(code=code[:64]).first()
@@ -92,22 +113,19 @@ def _jurisdiction(request) -> Territory | None:
 @endpoint("GET")
 def discovery(request, fmt):
     base = request.build_absolute_uri("/open311/v2/")
-    changed = Topic.objects.order_by("-pk").values_list("pk", flat=True).first()
     return render.document(
         fmt,
         "discovery",
         None,
         {
-            "changeset": render.w3(timezone.now().replace(microsecond=0))
-            if changed is None
-            else str(changed),
+            "changeset": CHANGESET,
             "contact": settings.TSUR.get("OPEN311_CONTACT", settings.DEFAULT_FROM_EMAIL),
             "key_service": settings.TSUR.get("OPEN311_KEY_SERVICE", "Ключ выдаёт администратор ЦУР"),
             "endpoints": [
                 {
                     "specification": "http://wiki.open311.org/GeoReport_v2",
                     "url": base,
-                    "changeset": str(changed or ""),
+                    "changeset": CHANGESET,
                     "type": "production",
                     "formats": ["text/xml", "application/json"],
                 }
@@ -179,7 +197,7 @@ def _status_notes(appeal: Appeal) -> str:
     return event.reason if event else ""
 
 
-def _request(appeal: Appeal, show_text: bool = True) -> dict:
+def _request(appeal: Appeal, show_text: bool = False) -> dict:
     return {
         "service_request_id": appeal.number,
         "status": "closed" if appeal.status in FINAL_STATUSES else "open",
@@ -193,22 +211,24 @@ def _request(appeal: Appeal, show_text: bool = True) -> dict:
         "updated_datetime": appeal.updated_at,
         "expected_datetime": appeal.planned_at or appeal.resolution_due,
         "address": appeal.address,
-        "address_id": appeal.building_id or "",
+        "address_id": appeal.building_id,
         "zipcode": "",
-        "lat": appeal.latitude if appeal.latitude is not None else "",
-        "long": appeal.longitude if appeal.longitude is not None else "",
+        "lat": appeal.latitude,
+        "long": appeal.longitude,
         "media_url": appeal.media_url,
     }
 
 
-def _extended(appeal: Appeal) -> dict:
+def _extended(appeal: Appeal, client: ApiClient | None) -> dict:
     """Chicago-style `extensions=true`: answers to the topic's questions, where and how it came in,
     and the public timeline as notes."""
     events = AppealEvent.objects.filter(appeal=appeal, public=True).order_by("at", "pk")
+    questions = set(TopicQuestion.objects.filter(topic_id=appeal.topic_id).values_list("code", flat=True))
     return {
         "attributes": [
             {"code": code, "value": ", ".join(value) if isinstance(value, list) else value}
             for code, value in appeal.attributes.items()
+            if code in questions or (client is not None and appeal.submitted_by_id == client.user_id)
         ],
         "extended_attributes": {
             "channel": appeal.get_channel_display(),
@@ -263,44 +283,55 @@ def requests(request, fmt):
     appeals = _visible(client)
     if jurisdiction is not None:
         appeals = appeals.filter(territory__path__startswith=jurisdiction.path)
-    ids = [i for i in request.GET.get("service_request_id", "").split(",") if i.strip()]
-    if ids:
+    if ids := _list(request, "service_request_id"):
         # the spec: with service_request_id, every other filter but jurisdiction is ignored
-        appeals = appeals.filter(number__in=[i.strip()[:20] for i in ids[:MAX_REQUESTS]])
+        appeals = appeals.filter(number__in=[i[:20] for i in ids[:MAX_REQUESTS]])
     else:
         start, end = _date(request, "start_date"), _date(request, "end_date")
-        end = end or timezone.now()
+        if end is None:
+            end = min(timezone.now(), start + timedelta(days=MAX_DAYS)) if start else timezone.now()
         start = start or end - timedelta(days=MAX_DAYS)
         if start > end:
             raise Open311Error(400, "start_date is after end_date")
         if end - start > timedelta(days=MAX_DAYS):
             raise Open311Error(400, f"the date range may not exceed {MAX_DAYS} days")
         appeals = appeals.filter(registered_at__gte=start, registered_at__lte=end)
-        if codes := [c.strip() for c in request.GET.get("service_code", "").split(",") if c.strip()]:
+        if codes := _list(request, "service_code"):
             appeals = appeals.filter(topic__code__in=codes)
-        if statuses := [s.strip().lower() for s in request.GET.get("status", "").split(",") if s.strip()]:
-            if set(statuses) - {"open", "closed"}:
+        if statuses := {s.lower() for s in _list(request, "status")}:
+            if statuses - {"open", "closed"}:
                 raise Open311Error(400, "status must be open or closed")
-            if statuses == ["open"]:
+            if statuses == {"open"}:
                 appeals = appeals.exclude(status__in=FINAL_STATUSES)
-            elif statuses == ["closed"]:
+            elif statuses == {"closed"}:
                 appeals = appeals.filter(status__in=FINAL_STATUSES)
     ordered = appeals.order_by("-registered_at", "-pk")
     page, size = _positive(request, "page", 1, 10**6), _positive(request, "page_size", None, 500)
     if size is None and request.GET.get("page"):
         size = 50  # Chicago's default page
+    if request.GET.get("extensions", "").lower() == "true":
+        size = min(size or 100, 100)  # each request brings its notes: pages stay small
     if size is not None:
         found = list(ordered[(page - 1) * size : page * size])
     else:
         found = list(ordered[:MAX_REQUESTS])
-    return render.document(fmt, "service_requests", "request", [_represent(request, a) for a in found])
+    return render.document(
+        fmt, "service_requests", "request", [_represent(request, a, client) for a in found]
+    )
 
 
-def _represent(request, appeal: Appeal) -> dict:
-    shown = _request(appeal)
+def _represent(request, appeal: Appeal, client: ApiClient | None) -> dict:
+    """The citizen's own words go only to applications with a key (152-ФЗ: a text may name people);
+    the public sees what, where, who answers and by when."""
+    shown = _request(appeal, show_text=client is not None)
     if request.GET.get("extensions", "").lower() == "true":
-        shown.update(_extended(appeal))
+        shown.update(_extended(appeal, client))
     return shown
+
+
+def _list(request, name: str) -> list[str]:
+    """A comma-separated parameter, which clients may also repeat (status=open&status=closed)."""
+    return [item.strip() for value in request.GET.getlist(name) for item in value.split(",") if item.strip()]
 
 
 def _positive(request, name: str, default, limit: int):
@@ -318,14 +349,16 @@ def request_detail(request, fmt, number):
     appeal = _visible(client).filter(number=number[:20]).first()
     if appeal is None:
         raise Open311Error(404, f"service_request_id {number[:20]!r} not found")
-    return render.document(fmt, "service_requests", "request", [_represent(request, appeal)])
+    return render.document(fmt, "service_requests", "request", [_represent(request, appeal, client)])
 
 
 @endpoint("GET")
 def token(request, fmt, value):
-    issued = (
-        IssuedToken.objects.filter(token=value).select_related("appeal").first() if _is_uuid(value) else None
-    )
+    try:
+        parsed = uuid.UUID(value)
+    except ValueError:
+        parsed = None
+    issued = IssuedToken.objects.filter(token=parsed).select_related("appeal").first() if parsed else None
     if issued is None:
         raise Open311Error(404, f"token {value[:40]!r} not found")
     return render.document(
@@ -334,10 +367,6 @@ def token(request, fmt, value):
         "request",
         [{"service_request_id": issued.appeal.number, "token": str(issued.token)}],
     )
-
-
-def _is_uuid(value: str) -> bool:
-    return bool(re.fullmatch(r"[0-9a-fA-F-]{32,36}", value))
 
 
 # ---------------------------------------------------------------------------------- POST requests
@@ -354,6 +383,13 @@ def _float(data, name: str) -> float | None:
     if value != value or value in (float("inf"), float("-inf")):
         raise Open311Error(400, f"{name} must be a number")
     return value
+
+
+def _is_datetime(value: str) -> bool:
+    try:
+        return parse_datetime(value) is not None
+    except ValueError:  # well-formed but impossible, such as month 13
+        return False
 
 
 def _attributes(data, topic: Topic) -> dict:
@@ -402,7 +438,7 @@ def _attributes(data, topic: Topic) -> dict:
                 float(value)
             except ValueError:
                 raise Open311Error(400, f"attribute {code!r} must be a number") from None
-        if kind == TopicQuestion.Datatype.DATETIME and (parse_datetime(value) is None):
+        if kind == TopicQuestion.Datatype.DATETIME and not _is_datetime(value):
             raise Open311Error(400, f"attribute {code!r} must be a w3 date and time")
         answers[code] = value
     return answers
@@ -411,6 +447,8 @@ def _attributes(data, topic: Topic) -> dict:
 def _create(request, fmt):
     data = request.POST
     client = _client(request, required=True)
+    if any("\x00" in value for values in data.lists() for value in values[1]):
+        raise Open311Error(400, "parameters may not contain NUL characters")
     jurisdiction = _jurisdiction(request)
     code = data.get("service_code", "").strip()
     if not code:
@@ -446,11 +484,16 @@ def _create(request, fmt):
             URLValidator(schemes=["http", "https"])(media_url)
         except ValidationError:
             raise Open311Error(400, "media_url must be an http(s) URL") from None
+        if len(media_url) > 1000:
+            raise Open311Error(400, "media_url may not exceed 1000 characters")
     attributes = _attributes(data, topic)
+    # the client's own id of the report makes a retry after a timeout find the first appeal
+    their_id = (data.get("external_id", "") or str(attributes.get("fixmystreet_id", ""))).strip()[:128]
     name = " ".join(p for p in (data.get("first_name", "").strip(), data.get("last_name", "").strip()) if p)
     try:
         appeal, _ = actions.register(
             channel=Channel.OPEN311,
+            external_id=their_id,
             text=description or topic.name,
             submitted_by=client.user,
             author_name=name[:200],
@@ -467,7 +510,7 @@ def _create(request, fmt):
         )
     except DomainError as error:
         raise Open311Error(400, str(error)) from error
-    issued = IssuedToken.objects.create(appeal=appeal, client=client)
+    issued, _ = IssuedToken.objects.get_or_create(appeal=appeal, defaults={"client": client})
     return render.document(
         fmt,
         "service_requests",
@@ -480,5 +523,4 @@ def _create(request, fmt):
                 "account_id": "",
             }
         ],
-        status=201,
     )

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from tsur.appeals import actions
 from tsur.appeals.choices import Channel, EventKind, Status
-from tsur.appeals.models import Appeal, AppealEvent
+from tsur.appeals.models import Appeal, AppealEvent, TopicQuestion
 from tsur.appeals.tests.factories import AppealFactory
 from tsur.core.choices import Role, TerritoryKind
 from tsur.core.tests.factories import BuildingFactory, TerritoryFactory, user_with_role
@@ -137,7 +137,7 @@ def test_unknown_format_is_not_served():
 def test_a_fixmystreet_report_becomes_an_appeal_through_the_actions(pothole, app_key):
     response = post({**fixture("fixmystreet_pothole"), "api_key": app_key}, "xml")
 
-    assert response.status_code == 201
+    assert response.status_code == 200
     root = xml(response)
     [item] = root
     assert tags(item) == ["service_request_id", "token", "service_notice", "account_id"]
@@ -219,8 +219,8 @@ def test_each_client_has_its_own_rate(pothole):
     _, other = ApiClient.issue("Другой", "Other", rate_per_minute=2)
     data = fixture("fixmystreet_pothole")
     codes = [post({**data, "api_key": slow}).status_code for _ in range(3)]
-    assert codes == [201, 201, 429]
-    assert post({**data, "api_key": other}).status_code == 201
+    assert codes == [200, 200, 429]
+    assert post({**data, "api_key": other}).status_code == 200
 
 
 def test_a_disabled_client_is_refused(pothole, app_key):
@@ -230,14 +230,14 @@ def test_a_disabled_client_is_refused(pothole, app_key):
 
 def test_description_is_optional_and_the_topic_names_the_problem(lighting, app_key):
     response = post({"api_key": app_key, "service_code": "light-out", "lat": "59.9", "long": "30.3"})
-    assert response.status_code == 201
+    assert response.status_code == 200
     assert Appeal.objects.get().text == "Не горит фонарь"
 
 
 def test_address_id_is_a_building_of_the_register(lighting, app_key):
     building = BuildingFactory()
     response = post({"api_key": app_key, "service_code": "light-out", "address_id": str(building.pk)})
-    assert response.status_code == 201
+    assert response.status_code == 200
     appeal = Appeal.objects.get()
     assert appeal.building == building and appeal.territory == building.territory
 
@@ -366,7 +366,7 @@ def test_rest_and_open311_agree_on_the_same_appeal(pothole, app_key):
     rest.force_authenticate(operator)
 
     through_rest = rest.get(f"/api/v1/appeals/{number}/").json()
-    [through_open311] = Client().get(f"{BASE}requests/{number}.json").json()
+    [through_open311] = Client().get(f"{BASE}requests/{number}.json", {"api_key": app_key}).json()
 
     assert through_open311["service_request_id"] == through_rest["number"]
     assert through_open311["service_code"] == through_rest["topic"]["code"]
@@ -408,6 +408,69 @@ def test_a_client_is_added_in_the_admin_and_its_key_shown_once(pothole, admin_cl
     assert client.user.assignments.get().role == Role.SYSTEM
 
     created = post({**fixture("fixmystreet_pothole"), "api_key": key})
-    assert created.status_code == 201
+    assert created.status_code == 200
     page = admin_client.get(f"/admin/open311/apiclient/{client.pk}/change/").content.decode()
     assert key not in page
+
+
+def test_the_public_sees_no_citizen_text_and_clients_with_a_key_do(pothole, app_key):
+    number = post({**fixture("fixmystreet_pothole"), "api_key": app_key}).json()[0]["service_request_id"]
+    [public] = Client().get(f"{BASE}requests/{number}.json").json()
+    [keyed] = Client().get(f"{BASE}requests/{number}.json", {"api_key": app_key}).json()
+    assert public["description"] == ""
+    assert keyed["description"].startswith("Глубокая яма")
+
+
+def test_a_retry_with_the_same_report_id_finds_the_first_appeal(pothole, app_key):
+    data = {**fixture("fixmystreet_pothole"), "api_key": app_key}
+    first = post(data).json()[0]
+    again = post(data).json()[0]
+    assert again == first
+    assert Appeal.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"attribute[when]": "2026-13-01T00:00:00"}, "w3 date"),
+        ({"phone": "+7921\x00"}, "NUL"),
+        ({"media_url": "https://example.org/" + "a" * 1000}, "1000"),
+    ],
+)
+def test_odd_values_are_400_not_500(pothole, app_key, change, message):
+    TopicQuestion.objects.create(
+        topic=pothole, code="when", description="Когда", datatype="datetime", order=9
+    )
+    response = post({**fixture("fixmystreet_pothole"), "api_key": app_key, **change})
+    assert response.status_code == 400
+    assert message in response.json()[0]["description"]
+    assert Appeal.objects.count() == 0
+
+
+def test_odd_tokens_are_404_not_500():
+    for value in ["------------------------------------", "0" * 32, "zz"]:
+        assert Client().get(f"{BASE}tokens/{value}.json").status_code == 404
+
+
+def test_control_characters_never_break_the_xml(pothole, app_key):
+    data = {**fixture("fixmystreet_pothole"), "api_key": app_key, "description": "Яма\x0bглубокая\x01"}
+    number = post(data).json()[0]["service_request_id"]
+    root = xml(Client().get(f"{BASE}requests/{number}.xml", {"api_key": app_key}))
+    assert root[0].find("description").text == "Ямаглубокая"
+
+
+def test_repeated_status_and_a_lone_old_start_date(pothole):
+    recent, older = _appeal(pothole, days_ago=1), _appeal(pothole, days_ago=150, status=Status.CLOSED)
+    both = Client().get(f"{BASE}requests.json?status=open&status=closed").json()
+    assert [r["service_request_id"] for r in both] == [recent.number]
+    since = (timezone.now() - timedelta(days=160)).isoformat()
+    found = Client().get(f"{BASE}requests.json", {"start_date": since}).json()
+    assert [r["service_request_id"] for r in found] == [older.number]  # the 90 days after start_date
+
+
+def test_missing_numbers_are_null_in_json_and_empty_in_xml(lighting):
+    appeal = _appeal(lighting, latitude=None, longitude=None)
+    [item] = Client().get(f"{BASE}requests/{appeal.number}.json").json()
+    assert (item["lat"], item["long"], item["address_id"]) == (None, None, None)
+    root = xml(Client().get(f"{BASE}requests/{appeal.number}.xml"))
+    assert root[0].find("lat").text is None

@@ -16,7 +16,11 @@ from tsur.open311.models import ApiClient
 from .test_georeport import BASE, fixture, post, tags, xml
 
 pytestmark = pytest.mark.django_db
-UPDATE_FIELDS = ["update_id", "service_request_id", "status", "updated_datetime", "description", "media_url"]
+UPDATE_FIELDS = [
+    "update_id", "service_request_id", "status", "updated_datetime", "description", "media_url",
+    "external_status_code",
+]  # fmt: skip
+AUTHOR = "reporter@example.org"  # the e-mail of the fixture's reporter
 
 
 @pytest.fixture
@@ -75,19 +79,19 @@ def test_fixmystreet_round_trip(pothole, app):
     assert request["status_notes"] == "Яма заделана"
 
     # the citizen confirms in the app: the appeal closes as satisfied
-    response = post_update(key, number, "FIXED", "Спасибо, всё сделано", update_id="fms-1")
-    assert response.status_code == 201
+    response = post_update(key, number, "FIXED", "Спасибо, всё сделано", update_id="fms-1", email=AUTHOR)
+    assert response.status_code == 200
     appeal.refresh_from_db()
     assert appeal.status == Status.CLOSED and appeal.close_reason == "satisfied"
-    assert [u["status"] for u in updates(start_date=since)][-1] == "closed"
-    # the app itself does not hear its own update back
+    # the app does not hear its own update back, with its key or without
+    assert [u["status"] for u in updates(start_date=since)][-1] == "fixed"
     assert [u["status"] for u in updates(start_date=since, api_key=key)][-1] == "fixed"
     closed = AppealEvent.objects.get(appeal=appeal, kind=EventKind.CLOSED)
     assert closed.actor == client.user and closed.reason == "Спасибо, всё сделано"
 
     # posted twice (a retry), recorded once
-    again = post_update(key, number, "FIXED", "Спасибо, всё сделано", update_id="fms-1")
-    assert again.status_code == 201
+    again = post_update(key, number, "FIXED", "Спасибо, всё сделано", update_id="fms-1", email=AUTHOR)
+    assert again.status_code == 200
     assert again.json() == response.json()
     assert AppealEvent.objects.filter(appeal=appeal, kind=EventKind.CLOSED).count() == 1
 
@@ -99,14 +103,14 @@ def test_not_fixed_reopens_and_a_remark_while_in_work_is_a_comment(pothole, app)
     executor = staff(Role.EXECUTOR, organisation=appeal.organisation)
     executor.post(f"/api/v1/appeals/{number}/take/")
 
-    assert post_update(key, number, "open", "Яма стала больше").status_code == 201
+    assert post_update(key, number, "open", "Яма стала больше").status_code == 200
     appeal.refresh_from_db()
     assert appeal.status == Status.IN_WORK
     comment = AppealEvent.objects.get(appeal=appeal, kind=EventKind.COMMENTED)
     assert (comment.reason, comment.actor) == ("Яма стала больше", client.user)
 
     executor.post(f"/api/v1/appeals/{number}/answer/", {"text": "Сделано"})
-    assert post_update(key, number, "reopen", "Ничего не сделано").status_code == 201
+    assert post_update(key, number, "reopen", "Ничего не сделано", email=AUTHOR).status_code == 200
     appeal.refresh_from_db()
     assert (appeal.status, appeal.reopen_count) == (Status.IN_WORK, 1)
 
@@ -132,7 +136,7 @@ def test_updates_in_xml_keep_the_extensions_order(pothole, app):
             "description": "Ещё одно уточнение",
         },
     )
-    assert response.status_code == 201
+    assert response.status_code == 200
     [item] = xml(response)
     assert tags(item) == ["update_id"]
 
@@ -197,8 +201,11 @@ def test_chicago_extensions_add_attributes_channel_and_notes(pothole, app):
     assert "notes" not in plain
     [extended] = Client().get(f"{BASE}requests/{number}.json", {"extensions": "true"}).json()
     assert {a["code"]: a["value"] for a in extended["attributes"]} == {
-        "size": "large", "count": "2", "hazards": "tram, bus", "fixmystreet_id": "4321"
+        "size": "large", "count": "2", "hazards": "tram, bus"
     }  # fmt: skip
+    # the client's own attributes go back only to that client
+    [own] = Client().get(f"{BASE}requests/{number}.json", {"extensions": "true", "api_key": key}).json()
+    assert {a["code"] for a in own["attributes"]} == {"size", "count", "hazards", "fixmystreet_id"}
     assert extended["extended_attributes"]["channel"] == "Open311"
     assert [n["summary"] for n in extended["notes"]] == ["Зарегистрировано", "Назначено исполнителю"]
 
@@ -212,8 +219,10 @@ def test_chicago_extensions_add_attributes_channel_and_notes(pothole, app):
 def test_chicago_paging(pothole, app):
     _, key = app
     numbers = [
-        post({**fixture("fixmystreet_pothole"), "api_key": key}).json()[0]["service_request_id"]
-        for _ in range(5)
+        post({**fixture("fixmystreet_pothole"), "api_key": key, "attribute[fixmystreet_id]": str(i)}).json()[
+            0
+        ]["service_request_id"]
+        for i in range(5)
     ]
     newest_first = list(reversed(numbers))
 
@@ -225,3 +234,39 @@ def test_chicago_paging(pothole, app):
     assert page(page_size=2, page=4) == []
     for bad in ({"page_size": "0"}, {"page_size": "501"}, {"page": "-1"}, {"page": "два"}):
         assert Client().get(f"{BASE}requests.json", bad).status_code == 400
+
+
+def test_open_and_closed_from_the_app_are_comments_unless_the_author_says_fixed(pothole, app):
+    _, key = app
+    number = post({**fixture("fixmystreet_pothole"), "api_key": key}).json()[0]["service_request_id"]
+    appeal = Appeal.objects.get(number=number)
+    executor = staff(Role.EXECUTOR, organisation=appeal.organisation)
+    executor.post(f"/api/v1/appeals/{number}/take/")
+    executor.post(f"/api/v1/appeals/{number}/answer/", {"text": "Сделано"})
+
+    # a neighbour comments on FixMyStreet; FMS sends its report state, OPEN or CLOSED
+    assert post_update(key, number, "OPEN", "Есть новости?", email="neighbour@example.org").status_code == 200
+    assert (
+        post_update(key, number, "CLOSED", "Вроде сделали", email="neighbour@example.org").status_code == 200
+    )
+    # somebody else claims it fixed
+    assert post_update(key, number, "FIXED", "Починили", email="other@example.org").status_code == 200
+
+    appeal.refresh_from_db()
+    assert (appeal.status, appeal.reopen_count) == (Status.ANSWERED, 0)
+    assert AppealEvent.objects.filter(appeal=appeal, kind=EventKind.COMMENTED).count() == 3
+
+
+def test_the_app_learns_its_report_was_rejected_without_a_key(pothole, app):
+    _, key = app
+    number = post({**fixture("fixmystreet_pothole"), "api_key": key}).json()[0]["service_request_id"]
+    appeal = Appeal.objects.get(number=number)
+    operator = staff(Role.OPERATOR)
+    assert (
+        operator.post(f"/api/v1/appeals/{number}/reject/", {"reason": "Дубль обращения"}).status_code == 200
+    )
+    appeal.refresh_from_db()
+    assert appeal.status == Status.REJECTED
+
+    seen = [(u["service_request_id"], u["status"], u["external_status_code"]) for u in updates()]
+    assert (number, "no_further_action", "rejected") in seen
