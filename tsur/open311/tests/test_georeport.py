@@ -474,3 +474,26 @@ def test_missing_numbers_are_null_in_json_and_empty_in_xml(lighting):
     assert (item["lat"], item["long"], item["address_id"]) == (None, None, None)
     root = xml(Client().get(f"{BASE}requests/{appeal.number}.xml"))
     assert root[0].find("lat").text is None
+
+
+def test_the_timeline_shows_the_channel_and_the_application(pothole, app_key):
+    number = post({**fixture("fixmystreet_pothole"), "api_key": app_key}).json()[0]["service_request_id"]
+    operator = APIClient()
+    operator.force_authenticate(user_with_role(Role.OPERATOR))
+
+    detail = operator.get(f"/api/v1/appeals/{number}/").json()
+    [registered, *_] = operator.get(f"/api/v1/appeals/{number}/timeline/").json()
+
+    assert detail["channel"] == "open311"
+    assert (registered["kind"], registered["actor"], registered["data"]["channel"]) == (
+        "registered", "FixMyStreet", "open311"
+    )  # fmt: skip
+
+
+def test_token_document_in_xml(pothole, app_key):
+    created = post({**fixture("fixmystreet_pothole"), "api_key": app_key}).json()[0]
+    root = xml(Client().get(f"{BASE}tokens/{created['token']}.xml"))
+    assert root.tag == "service_requests"
+    [item] = root
+    assert tags(item) == ["service_request_id", "token"]
+    assert item.find("service_request_id").text == created["service_request_id"]
