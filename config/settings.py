@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "tsur.appeals",
     "tsur.nlp",
     "tsur.open311",
+    "tsur.dispatch",
 ]
 
 MIDDLEWARE = [
@@ -105,6 +106,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # Tests get a file, not the shared in-memory database: threads (the MQTT consumer) then wait
+    # for locks as in production instead of failing with «table is locked».
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Server-side binding lets psycopg prepare the statements every request repeats (planning the
     # routing and insert statements once per connection instead of once per appeal).
@@ -113,6 +117,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+# Controller telemetry broker (`tsur dispatch_consume`); Mosquitto on this machine by default.
+MQTT_URL = os.environ.get("MQTT_URL", "mqtt://127.0.0.1:1883")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:

@@ -8,6 +8,7 @@ from rest_framework.throttling import AnonRateThrottle
 
 from tsur.core.admin_import import import_view
 from tsur.core.views import home
+from tsur.dispatch.views import telemetry
 
 
 class LoginThrottle(AnonRateThrottle):
@@ -30,6 +31,7 @@ urlpatterns = [
     path("api/v1/", include(("tsur.appeals.api.urls", "api"), namespace="api")),
     path("api/v1/auth/token/", ObtainToken.as_view(), name="api-token"),
     path("open311/v2/", include("tsur.open311.urls")),
+    path("api/v1/telemetry/", telemetry, name="telemetry"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),

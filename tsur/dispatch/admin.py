@@ -1,0 +1,66 @@
+from django.contrib import admin, messages
+
+from .models import Device, EngineeringObject, Metric, Rejection
+
+
+class DeviceInline(admin.TabularInline):
+    model = Device
+    extra = 0
+    fields = ["code", "is_active", "last_seen_at"]
+    readonly_fields = ["code", "last_seen_at"]
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False  # devices get their token on the device screen
+
+
+@admin.register(EngineeringObject)
+class EngineeringObjectAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "owner", "territory", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "code", "address"]
+    autocomplete_fields = ["serves"]
+    inlines = [DeviceInline]
+
+
+@admin.register(Metric)
+class MetricAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "unit", "min_value", "max_value"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Device)
+class DeviceAdmin(admin.ModelAdmin):
+    list_display = ["code", "object", "is_active", "last_seen_at"]
+    list_filter = ["is_active", "object__kind"]
+    search_fields = ["code", "object__name"]
+    fields = ["code", "object", "is_active", "last_seen_at"]
+    readonly_fields = ["last_seen_at"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        device, token = Device.issue(obj.code, obj.object)
+        obj.pk, obj.token_hash, obj.is_active = device.pk, device.token_hash, obj.is_active
+        obj._state.adding = False
+        Device.objects.filter(pk=device.pk).update(is_active=obj.is_active)
+        messages.warning(
+            request,
+            f"Токен контроллера «{device.code}»: {token} — сохраните его сейчас, больше он показан не будет.",
+        )
+
+
+@admin.register(Rejection)
+class RejectionAdmin(admin.ModelAdmin):
+    list_display = ["hour", "reason", "device_code", "count"]
+    list_filter = ["reason"]
+    search_fields = ["device_code"]
+    date_hierarchy = "hour"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,22 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class ObjectKind(models.TextChoices):
+    BOILER_HOUSE = "boiler_house", _("Котельная")
+    HEAT_POINT = "heat_point", _("Тепловой пункт")
+    PUMPING_STATION = "pumping_station", _("Насосная станция")
+    WATER_MAIN = "water_main", _("Участок водовода")
+    SUBSTATION = "substation", _("Трансформаторная подстанция")
+    LIGHTING_CABINET = "lighting_cabinet", _("Шкаф наружного освещения")
+    CAMERA = "camera", _("Камера видеонаблюдения")
+
+
+class RejectReason(models.TextChoices):
+    UNKNOWN_DEVICE = "unknown_device", _("Неизвестное устройство")
+    MALFORMED = "malformed", _("Нарушен формат")
+    UNKNOWN_METRIC = "unknown_metric", _("Неизвестный показатель")
+    WRONG_UNIT = "wrong_unit", _("Не та единица измерения")
+    OUT_OF_RANGE = "out_of_range", _("Значение вне возможного диапазона")
+    FUTURE = "future", _("Время из будущего")
+    TOO_OLD = "too_old", _("Слишком старое показание")

@@ -1,0 +1,141 @@
+"""Engineering networks under watch: objects, the controllers on them, what they measure."""
+
+import hashlib
+import secrets
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from tsur.core.models import Building, Organisation, Territory
+
+from .choices import ObjectKind, RejectReason
+
+
+class EngineeringObject(models.Model):
+    """A boiler house, heat point, pumping station, water main section, substation, lighting cabinet
+    or camera: who owns it, where it is, which buildings it serves (an outage reaches them)."""
+
+    code = models.SlugField(_("код"), max_length=64, unique=True)
+    name = models.CharField(_("название"), max_length=200)
+    kind = models.CharField(_("тип"), max_length=32, choices=ObjectKind.choices)
+    owner = models.ForeignKey(
+        Organisation,
+        verbose_name=_("эксплуатирующая организация"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    territory = models.ForeignKey(
+        Territory,
+        verbose_name=_("территория"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    address = models.CharField(_("адрес"), max_length=400, blank=True)
+    latitude = models.FloatField(_("широта"), null=True, blank=True)
+    longitude = models.FloatField(_("долгота"), null=True, blank=True)
+    serves = models.ManyToManyField(
+        Building, verbose_name=_("обслуживает здания"), blank=True, related_name="+"
+    )
+    is_active = models.BooleanField(_("действует"), default=True)
+
+    class Meta:
+        verbose_name = _("инженерный объект")
+        verbose_name_plural = _("инженерные объекты")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Metric(models.Model):
+    """Something a controller measures, in one unit, within a physically possible range; readings
+    outside it are a broken sensor or a broken payload, not an alarm."""
+
+    code = models.SlugField(_("код"), max_length=32, unique=True)
+    name = models.CharField(_("название"), max_length=200)
+    unit = models.CharField(_("единица"), max_length=16, help_text=_("«°C», «bar», «m3/h», «V», «flag»"))
+    min_value = models.FloatField(_("наименьшее возможное"), null=True, blank=True)
+    max_value = models.FloatField(_("наибольшее возможное"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("показатель")
+        verbose_name_plural = _("показатели")
+        ordering = ["code"]
+
+    def __str__(self):
+        return f"{self.name}, {self.unit}"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Device(models.Model):
+    """An automation controller on an object; it authenticates with its own token (kept as a hash)."""
+
+    code = models.SlugField(_("код"), max_length=64, unique=True)
+    object = models.ForeignKey(
+        EngineeringObject, verbose_name=_("объект"), on_delete=models.PROTECT, related_name="devices"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    is_active = models.BooleanField(_("действует"), default=True)
+    last_seen_at = models.DateTimeField(_("последнее показание"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("контроллер")
+        verbose_name_plural = _("контроллеры")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.code
+
+    @classmethod
+    def issue(cls, code: str, engineering_object: EngineeringObject) -> tuple["Device", str]:
+        token = secrets.token_urlsafe(24)
+        return cls.objects.create(code=code, object=engineering_object, token_hash=_digest(token)), token
+
+    @classmethod
+    def by_token(cls, token: str) -> "Device | None":
+        if not token or len(token) > 200:
+            return None
+        return cls.objects.filter(token_hash=_digest(token), is_active=True).first()
+
+
+class Reading(models.Model):
+    """One measured value. Kept narrow (ids, a float, a time): there are billions of them; on
+    PostgreSQL the table is meant to be partitioned by time with old partitions dropped."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="+", db_index=False)
+    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="+", db_index=False)
+    value = models.FloatField()
+    measured_at = models.DateTimeField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("показание")
+        verbose_name_plural = _("показания")
+        indexes = [models.Index(fields=["device", "metric", "measured_at"], name="reading_series")]
+
+    def __str__(self):
+        return f"{self.device_id}/{self.metric_id} {self.measured_at:%Y-%m-%d %H:%M:%S} {self.value}"
+
+
+class Rejection(models.Model):
+    """Readings refused, counted per hour, reason and device code (as the sender called itself)."""
+
+    hour = models.DateTimeField()
+    reason = models.CharField(max_length=32, choices=RejectReason.choices)
+    device_code = models.CharField(max_length=64, blank=True)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("отклонённые показания")
+        verbose_name_plural = _("отклонённые показания")
+        constraints = [
+            models.UniqueConstraint(fields=["hour", "reason", "device_code"], name="rejection_bucket")
+        ]
+
+    def __str__(self):
+        return f"{self.hour:%Y-%m-%d %H}:00 {self.reason} {self.device_code}: {self.count}"

@@ -1,0 +1,170 @@
+"""The MQTT consumer against a real Mosquitto broker (its own instance, so the test can restart it)."""
+
+import json
+import shutil
+import socket
+import subprocess
+import time
+from datetime import timedelta
+
+import paho.mqtt.client as paho
+import pytest
+from django.utils import timezone
+
+from tsur.core.tests.factories import OrganisationFactory
+from tsur.dispatch.choices import ObjectKind
+from tsur.dispatch.models import Device, EngineeringObject, Metric, Reading, Rejection
+from tsur.dispatch.mqtt import Consumer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Broker:
+    def __init__(self, directory):
+        self.port = free_port()
+        self.config = directory / "mosquitto.conf"
+        self.config.write_text(
+            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
+            f"persistence true\npersistence_location {directory}/\n"
+        )
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen(  # noqa: S603 - the broker binary and our own config
+            [MOSQUITTO, "-c", str(self.config)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_until(self._listening, what=f"mosquitto on port {self.port}")
+
+    def _listening(self) -> bool:
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", self.port)) == 0
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def wait_until(condition, timeout=15.0, what="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def broker(tmp_path):
+    if not shutil.which(MOSQUITTO) and not shutil.os.path.exists(MOSQUITTO):
+        pytest.fail("mosquitto is not installed: apt-get install mosquitto")
+    running = Broker(tmp_path)
+    running.start()
+    yield running
+    if running.process.poll() is None:
+        running.stop()
+
+
+@pytest.fixture
+def plant():
+    plant = EngineeringObject.objects.create(
+        code="kotelnaya-3", name="Котельная №3", kind=ObjectKind.BOILER_HOUSE, owner=OrganisationFactory()
+    )
+    Metric.objects.create(code="t_supply", name="Температура подачи", unit="°C", min_value=-50, max_value=200)
+    Device.issue("plc-3-1", plant)
+    return plant
+
+
+@pytest.fixture
+def consumer(broker):
+    running = Consumer(f"mqtt://127.0.0.1:{broker.port}", client_id=f"tsur-test-{broker.port}")
+    running.start()
+    wait_until(running.connected.is_set, what="the consumer to subscribe")
+    yield running
+    running.stop()
+
+
+def publisher(port: int) -> paho.Client:
+    client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"plc-{port}-{time.monotonic_ns()}")
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    return client
+
+
+def readings(*values, minutes_ago=1):
+    at = (timezone.now() - timedelta(minutes=minutes_ago)).isoformat()
+    return json.dumps(
+        {"readings": [{"metric": "t_supply", "value": v, "unit": "°C", "at": at} for v in values]}
+    )
+
+
+def test_readings_published_by_a_controller_are_stored(plant, broker, consumer):
+    sender = publisher(broker.port)
+    sender.publish("tsur/v1/plc-3-1/readings", readings(70.0, 70.5, 71.0), qos=1).wait_for_publish(5)
+
+    wait_until(lambda: Reading.objects.count() == 3, what="three readings")
+    assert sorted(Reading.objects.values_list("value", flat=True)) == [70.0, 70.5, 71.0]
+    sender.loop_stop()
+
+
+def test_bad_messages_are_counted_and_never_block_good_ones(plant, broker, consumer):
+    sender = publisher(broker.port)
+    for topic, payload in [
+        ("tsur/v1/plc-unknown/readings", readings(70.0)),  # unknown device
+        ("tsur/v1/plc-3-1/readings", b"\x00\xffnot json"),  # malformed
+        ("tsur/v1/plc-3-1/readings", json.dumps({"readings": "lots"})),  # malformed
+        ("tsur/v1/plc-3-1/readings", readings(900.0, 72.0)),  # one impossible, one good
+        ("tsur/v1/plc-3-1/readings", readings(73.0)),  # good
+    ]:
+        sender.publish(topic, payload, qos=1).wait_for_publish(5)
+
+    wait_until(lambda: Reading.objects.count() == 2, what="the two good readings")
+    wait_until(lambda: sum(Rejection.objects.values_list("count", flat=True)) == 4, what="four refusals")
+    assert {(r.reason, r.device_code): r.count for r in Rejection.objects.all()} == {
+        ("unknown_device", "plc-unknown"): 1,
+        ("malformed", "plc-3-1"): 2,
+        ("out_of_range", "plc-3-1"): 1,
+    }
+    sender.loop_stop()
+
+
+def test_a_broker_restart_does_not_stop_the_consumer_nor_lose_what_was_accepted(plant, broker, consumer):
+    sender = publisher(broker.port)
+    sender.publish("tsur/v1/plc-3-1/readings", readings(60.0, 61.0), qos=1).wait_for_publish(5)
+    wait_until(lambda: Reading.objects.count() == 2, what="readings before the restart")
+    sender.loop_stop()
+    sender.disconnect()
+
+    broker.stop()
+    wait_until(lambda: not consumer.client.is_connected(), what="the consumer to notice")
+    consumer.connected.clear()
+    broker.start()
+    wait_until(consumer.connected.is_set, timeout=30, what="the consumer to reconnect and subscribe again")
+
+    again = publisher(broker.port)
+    again.publish("tsur/v1/plc-3-1/readings", readings(62.0), qos=1).wait_for_publish(5)
+    wait_until(lambda: Reading.objects.count() == 3, what="readings after the restart")
+    assert sorted(Reading.objects.values_list("value", flat=True)) == [60.0, 61.0, 62.0]
+    again.loop_stop()
+
+
+def test_what_arrives_while_the_consumer_is_away_is_delivered_when_it_returns(plant, broker):
+    first = Consumer(f"mqtt://127.0.0.1:{broker.port}", client_id="tsur-away")
+    first.start()
+    wait_until(first.connected.is_set, what="the first subscription")
+    first.stop()
+
+    sender = publisher(broker.port)
+    sender.publish("tsur/v1/plc-3-1/readings", readings(55.0), qos=1).wait_for_publish(5)
+    sender.loop_stop()
+
+    back = Consumer(f"mqtt://127.0.0.1:{broker.port}", client_id="tsur-away")
+    back.start()
+    wait_until(lambda: Reading.objects.count() == 1, what="the reading kept by the broker")
+    back.stop()
