@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from .models import Device, EngineeringObject, Metric, Rejection
+from .models import Alarm, AlarmEvent, AlarmRule, Device, EngineeringObject, Metric, Rejection
 
 
 class DeviceInline(admin.TabularInline):
@@ -63,4 +63,43 @@ class RejectionAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AlarmRule)
+class AlarmRuleAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "metric",
+        "condition",
+        "threshold",
+        "hold_seconds",
+        "severity",
+        "object_kind",
+        "object",
+    ]
+    list_filter = ["severity", "condition", "object_kind", "is_active"]
+    search_fields = ["name", "metric__code", "object__name"]
+
+
+class AlarmEventInline(admin.TabularInline):
+    model = AlarmEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "kind", "actor", "value", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Alarm)
+class AlarmAdmin(admin.ModelAdmin):
+    list_display = ["rule", "object", "severity", "state", "value", "raised_at", "last_seen_at", "repeats"]
+    list_filter = ["state", "severity", "object__kind"]
+    search_fields = ["object__name", "rule__name"]
+    readonly_fields = [f.name for f in Alarm._meta.fields]
+    inlines = [AlarmEventInline]
+
+    def has_add_permission(self, request):
         return False

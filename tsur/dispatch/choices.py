@@ -20,3 +20,21 @@ class RejectReason(models.TextChoices):
     OUT_OF_RANGE = "out_of_range", _("Значение вне возможного диапазона")
     FUTURE = "future", _("Время из будущего")
     TOO_OLD = "too_old", _("Слишком старое показание")
+
+
+class Condition(models.TextChoices):
+    ABOVE = "above", _("выше порога")
+    BELOW = "below", _("ниже порога")
+    FLAG = "flag", _("флаг аварии контроллера")
+
+
+class Severity(models.TextChoices):
+    INFO = "info", _("информация")
+    WARNING = "warning", _("предупреждение")
+    CRITICAL = "critical", _("авария")
+
+
+class AlarmState(models.TextChoices):
+    ACTIVE = "active", _("активна")
+    ACKNOWLEDGED = "acknowledged", _("квитирована")
+    CLEARED = "cleared", _("снята")

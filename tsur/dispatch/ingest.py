@@ -4,6 +4,7 @@ refused and counted, and never stops the good ones next to it.
 A reading is {"metric": code, "value": number, "unit": text, "at": ISO 8601 with time zone}.
 """
 
+import logging
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -14,9 +15,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from . import alarms
 from .choices import RejectReason
 from .models import Device, Metric, Reading, Rejection
 
+log = logging.getLogger(__name__)
 FUTURE_TOLERANCE = timedelta(minutes=5)  # controllers' clocks drift
 MAX_AGE = timedelta(days=7)  # older readings belong to an archive import, not to live telemetry
 MAX_BATCH = 5000
@@ -84,6 +87,11 @@ def accept(device: Device, items: list, now: datetime | None = None) -> Outcome:
             Device.objects.filter(pk=device.pk).update(last_seen_at=max(r.measured_at for r in readings))
         count_rejections(reasons, device.code, now)
     outcome.accepted = len(readings)
+    if readings:
+        try:
+            alarms.evaluate(device, readings)
+        except Exception:  # the readings are stored; a sender retrying would only duplicate them
+            log.exception("alarm rules failed on a batch of %s", device.code)
     return outcome
 
 

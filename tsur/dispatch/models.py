@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tsur.core.models import Building, Organisation, Territory
 
-from .choices import ObjectKind, RejectReason
+from .choices import AlarmState, Condition, ObjectKind, RejectReason, Severity
 
 
 class EngineeringObject(models.Model):
@@ -139,3 +139,101 @@ class Rejection(models.Model):
 
     def __str__(self):
         return f"{self.hour:%Y-%m-%d %H}:00 {self.reason} {self.device_code}: {self.count}"
+
+
+class AlarmRule(models.Model):
+    """When readings mean trouble: a metric above or below a threshold for at least a while, or a
+    controller's fault flag; for one object or for every object of a kind."""
+
+    name = models.CharField(_("название"), max_length=200)
+    metric = models.ForeignKey(
+        Metric, verbose_name=_("показатель"), on_delete=models.PROTECT, related_name="+"
+    )
+    object_kind = models.CharField(
+        _("для объектов типа"), max_length=32, choices=ObjectKind.choices, blank=True
+    )
+    object = models.ForeignKey(
+        EngineeringObject,
+        verbose_name=_("для объекта"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="alarm_rules",
+    )
+    condition = models.CharField(_("условие"), max_length=16, choices=Condition.choices)
+    threshold = models.FloatField(_("порог"), default=0)
+    hold_seconds = models.PositiveIntegerField(
+        _("держится не меньше, с"), default=0, help_text=_("0 — сразу при первом показании")
+    )
+    severity = models.CharField(
+        _("важность"), max_length=16, choices=Severity.choices, default=Severity.WARNING
+    )
+    is_active = models.BooleanField(_("действует"), default=True)
+
+    class Meta:
+        verbose_name = _("правило тревоги")
+        verbose_name_plural = _("правила тревог")
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def violated_by(self, value: float) -> bool:
+        if self.condition == Condition.ABOVE:
+            return value > self.threshold
+        if self.condition == Condition.BELOW:
+            return value < self.threshold
+        return value >= 0.5  # a flag: 1 is a fault
+
+
+class Alarm(models.Model):
+    """Trouble on an object by one rule: active → acknowledged by a dispatcher → cleared. One open
+    alarm per object and rule; repeats update it instead of opening another."""
+
+    object = models.ForeignKey(EngineeringObject, on_delete=models.PROTECT, related_name="alarms")
+    rule = models.ForeignKey(AlarmRule, on_delete=models.PROTECT, related_name="alarms")
+    severity = models.CharField(_("важность"), max_length=16, choices=Severity.choices)
+    state = models.CharField(
+        _("состояние"), max_length=16, choices=AlarmState.choices, default=AlarmState.ACTIVE
+    )
+    value = models.FloatField(_("значение"))
+    raised_at = models.DateTimeField(_("возникла"))
+    last_seen_at = models.DateTimeField(_("последнее нарушение"))
+    repeats = models.PositiveIntegerField(_("повторов"), default=0)
+    acknowledged_at = models.DateTimeField(_("квитирована"), null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        "core.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    cleared_at = models.DateTimeField(_("снята"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("тревога")
+        verbose_name_plural = _("тревоги")
+        ordering = ["-raised_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["object", "rule"],
+                condition=~models.Q(state=AlarmState.CLEARED),
+                name="one_open_alarm_per_object_and_rule",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.rule} — {self.object}"
+
+
+class AlarmEvent(models.Model):
+    """The alarm's timeline: raised, repeated, acknowledged, cleared."""
+
+    alarm = models.ForeignKey(Alarm, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=16)
+    at = models.DateTimeField()
+    actor = models.ForeignKey("core.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    value = models.FloatField(null=True, blank=True)
+    note = models.CharField(max_length=400, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.alarm_id} {self.kind} {self.at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,139 @@
+"""Readings become alarms by rules held as data; alarms live active → acknowledged → cleared."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from tsur.core.errors import InvalidTransition
+from tsur.core.tests.factories import OrganisationFactory, UserFactory
+from tsur.dispatch import alarms, ingest
+from tsur.dispatch.choices import AlarmState, Condition, ObjectKind, Severity
+from tsur.dispatch.models import Alarm, AlarmEvent, AlarmRule, Device, EngineeringObject, Metric
+
+pytestmark = pytest.mark.django_db
+NOW = timezone.now()
+
+
+@pytest.fixture
+def setup():
+    owner = OrganisationFactory()
+    boiler = EngineeringObject.objects.create(
+        code="b1", name="Котельная 1", kind=ObjectKind.BOILER_HOUSE, owner=owner
+    )
+    pump = EngineeringObject.objects.create(
+        code="p1", name="Насосная 1", kind=ObjectKind.PUMPING_STATION, owner=owner
+    )
+    t_supply = Metric.objects.create(
+        code="t_supply", name="Температура подачи", unit="°C", min_value=-50, max_value=200
+    )
+    fault = Metric.objects.create(code="fault", name="Авария", unit="flag", min_value=0, max_value=1)
+    cold = AlarmRule.objects.create(
+        name="Низкая температура подачи",
+        metric=t_supply,
+        object_kind=ObjectKind.BOILER_HOUSE,
+        condition=Condition.BELOW,
+        threshold=55,
+        hold_seconds=600,
+        severity=Severity.CRITICAL,
+    )
+    faulty = AlarmRule.objects.create(name="Авария контроллера", metric=fault, condition=Condition.FLAG)
+    boiler_plc, _ = Device.issue("plc-b1", boiler)
+    pump_plc, _ = Device.issue("plc-p1", pump)
+    return {"boiler": boiler_plc, "pump": pump_plc, "cold": cold, "faulty": faulty}
+
+
+def send(device, metric, unit, *values_by_minute):
+    """Readings at NOW - n minutes: send(device, "t_supply", "°C", (20, 70.0), (10, 50.0))."""
+    items = [
+        {"metric": metric, "value": value, "unit": unit, "at": (NOW - timedelta(minutes=m)).isoformat()}
+        for m, value in values_by_minute
+    ]
+    outcome = ingest.accept(device, items, now=NOW)
+    assert outcome.rejected == []
+
+
+def test_a_threshold_must_hold_for_its_duration(setup):
+    boiler = setup["boiler"]
+    send(boiler, "t_supply", "°C", (30, 70.0), (8, 50.0))
+    assert not Alarm.objects.exists()  # cold only since 8 minutes: not yet
+
+    send(boiler, "t_supply", "°C", (1, 49.0))  # cold for 7 minutes since the first cold reading
+    assert not Alarm.objects.exists()
+
+    send(boiler, "t_supply", "°C", (-1, 48.0))  # 9 … still under 10 minutes
+    send(boiler, "t_supply", "°C", (-3, 47.5))  # 11 minutes: raised
+    alarm = Alarm.objects.get()
+    assert (alarm.rule, alarm.object, alarm.severity, alarm.state, alarm.value) == (
+        setup["cold"], boiler.object, Severity.CRITICAL, AlarmState.ACTIVE, 47.5
+    )  # fmt: skip
+    assert list(alarm.events.values_list("kind", flat=True)) == ["raised"]
+
+
+def test_repeats_update_the_one_open_alarm(setup):
+    boiler = setup["boiler"]
+    send(boiler, "fault", "flag", (3, 1))
+    send(boiler, "fault", "flag", (2, 1))
+    send(boiler, "fault", "flag", (1, 1))
+
+    alarm = Alarm.objects.get()
+    assert (alarm.repeats, alarm.state) == (2, AlarmState.ACTIVE)
+    assert alarm.last_seen_at == NOW - timedelta(minutes=1)
+    assert AlarmEvent.objects.count() == 1
+
+
+def test_return_to_normal_clears_and_a_new_fault_opens_a_new_alarm(setup):
+    boiler = setup["boiler"]
+    send(boiler, "fault", "flag", (5, 1))
+    send(boiler, "fault", "flag", (4, 0))
+    first = Alarm.objects.get()
+    assert first.state == AlarmState.CLEARED
+    assert first.events.last().note == "Возврат в норму"
+
+    send(boiler, "fault", "flag", (3, 1))
+    assert Alarm.objects.count() == 2
+    assert Alarm.objects.exclude(pk=first.pk).get().state == AlarmState.ACTIVE
+
+
+def test_rules_for_a_kind_of_object_do_not_touch_other_kinds(setup):
+    send(setup["pump"], "t_supply", "°C", (30, 10.0), (1, 10.0))
+    assert not Alarm.objects.exists()
+    send(setup["pump"], "fault", "flag", (1, 1))  # the fault rule is for every object
+    assert Alarm.objects.get().object == setup["pump"].object
+
+
+def test_a_dispatcher_acknowledges_then_clears(setup):
+    send(setup["boiler"], "fault", "flag", (1, 1))
+    alarm = Alarm.objects.get()
+    dispatcher = UserFactory()
+
+    alarms.acknowledge(alarm, dispatcher, note="Выехала бригада")
+    alarm.refresh_from_db()
+    assert (alarm.state, alarm.acknowledged_by) == (AlarmState.ACKNOWLEDGED, dispatcher)
+    with pytest.raises(InvalidTransition):
+        alarms.acknowledge(alarm, dispatcher)
+
+    # still faulty: the acknowledged alarm takes the repeats, no second alarm
+    send(setup["boiler"], "fault", "flag", (0, 1))
+    assert Alarm.objects.count() == 1
+
+    alarms.clear(alarm, dispatcher, note="Устранено")
+    alarm.refresh_from_db()
+    assert alarm.state == AlarmState.CLEARED
+    assert list(alarm.events.values_list("kind", "actor")) == [
+        ("raised", None), ("acknowledged", dispatcher.pk), ("cleared", dispatcher.pk)
+    ]  # fmt: skip
+    with pytest.raises(InvalidTransition):
+        alarms.clear(alarm, dispatcher)
+
+
+def test_a_failing_rule_does_not_lose_the_readings(setup, monkeypatch):
+    def broken(*args):
+        raise RuntimeError("rule engine down")
+
+    monkeypatch.setattr(alarms, "evaluate", broken)
+    send(setup["boiler"], "fault", "flag", (1, 1))
+    from tsur.dispatch.models import Reading
+
+    assert Reading.objects.count() == 1
+    assert not Alarm.objects.exists()
