@@ -55,18 +55,43 @@ def evaluate(device: Device, readings: list[Reading]) -> list[Alarm]:
         latest = newest.get(rule.metric_id)
         if latest is None:
             continue
-        if rule.violated_by(latest.value):
-            if _held(rule, device, latest):
-                touched.append(raise_or_repeat(device.object, rule, latest.value, latest.measured_at))
-        else:
-            open_alarm = (
-                Alarm.objects.filter(object=device.object, rule=rule)
-                .exclude(state=AlarmState.CLEARED)
-                .first()
-            )
-            if open_alarm is not None:
-                touched.append(clear(open_alarm, None, note="Возврат в норму", at=latest.measured_at))
+        try:
+            alarm = _apply(rule, device, latest)
+        except (InvalidTransition, IntegrityError):  # another worker moved the alarm meanwhile
+            continue
+        if alarm is not None:
+            touched.append(alarm)
     return touched
+
+
+def _apply(rule: AlarmRule, device: Device, latest: Reading) -> Alarm | None:
+    open_alarm = (
+        Alarm.objects.filter(object=device.object, rule=rule).exclude(state=AlarmState.CLEARED).first()
+    )
+    if open_alarm is not None and latest.measured_at < open_alarm.last_seen_at:
+        return None  # a late reading (a buffer emptied, a redelivery) says nothing about now
+    if rule.violated_by(latest.value):
+        if _held(rule, device, latest):
+            return raise_or_repeat(device.object, rule, latest.value, latest.measured_at)
+        return None
+    if open_alarm is None:
+        return None
+    return back_to_normal(open_alarm, latest.value, latest.measured_at)
+
+
+def back_to_normal(alarm: Alarm, value: float, at: datetime) -> Alarm:
+    """An acknowledged alarm clears; an active one nobody has seen yet stays, marked as back to
+    normal, so a short fault never vanishes unseen."""
+    if alarm.state == AlarmState.ACKNOWLEDGED:
+        return clear(alarm, None, note="Возврат в норму", at=at)
+    with transaction.atomic():
+        updated = Alarm.objects.filter(
+            pk=alarm.pk, state=AlarmState.ACTIVE, normal_since__isnull=True
+        ).update(normal_since=at, value=value, last_seen_at=at)
+        if updated:
+            AlarmEvent.objects.create(alarm=alarm, kind="normal", at=at, value=value, note="Возврат в норму")
+    alarm.refresh_from_db()
+    return alarm
 
 
 def raise_or_repeat(engineering_object, rule: AlarmRule, value: float, at: datetime) -> Alarm:
@@ -83,7 +108,8 @@ def raise_or_repeat(engineering_object, rule: AlarmRule, value: float, at: datet
                     alarm.repeats += 1
                     alarm.value = value
                     alarm.last_seen_at = max(alarm.last_seen_at, at)
-                    alarm.save(update_fields=["repeats", "value", "last_seen_at"])
+                    alarm.normal_since = None  # in trouble again
+                    alarm.save(update_fields=["repeats", "value", "last_seen_at", "normal_since"])
                     return alarm
                 alarm = Alarm.objects.create(
                     object=engineering_object,
@@ -111,6 +137,8 @@ def acknowledge(alarm: Alarm, actor, note: str = "", at: datetime | None = None)
         alarm.state, alarm.acknowledged_at, alarm.acknowledged_by = AlarmState.ACKNOWLEDGED, at, actor
         alarm.save(update_fields=["state", "acknowledged_at", "acknowledged_by"])
         AlarmEvent.objects.create(alarm=alarm, kind="acknowledged", at=at, actor=actor, note=note[:400])
+    if alarm.normal_since is not None:  # seen, and already over
+        return clear(alarm, None, note="Возврат в норму", at=at)
     return alarm
 
 
@@ -120,6 +148,8 @@ def clear(alarm: Alarm, actor, note: str = "", at: datetime | None = None) -> Al
         alarm = Alarm.objects.select_for_update().get(pk=alarm.pk)
         if alarm.state == AlarmState.CLEARED:
             raise InvalidTransition("Тревога уже снята.")
+        if alarm.state == AlarmState.ACTIVE:
+            raise InvalidTransition("Сначала квитируйте тревогу: снять можно только увиденную.")
         alarm.state, alarm.cleared_at = AlarmState.CLEARED, at
         alarm.save(update_fields=["state", "cleared_at"])
         AlarmEvent.objects.create(alarm=alarm, kind="cleared", at=at, actor=actor, note=note[:400])

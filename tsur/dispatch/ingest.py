@@ -40,7 +40,11 @@ def _check(
     if metric is None:
         return RejectReason.UNKNOWN_METRIC, f"unknown metric {str(item.get('metric'))[:40]!r}"
     value = item.get("value")
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    try:
+        finite = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+    except OverflowError:  # an integer of hundreds of digits
+        finite = False
+    if not finite:
         return RejectReason.MALFORMED, "value must be a finite number"
     if item.get("unit") != metric.unit:
         return RejectReason.WRONG_UNIT, f"{metric.code} is measured in {metric.unit!r}"

@@ -205,6 +205,8 @@ class Alarm(models.Model):
         "core.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     cleared_at = models.DateTimeField(_("снята"), null=True, blank=True)
+    # back to normal before anybody acknowledged it: stays active until seen, then clears
+    normal_since = models.DateTimeField(_("в норме с"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("тревога")
@@ -223,7 +225,7 @@ class Alarm(models.Model):
 
 
 class AlarmEvent(models.Model):
-    """The alarm's timeline: raised, repeated, acknowledged, cleared."""
+    """The alarm's timeline: raised, back to normal, acknowledged, cleared (repeats only count)."""
 
     alarm = models.ForeignKey(Alarm, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=16)

@@ -26,6 +26,7 @@ from .models import Device
 log = logging.getLogger(__name__)
 TOPIC = "tsur/v1/+/readings"
 DEVICE_CACHE_S = 60
+MAX_BYTES = 1024 * 1024
 
 
 class Consumer:
@@ -76,7 +77,8 @@ class Consumer:
         if cached and now - cached[0] < DEVICE_CACHE_S:
             return cached[1]
         device = Device.objects.filter(code=code, is_active=True).first()
-        self._devices[code] = (now, device)
+        if device is not None:  # unknown codes are not remembered: anybody may invent them
+            self._devices[code] = (now, device)
         return device
 
     def handle(self, topic: str, payload: bytes) -> ingest.Outcome | None:
@@ -84,12 +86,16 @@ class Consumer:
         code = parts[2][:64] if len(parts) == 4 else ""
         device = self._device(code) if code else None
         if device is None:
-            ingest.count_rejections(Counter({RejectReason.UNKNOWN_DEVICE: 1}), code)
+            # counted without the invented code, so a stranger cannot grow the table
+            log.info("MQTT: readings from unknown device %r", code)
+            ingest.count_rejections(Counter({RejectReason.UNKNOWN_DEVICE: 1}), "")
             return None
-        try:
-            body = json.loads(payload)
-        except (ValueError, UnicodeDecodeError):
-            body = None
+        body = None
+        if len(payload) <= MAX_BYTES:
+            try:
+                body = json.loads(payload)
+            except (ValueError, UnicodeDecodeError, RecursionError):
+                body = None
         readings = body.get("readings") if isinstance(body, dict) else None
         if not isinstance(readings, list) or len(readings) > ingest.MAX_BATCH:
             ingest.count_rejections(Counter({RejectReason.MALFORMED: 1}), device.code)

@@ -44,7 +44,7 @@ def telemetry(request):
         return _refuse(413, "At most 1 MB per batch.", RejectReason.MALFORMED, device.code)
     try:
         payload = json.loads(request.body[: MAX_BYTES + 1])
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return _refuse(
             400, 'The body must be JSON: {"readings": [...]}.', RejectReason.MALFORMED, device.code
         )

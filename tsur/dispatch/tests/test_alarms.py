@@ -82,17 +82,47 @@ def test_repeats_update_the_one_open_alarm(setup):
     assert AlarmEvent.objects.count() == 1
 
 
-def test_return_to_normal_clears_and_a_new_fault_opens_a_new_alarm(setup):
+def test_back_to_normal_before_anybody_saw_it_stays_until_acknowledged(setup):
     boiler = setup["boiler"]
     send(boiler, "fault", "flag", (5, 1))
     send(boiler, "fault", "flag", (4, 0))
+    alarm = Alarm.objects.get()
+    assert (alarm.state, alarm.normal_since) == (AlarmState.ACTIVE, NOW - timedelta(minutes=4))
+
+    alarms.acknowledge(alarm, UserFactory())  # seen, and already over: cleared
+    alarm.refresh_from_db()
+    assert alarm.state == AlarmState.CLEARED
+    assert list(alarm.events.values_list("kind", flat=True)) == [
+        "raised",
+        "normal",
+        "acknowledged",
+        "cleared",
+    ]
+
+
+def test_an_acknowledged_alarm_clears_itself_and_a_new_fault_opens_a_new_one(setup):
+    boiler = setup["boiler"]
+    send(boiler, "fault", "flag", (5, 1))
     first = Alarm.objects.get()
+    alarms.acknowledge(first, UserFactory())
+    send(boiler, "fault", "flag", (4, 0))
+    first.refresh_from_db()
     assert first.state == AlarmState.CLEARED
-    assert first.events.last().note == "Возврат в норму"
+    assert first.events.get(kind="cleared").note == "Возврат в норму"
 
     send(boiler, "fault", "flag", (3, 1))
     assert Alarm.objects.count() == 2
     assert Alarm.objects.exclude(pk=first.pk).get().state == AlarmState.ACTIVE
+
+
+def test_a_late_reading_says_nothing_about_now(setup):
+    boiler = setup["boiler"]
+    send(boiler, "fault", "flag", (2, 1))
+    alarm = Alarm.objects.get()
+    alarms.acknowledge(alarm, UserFactory())
+    send(boiler, "fault", "flag", (10, 0))  # an old normal reading arrives late
+    alarm.refresh_from_db()
+    assert alarm.state == AlarmState.ACKNOWLEDGED
 
 
 def test_rules_for_a_kind_of_object_do_not_touch_other_kinds(setup):
@@ -107,6 +137,8 @@ def test_a_dispatcher_acknowledges_then_clears(setup):
     alarm = Alarm.objects.get()
     dispatcher = UserFactory()
 
+    with pytest.raises(InvalidTransition, match="квитируйте"):
+        alarms.clear(alarm, dispatcher)  # nobody has seen it yet
     alarms.acknowledge(alarm, dispatcher, note="Выехала бригада")
     alarm.refresh_from_db()
     assert (alarm.state, alarm.acknowledged_by) == (AlarmState.ACKNOWLEDGED, dispatcher)

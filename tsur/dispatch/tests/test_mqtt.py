@@ -118,6 +118,7 @@ def test_bad_messages_are_counted_and_never_block_good_ones(plant, broker, consu
     for topic, payload in [
         ("tsur/v1/plc-unknown/readings", readings(70.0)),  # unknown device
         ("tsur/v1/plc-3-1/readings", b"\x00\xffnot json"),  # malformed
+        ("tsur/v1/plc-3-1/readings", b"[" * 100_000),  # nested past the recursion limit
         ("tsur/v1/plc-3-1/readings", json.dumps({"readings": "lots"})),  # malformed
         ("tsur/v1/plc-3-1/readings", readings(900.0, 72.0)),  # one impossible, one good
         ("tsur/v1/plc-3-1/readings", readings(73.0)),  # good
@@ -125,10 +126,10 @@ def test_bad_messages_are_counted_and_never_block_good_ones(plant, broker, consu
         sender.publish(topic, payload, qos=1).wait_for_publish(5)
 
     wait_until(lambda: Reading.objects.count() == 2, what="the two good readings")
-    wait_until(lambda: sum(Rejection.objects.values_list("count", flat=True)) == 4, what="four refusals")
+    wait_until(lambda: sum(Rejection.objects.values_list("count", flat=True)) == 5, what="five refusals")
     assert {(r.reason, r.device_code): r.count for r in Rejection.objects.all()} == {
-        ("unknown_device", "plc-unknown"): 1,
-        ("malformed", "plc-3-1"): 2,
+        ("unknown_device", ""): 1,
+        ("malformed", "plc-3-1"): 3,
         ("out_of_range", "plc-3-1"): 1,
     }
     sender.loop_stop()

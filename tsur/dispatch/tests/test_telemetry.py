@@ -74,6 +74,7 @@ def test_every_kind_of_bad_reading_is_refused_and_counted_while_good_ones_pass(b
         {"metric": "t_supply", "value": 70, "unit": "°C", "at": "2026-11-23 10:00"},  # no time zone
         {"metric": "t_supply", "value": 70, "unit": "°C", "at": "2026-13-45T99:00:00Z"},  # impossible date
         ["not", "an", "object"],
+        {"metric": "t_supply", "value": 10**400, "unit": "°C", "at": at()},  # too big for a float
         {"metric": "fault", "value": 1, "unit": "flag", "at": at()},  # good
     ]
     response = send(token, {"readings": readings})
@@ -92,13 +93,14 @@ def test_every_kind_of_bad_reading_is_refused_and_counted_while_good_ones_pass(b
         (8, "malformed"),
         (9, "malformed"),
         (10, "malformed"),
+        (11, "malformed"),
     ]
     assert Reading.objects.count() == 2
     assert counted() == {
         ("unknown_metric", "plc-7-1"): 1,
         ("wrong_unit", "plc-7-1"): 1,
         ("out_of_range", "plc-7-1"): 1,
-        ("malformed", "plc-7-1"): 5,
+        ("malformed", "plc-7-1"): 6,
         ("future", "plc-7-1"): 1,
         ("too_old", "plc-7-1"): 1,
     }
@@ -111,6 +113,7 @@ def test_every_kind_of_bad_reading_is_refused_and_counted_while_good_ones_pass(b
         ("[1, 2, 3]", 400),
         ('{"readings": "many"}', 400),
         (b"\xff\xfe\x00garbage", 400),
+        ("[" * 100_000, 400),
     ],
 )
 def test_malformed_payloads_are_400_counted_and_store_nothing(boiler, body, status):
