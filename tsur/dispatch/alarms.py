@@ -32,6 +32,52 @@ def _held(rule: AlarmRule, device: Device, latest: Reading) -> bool:
     return began is not None and latest.measured_at - began >= timedelta(seconds=rule.hold_seconds)
 
 
+def _rate(rule: AlarmRule, device: Device, latest: Reading) -> float | None:
+    """Change per minute between the newest reading and the last one at least the window before it."""
+    earlier = (
+        Reading.objects.filter(
+            device=device,
+            metric=rule.metric,
+            measured_at__lte=latest.measured_at - timedelta(seconds=rule.window_seconds),
+        )
+        .order_by("-measured_at")
+        .values_list("value", "measured_at")
+        .first()
+    )
+    if earlier is None:
+        return None
+    minutes = (latest.measured_at - earlier[1]).total_seconds() / 60
+    return (latest.value - earlier[0]) / minutes if minutes > 0 else None
+
+
+def check_silence(now: datetime | None = None) -> int:
+    """«No data»: raise for every controller whose metric has been silent longer than a rule allows
+    (a fresh reading brings the alarm back to normal through `evaluate`). Returns alarms touched."""
+    now = now or timezone.now()
+    touched = 0
+    for rule in AlarmRule.objects.filter(is_active=True, condition=Condition.NO_DATA).select_related(
+        "metric"
+    ):
+        devices = Device.objects.filter(is_active=True).select_related("object")
+        if rule.object_id:
+            devices = devices.filter(object=rule.object_id)
+        if rule.object_kind:
+            devices = devices.filter(object__kind=rule.object_kind)
+        for device in devices:
+            last = (
+                Reading.objects.filter(device=device, metric=rule.metric)
+                .order_by("-measured_at")
+                .values_list("measured_at", flat=True)
+                .first()
+            )
+            since = last or device.last_seen_at
+            if since is None or now - since <= timedelta(seconds=rule.hold_seconds):
+                continue
+            raise_or_repeat(device.object, rule, round((now - since).total_seconds()), now)
+            touched += 1
+    return touched
+
+
 def rules_for(device: Device):
     engineering_object = device.object
     return (
@@ -70,7 +116,13 @@ def _apply(rule: AlarmRule, device: Device, latest: Reading) -> Alarm | None:
     )
     if open_alarm is not None and latest.measured_at < open_alarm.last_seen_at:
         return None  # a late reading (a buffer emptied, a redelivery) says nothing about now
-    if rule.violated_by(latest.value):
+    if rule.condition == Condition.RATE:
+        rate = _rate(rule, device, latest)
+        if rate is None:
+            return None
+        if abs(rate) > rule.threshold:
+            return raise_or_repeat(device.object, rule, round(rate, 4), latest.measured_at)
+    elif rule.violated_by(latest.value):
         if _held(rule, device, latest):
             return raise_or_repeat(device.object, rule, latest.value, latest.measured_at)
         return None

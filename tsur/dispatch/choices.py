@@ -26,6 +26,8 @@ class Condition(models.TextChoices):
     ABOVE = "above", _("выше порога")
     BELOW = "below", _("ниже порога")
     FLAG = "flag", _("флаг аварии контроллера")
+    RATE = "rate", _("меняется быстрее порога (в единицах за минуту)")
+    NO_DATA = "no_data", _("нет показаний дольше заданного")
 
 
 class Severity(models.TextChoices):

@@ -142,8 +142,9 @@ class Rejection(models.Model):
 
 
 class AlarmRule(models.Model):
-    """When readings mean trouble: a metric above or below a threshold for at least a while, or a
-    controller's fault flag; for one object or for every object of a kind."""
+    """When readings mean trouble: a metric above or below a threshold for at least a while, changing
+    faster than a threshold per minute, silent for longer than the hold time, or a controller's
+    fault flag; for one object or for every object of a kind."""
 
     name = models.CharField(_("название"), max_length=200)
     metric = models.ForeignKey(
@@ -165,6 +166,9 @@ class AlarmRule(models.Model):
     hold_seconds = models.PositiveIntegerField(
         _("держится не меньше, с"), default=0, help_text=_("0 — сразу при первом показании")
     )
+    window_seconds = models.PositiveIntegerField(
+        _("окно скорости изменения, с"), default=600, help_text=_("для условия «меняется быстрее порога»")
+    )
     severity = models.CharField(
         _("важность"), max_length=16, choices=Severity.choices, default=Severity.WARNING
     )
@@ -183,7 +187,9 @@ class AlarmRule(models.Model):
             return value > self.threshold
         if self.condition == Condition.BELOW:
             return value < self.threshold
-        return value >= 0.5  # a flag: 1 is a fault
+        if self.condition == Condition.FLAG:
+            return value >= 0.5  # a flag: 1 is a fault
+        return False  # rate and silence are decided in `alarms`, not by one reading
 
 
 class Alarm(models.Model):

@@ -67,7 +67,7 @@ def test_periodic_jobs_are_registered():
     from huey.contrib.djhuey import HUEY
 
     names = {task.__name__ for task in HUEY._registry._periodic_tasks}
-    assert {"check_deadlines", "close_unanswered"} <= names
+    assert {"check_deadlines", "close_unanswered", "check_silence"} <= names
 
 
 @pytest.mark.django_db(transaction=True)

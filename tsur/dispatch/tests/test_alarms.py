@@ -169,3 +169,44 @@ def test_a_failing_rule_does_not_lose_the_readings(setup, monkeypatch):
 
     assert Reading.objects.count() == 1
     assert not Alarm.objects.exists()
+
+
+def test_a_fast_fall_raises_a_rate_alarm(setup):
+    falling = AlarmRule.objects.create(
+        name="Быстрое падение температуры",
+        metric=Metric.objects.get(code="t_supply"),
+        condition=Condition.RATE,
+        threshold=1.5,  # °C per minute
+        window_seconds=600,
+        severity=Severity.CRITICAL,
+    )
+    boiler = setup["boiler"]
+    send(boiler, "t_supply", "°C", (30, 72.0), (20, 71.0), (10, 70.0))  # 0.1 °C a minute
+    assert not Alarm.objects.filter(rule=falling).exists()
+
+    send(boiler, "t_supply", "°C", (0, 50.0))  # 20 °C in 10 minutes
+    alarm = Alarm.objects.get(rule=falling)
+    assert alarm.value == pytest.approx(-2.0)
+
+
+def test_silence_raises_no_data_and_fresh_readings_bring_it_back(setup):
+    silent = AlarmRule.objects.create(
+        name="Нет данных 15 минут",
+        metric=Metric.objects.get(code="t_supply"),
+        condition=Condition.NO_DATA,
+        hold_seconds=900,
+        object_kind=ObjectKind.BOILER_HOUSE,
+    )
+    boiler = setup["boiler"]
+    send(boiler, "t_supply", "°C", (20, 70.0))
+
+    assert alarms.check_silence(now=NOW - timedelta(minutes=10)) == 0  # silent for 10 minutes: fine
+    assert alarms.check_silence(now=NOW) == 1  # 20 minutes
+    alarm = Alarm.objects.get(rule=silent)
+    assert (alarm.object, alarm.value) == (boiler.object, 1200)
+    assert not Alarm.objects.filter(object=setup["pump"].object).exists()  # not a boiler house
+
+    alarms.acknowledge(alarm, UserFactory())
+    send(boiler, "t_supply", "°C", (-1, 70.5))
+    alarm.refresh_from_db()
+    assert alarm.state == AlarmState.CLEARED
