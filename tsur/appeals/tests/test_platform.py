@@ -64,7 +64,10 @@ def test_huey_uses_redis_when_redis_url_is_set(tmp_path):
 
 
 def test_periodic_jobs_are_registered():
+    from django.utils.module_loading import autodiscover_modules
     from huey.contrib.djhuey import HUEY
+
+    autodiscover_modules("tasks")  # what the job worker does when it starts
 
     names = {task.__name__ for task in HUEY._registry._periodic_tasks}
     assert {"check_deadlines", "close_unanswered", "check_silence"} <= names
