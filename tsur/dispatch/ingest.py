@@ -4,6 +4,7 @@ refused and counted, and never stops the good ones next to it.
 A reading is {"metric": code, "value": number, "unit": text, "at": ISO 8601 with time zone}.
 """
 
+import json
 import logging
 import math
 from collections import Counter
@@ -23,6 +24,20 @@ log = logging.getLogger(__name__)
 FUTURE_TOLERANCE = timedelta(minutes=5)  # controllers' clocks drift
 MAX_AGE = timedelta(days=7)  # older readings belong to an archive import, not to live telemetry
 MAX_BATCH = 5000
+MAX_BYTES = 1024 * 1024
+
+
+def decode(raw: bytes) -> list | None:
+    """The readings of a batch as HTTP and MQTT carry it, `{"readings": [...]}`; None when the body
+    is too large or is not that (not JSON, nested past the parser's depth, another shape)."""
+    if len(raw) > MAX_BYTES:
+        return None
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    readings = body.get("readings") if isinstance(body, dict) else None
+    return readings if isinstance(readings, list) else None
 
 
 @dataclass

@@ -1,11 +1,9 @@
 """Engineering networks under watch: objects, the controllers on them, what they measure."""
 
-import hashlib
-import secrets
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from tsur.core import keys
 from tsur.core.models import Building, Organisation, Territory
 
 from .choices import AlarmState, Condition, ObjectKind, RejectReason, Severity
@@ -68,10 +66,6 @@ class Metric(models.Model):
         return f"{self.name}, {self.unit}"
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 class Device(models.Model):
     """An automation controller on an object; it authenticates with its own token (kept as a hash)."""
 
@@ -93,14 +87,14 @@ class Device(models.Model):
 
     @classmethod
     def issue(cls, code: str, engineering_object: EngineeringObject) -> tuple["Device", str]:
-        token = secrets.token_urlsafe(24)
-        return cls.objects.create(code=code, object=engineering_object, token_hash=_digest(token)), token
+        token = keys.new_key(24)
+        return cls.objects.create(code=code, object=engineering_object, token_hash=keys.digest(token)), token
 
     @classmethod
     def by_token(cls, token: str) -> "Device | None":
         if not token or len(token) > 200:
             return None
-        return cls.objects.filter(token_hash=_digest(token), is_active=True).first()
+        return cls.objects.filter(token_hash=keys.digest(token), is_active=True).first()
 
 
 class Reading(models.Model):

@@ -8,7 +8,6 @@ is accepted is never lost. A bad message is refused and counted and never stops 
 restart is met by reconnecting with backoff.
 """
 
-import json
 import logging
 import threading
 import time
@@ -26,7 +25,6 @@ from .models import Device
 log = logging.getLogger(__name__)
 TOPIC = "tsur/v1/+/readings"
 DEVICE_CACHE_S = 60
-MAX_BYTES = 1024 * 1024
 
 
 class Consumer:
@@ -90,14 +88,8 @@ class Consumer:
             log.info("MQTT: readings from unknown device %r", code)
             ingest.count_rejections(Counter({RejectReason.UNKNOWN_DEVICE: 1}), "")
             return None
-        body = None
-        if len(payload) <= MAX_BYTES:
-            try:
-                body = json.loads(payload)
-            except (ValueError, UnicodeDecodeError, RecursionError):
-                body = None
-        readings = body.get("readings") if isinstance(body, dict) else None
-        if not isinstance(readings, list) or len(readings) > ingest.MAX_BATCH:
+        readings = ingest.decode(payload)
+        if readings is None or len(readings) > ingest.MAX_BATCH:
             ingest.count_rejections(Counter({RejectReason.MALFORMED: 1}), device.code)
             return None
         outcome = ingest.accept(device, readings)

@@ -8,7 +8,6 @@
 counted (admin: «Отклонённые показания»).
 """
 
-import json
 from collections import Counter
 
 from django.http import JsonResponse
@@ -18,8 +17,6 @@ from django.views.decorators.http import require_POST
 from . import ingest
 from .choices import RejectReason
 from .models import Device
-
-MAX_BYTES = 1024 * 1024
 
 
 def _refuse(status: int, detail: str, reason: str, device_code: str = "", count: int = 1) -> JsonResponse:
@@ -40,16 +37,10 @@ def telemetry(request):
         length = int(request.headers.get("Content-Length") or 0)
     except ValueError:
         length = 0
-    if length > MAX_BYTES:
+    if length > ingest.MAX_BYTES:
         return _refuse(413, "At most 1 MB per batch.", RejectReason.MALFORMED, device.code)
-    try:
-        payload = json.loads(request.body[: MAX_BYTES + 1])
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return _refuse(
-            400, 'The body must be JSON: {"readings": [...]}.', RejectReason.MALFORMED, device.code
-        )
-    readings = payload.get("readings") if isinstance(payload, dict) else None
-    if not isinstance(readings, list):
+    readings = ingest.decode(request.body[: ingest.MAX_BYTES + 1])
+    if readings is None:
         return _refuse(
             400, 'The body must be JSON: {"readings": [...]}.', RejectReason.MALFORMED, device.code
         )

@@ -6,18 +6,24 @@ counts only at or above its target's threshold, chosen on the dev split for the 
 below it the appeal waits for an operator, whose decision becomes a training label.
 """
 
+from __future__ import annotations
+
 import logging
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db.models import Q
 
 from . import places
-from .features import Example
-from .model import TextModel
+
+if TYPE_CHECKING:
+    from .model import TextModel
+# scikit-learn, SciPy and the embeddings load with the first model, not with every process that
+# imports the register's actions (management commands, job workers, web workers without a model).
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +57,8 @@ def current_model(directory: str | Path | None = None) -> TextModel | None:
         if cached and cached[0] == stamp:
             return cached[1]
         try:
+            from .model import TextModel
+
             model = TextModel.load(path)
         except Exception:  # a broken model must not stop intake: appeals go to moderation instead
             log.exception("text model in %s cannot be loaded", path)
@@ -234,6 +242,8 @@ def understand(
         column: context_value(field_name, place_kind=place_kind, territory=territory, address=address)
         for column, field_name in model.manifest.get("context_bindings", {}).items()
     }
+    from .features import Example
+
     guesses = model.predict([Example(text, context)])[0]
     result.guesses = {
         target: [{"value": g.value, "p": round(g.probability, 4)} for g in ranked]

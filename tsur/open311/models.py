@@ -1,6 +1,5 @@
 """Open311 clients: the civic apps and city systems that file and follow appeals over GeoReport v2."""
 
-import hashlib
 import secrets
 import uuid
 
@@ -8,12 +7,9 @@ from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 from tsur.appeals.models import Appeal
+from tsur.core import keys
 from tsur.core.choices import Role
 from tsur.core.models import RoleAssignment, User
-
-
-def _digest(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 class ApiClient(models.Model):
@@ -45,7 +41,7 @@ class ApiClient(models.Model):
     @transaction.atomic
     def issue(cls, name: str, channel_name: str, rate_per_minute: int = 60) -> tuple["ApiClient", str]:
         """A new client and its key; the key is shown once and never stored."""
-        key = secrets.token_urlsafe(32)
+        key = keys.new_key(32)
         user = User.objects.create(
             username=f"open311-{secrets.token_hex(4)}", first_name=channel_name[:150], is_active=True
         )
@@ -56,7 +52,7 @@ class ApiClient(models.Model):
             name=name,
             channel_name=channel_name,
             key_prefix=key[:8],
-            key_hash=_digest(key),
+            key_hash=keys.digest(key),
             user=user,
             rate_per_minute=rate_per_minute,
         )
@@ -66,7 +62,7 @@ class ApiClient(models.Model):
     def by_key(cls, key: str) -> "ApiClient | None":
         if not key or len(key) > 200:
             return None
-        return cls.objects.filter(key_hash=_digest(key), is_active=True).select_related("user").first()
+        return cls.objects.filter(key_hash=keys.digest(key), is_active=True).select_related("user").first()
 
 
 class IssuedToken(models.Model):

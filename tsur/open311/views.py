@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
@@ -184,17 +184,21 @@ def service_definition(request, fmt, code):
 # ------------------------------------------------------------------------------------ requests
 
 
-def _status_notes(appeal: Appeal) -> str:
-    event = (
-        AppealEvent.objects.filter(
-            appeal=appeal,
-            public=True,
-            kind__in=[EventKind.ANSWERED, EventKind.INTERIM_ANSWER, EventKind.REJECTED, EventKind.MERGED],
-        )
-        .order_by("-at", "-pk")
-        .first()
+NOTE_KINDS = frozenset({EventKind.ANSWERED, EventKind.INTERIM_ANSWER, EventKind.REJECTED, EventKind.MERGED})
+
+
+def _with_timeline(appeals):
+    """Appeals with their public events and topic questions in two queries for the whole page,
+    not two per request."""
+    public = AppealEvent.objects.filter(public=True).order_by("at", "pk")
+    return appeals.prefetch_related(
+        Prefetch("events", queryset=public, to_attr="public_events"), "topic__questions"
     )
-    return event.reason if event else ""
+
+
+def _status_notes(appeal: Appeal) -> str:
+    notes = [e.reason for e in appeal.public_events if e.kind in NOTE_KINDS]
+    return notes[-1] if notes else ""
 
 
 def _request(appeal: Appeal, show_text: bool = False) -> dict:
@@ -222,8 +226,8 @@ def _request(appeal: Appeal, show_text: bool = False) -> dict:
 def _extended(appeal: Appeal, client: ApiClient | None) -> dict:
     """Chicago-style `extensions=true`: answers to the topic's questions, where and how it came in,
     and the public timeline as notes."""
-    events = AppealEvent.objects.filter(appeal=appeal, public=True).order_by("at", "pk")
-    questions = set(TopicQuestion.objects.filter(topic_id=appeal.topic_id).values_list("code", flat=True))
+    events = appeal.public_events
+    questions = {q.code for q in appeal.topic.questions.all()} if appeal.topic else set()
     return {
         "attributes": [
             {"code": code, "value": ", ".join(value) if isinstance(value, list) else value}
@@ -312,9 +316,9 @@ def requests(request, fmt):
     if request.GET.get("extensions", "").lower() == "true":
         size = min(size or 100, 100)  # each request brings its notes: pages stay small
     if size is not None:
-        found = list(ordered[(page - 1) * size : page * size])
+        found = list(_with_timeline(ordered[(page - 1) * size : page * size]))
     else:
-        found = list(ordered[:MAX_REQUESTS])
+        found = list(_with_timeline(ordered[:MAX_REQUESTS]))
     return render.document(
         fmt, "service_requests", "request", [_represent(request, a, client) for a in found]
     )
@@ -346,7 +350,7 @@ def _positive(request, name: str, default, limit: int):
 @endpoint("GET")
 def request_detail(request, fmt, number):
     client = _client(request, required=False)
-    appeal = _visible(client).filter(number=number[:20]).first()
+    appeal = _with_timeline(_visible(client).filter(number=number[:20])).first()
     if appeal is None:
         raise Open311Error(404, f"service_request_id {number[:20]!r} not found")
     return render.document(fmt, "service_requests", "request", [_represent(request, appeal, client)])
