@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "tsur.nlp",
     "tsur.open311",
     "tsur.dispatch",
+    "tsur.notify",
 ]
 
 MIDDLEWARE = [
@@ -119,6 +120,11 @@ AUTH_USER_MODEL = "core.User"
 REDIS_URL = os.environ.get("REDIS_URL", "")
 # Controller telemetry broker (`tsur dispatch_consume`); Mosquitto on this machine by default.
 MQTT_URL = os.environ.get("MQTT_URL", "mqtt://127.0.0.1:1883")
+# Messenger bot for notifications of services (a Telegram-compatible Bot API); the token is a secret.
+TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN", "")
+TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
+# Days of controller readings kept (older ones are dropped: whole partitions on PostgreSQL).
+TELEMETRY_RETENTION_DAYS = int(os.environ.get("TELEMETRY_RETENTION_DAYS", "90"))
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:

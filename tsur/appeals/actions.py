@@ -19,7 +19,7 @@ from tsur.core.errors import DomainError, InvalidTransition
 from tsur.core.models import Building, Organisation, Territory, User
 from tsur.nlp import understanding
 
-from . import complaint_book, deadlines, numbering, photos, routing
+from . import complaint_book, deadlines, numbering, photos, routing, signals
 from .choices import FINAL_STATUSES, RUNNING_STATUSES, Channel, CloseReason, DeadlineState, EventKind, Status
 from .models import Appeal, AppealEvent, AppealPhoto, Topic
 
@@ -414,6 +414,8 @@ def register(
             _record(events)
             for upload, (content_type, width, height) in zip(photo_files, inspected, strict=True):
                 _store_photo(appeal, upload, content_type, width, height, actor, at)
+            if appeal.topic_id and (appeal.building_id or appeal.latitude is not None):
+                transaction.on_commit(lambda: signals.appeal_placed.send(Appeal, appeal=appeal))
     except IntegrityError:
         # The same channel id was registered before (or concurrently): answer with that appeal.
         existing = Appeal.objects.filter(intake_key=key).first() if key else None
@@ -564,6 +566,8 @@ def assign(
         data=data,
         public=True,
     )
+    if appeal.building_id or appeal.latitude is not None:
+        transaction.on_commit(lambda: signals.appeal_placed.send(Appeal, appeal=appeal))
     return appeal
 
 
@@ -877,6 +881,35 @@ def comment(
     _check(appeal, "comment")
     text = clean_text(text)
     _event(appeal, EventKind.COMMENTED, actor, at, status_from=appeal.status, reason=text, data=data or {})
+    return appeal
+
+
+@transaction.atomic
+def link_to_outage(
+    appeal,
+    actor: User | None,
+    *,
+    outage_id: int,
+    note: str,
+    data: dict | None = None,
+    at: datetime | None = None,
+) -> Appeal:
+    """The appeal is about a known outage (an accident on a network object): the citizen sees that
+    the failure is known and will be told when it is over; status and clock stay."""
+    at = _now(at)
+    appeal = _lock(appeal)
+    if appeal.status in FINAL_STATUSES:
+        raise InvalidTransition(f"Обращение {appeal.number} уже закрыто: связывать с отключением незачем.")
+    _event(
+        appeal,
+        EventKind.OUTAGE_LINKED,
+        actor,
+        at,
+        status_from=appeal.status,
+        reason=clean_text(note, field="note", limit=2000),
+        data={"outage": outage_id, **(data or {})},
+        public=True,
+    )
     return appeal
 
 

@@ -78,6 +78,7 @@ class EventKind(models.TextChoices):
     DEADLINE_SOON = "deadline_soon", _("Срок истекает")
     OVERDUE = "overdue", _("Просрочено")
     ESCALATED = "escalated", _("Эскалация руководителю")
+    OUTAGE_LINKED = "outage_linked", _("Связано с аварийным отключением")
     PHOTO_ADDED = "photo_added", _("Добавлено фото")
     COMPLAINT_LINKED = "complaint_linked", _("Жалоба по книге жалоб")
     UNDERSTOOD = "understood", _("Распознано по тексту")

@@ -1,6 +1,16 @@
 from django.contrib import admin, messages
 
-from .models import Alarm, AlarmEvent, AlarmRule, Device, EngineeringObject, Metric, Rejection
+from .models import (
+    Alarm,
+    AlarmEvent,
+    AlarmRule,
+    Device,
+    EngineeringObject,
+    Metric,
+    Outage,
+    OutageAppeal,
+    Rejection,
+)
 
 
 class DeviceInline(admin.TabularInline):
@@ -102,4 +112,33 @@ class AlarmAdmin(admin.ModelAdmin):
     inlines = [AlarmEventInline]
 
     def has_add_permission(self, request):
+        return False
+
+
+class OutageAppealInline(admin.TabularInline):
+    model = OutageAppeal
+    extra = 0
+    fields = ["appeal", "linked_at", "automatic"]
+    readonly_fields = ["appeal", "linked_at", "automatic"]
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # linked by the platform or from the dispatcher's screen
+
+
+@admin.register(Outage)
+class OutageAdmin(admin.ModelAdmin):
+    """Read-only here: outages open from alarms and end on the dispatcher's screen, which answers
+    the linked appeals; editing them here would skip that."""
+
+    list_display = ["object", "state", "started_at", "expected_end_at", "ended_at"]
+    list_filter = ["state", "object__kind"]
+    search_fields = ["object__name", "object__code"]
+    readonly_fields = [f.name for f in Outage._meta.fields] + ["buildings", "topics"]
+    inlines = [OutageAppealInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False

@@ -1,6 +1,17 @@
 """Every change of an alarm: raised or repeated by readings, acknowledged by a dispatcher, cleared
-by a dispatcher or by the return to normal. One open alarm per object and rule."""
+by a dispatcher or by the return to normal. One open alarm per object and rule.
 
+Rules are applied by an `Evaluator`. In a request it is short-lived and asks the database the few
+things a batch does not tell (since when a threshold has been crossed, the value a rate window ago).
+In the MQTT consumer it lives as long as the process and remembers them per series, so a batch of
+thousands of readings costs one query for the open alarms and writes only when an alarm changes.
+That memory assumes one consumer sees all readings of a device (docs/dispatch.md: scaling out).
+"""
+
+import time
+from collections import defaultdict, deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
@@ -8,9 +19,14 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from tsur.core.errors import InvalidTransition
+from tsur.notify import events as notify_events
 
+from . import outages
 from .choices import AlarmState, Condition
 from .models import Alarm, AlarmEvent, AlarmRule, Device, Reading
+
+RULES_TTL_S = 10.0  # a long-lived evaluator sees rule changes within this
+UNKNOWN = object()
 
 
 def _violating(rule: AlarmRule) -> Q:
@@ -21,33 +37,191 @@ def _violating(rule: AlarmRule) -> Q:
     return Q(value__gte=0.5)
 
 
-def _held(rule: AlarmRule, device: Device, latest: Reading) -> bool:
-    """Whether the series has been in violation for at least the rule's hold time up to `latest`."""
-    if not rule.hold_seconds:
-        return True
-    series = Reading.objects.filter(device=device, metric=rule.metric, measured_at__lte=latest.measured_at)
-    last_normal = series.exclude(_violating(rule)).aggregate(at=Max("measured_at"))["at"]
-    violating = series.filter(measured_at__gt=last_normal) if last_normal else series
-    began = violating.aggregate(at=Min("measured_at"))["at"]
-    return began is not None and latest.measured_at - began >= timedelta(seconds=rule.hold_seconds)
+@dataclass
+class Series:
+    """What an evaluator remembers of one device's metric."""
+
+    newest_at: datetime | None = None
+    runs: dict[int, datetime | None] = field(default_factory=dict)  # rule → violated since (None: fine)
+    history: deque = field(default_factory=deque)  # (at, value), complete from `complete_from` on
+    complete_from: datetime | None = None
 
 
-def _rate(rule: AlarmRule, device: Device, latest: Reading) -> float | None:
-    """Change per minute between the newest reading and the last one at least the window before it."""
-    earlier = (
-        Reading.objects.filter(
-            device=device,
-            metric=rule.metric,
-            measured_at__lte=latest.measured_at - timedelta(seconds=rule.window_seconds),
-        )
+class Evaluator:
+    def __init__(self, remember: bool = False):
+        self.remember = remember
+        self._series: dict[tuple[int, int], Series] = {}
+        self._rules: dict[int, list[AlarmRule]] | None = None
+        self._rules_at = 0.0
+
+    def rules(self) -> dict[int, list[AlarmRule]]:
+        """Active rules by metric id (cached for a few seconds when remembering)."""
+        if self._rules is None or not self.remember or time.monotonic() - self._rules_at > RULES_TTL_S:
+            by_metric = defaultdict(list)
+            for rule in AlarmRule.objects.filter(is_active=True).select_related("metric"):
+                by_metric[rule.metric_id].append(rule)
+            self._rules, self._rules_at = dict(by_metric), time.monotonic()
+        return self._rules
+
+    def evaluate(self, samples: Iterable[tuple[Device, int, float, datetime]]) -> list[Alarm]:
+        """Apply the rules to stored readings given as (device, metric id, value, measured at)."""
+        rules = self.rules()
+        by_series: dict[tuple[int, int], list[tuple[datetime, float]]] = defaultdict(list)
+        devices: dict[int, Device] = {}
+        for device, metric_id, value, at in samples:
+            if metric_id in rules:
+                by_series[device.pk, metric_id].append((at, value))
+                devices[device.pk] = device
+        if not by_series:
+            return []
+        open_alarms = {
+            (alarm.object_id, alarm.rule_id): alarm
+            for alarm in Alarm.objects.exclude(state=AlarmState.CLEARED).only(
+                "id", "object_id", "rule_id", "state", "last_seen_at", "normal_since"
+            )
+        }
+        touched = []
+        for (device_id, metric_id), points in by_series.items():
+            device = devices[device_id]
+            kind = device.object.kind
+            applicable = [
+                rule
+                for rule in rules[metric_id]
+                if rule.object_id == device.object_id
+                or (rule.object_id is None and rule.object_kind in ("", kind))
+            ]
+            if not applicable:
+                continue
+            series = self._series.get((device_id, metric_id)) if self.remember else None
+            if series is None:
+                series = Series()
+                if self.remember:
+                    self._series[device_id, metric_id] = series
+            points.sort()
+            if series.newest_at is not None and points[-1][0] <= series.newest_at:
+                continue  # a late batch (a buffer emptied, a redelivery) says nothing about now
+            for rule in applicable:
+                try:
+                    alarm = self._apply(rule, device, metric_id, series, points, open_alarms)
+                except (InvalidTransition, IntegrityError):  # another worker moved the alarm meanwhile
+                    continue
+                if alarm is not None:
+                    touched.append(alarm)
+            self._remember(series, points, applicable)
+        return touched
+
+    def _apply(self, rule, device, metric_id, series, points, open_alarms) -> Alarm | None:
+        at, value = points[-1]
+        open_alarm = open_alarms.get((device.object_id, rule.pk))
+        if open_alarm is not None and at < open_alarm.last_seen_at:
+            return None  # a late reading says nothing about now
+        if rule.condition == Condition.RATE:
+            rate = self._rate(rule, device, metric_id, series, points)
+            if rate is None:
+                return None
+            if abs(rate) > rule.threshold:
+                return raise_or_repeat(device.object, rule, round(rate, 4), at)
+        elif rule.condition != Condition.NO_DATA:  # silence is decided by `check_silence`
+            since = self._violated_since(rule, device, metric_id, series, points)
+            if since is not None:
+                if at - since >= timedelta(seconds=rule.hold_seconds):
+                    return raise_or_repeat(device.object, rule, value, at)
+                return None
+        if open_alarm is None:
+            return None
+        if open_alarm.state == AlarmState.ACTIVE and open_alarm.normal_since is not None:
+            return None  # already marked as back to normal
+        return back_to_normal(open_alarm, value, at)
+
+    def _violated_since(self, rule, device, metric_id, series, points) -> datetime | None:
+        """Since when the series has been violating the rule without a break (None: it is not)."""
+        since = series.runs.get(rule.pk, UNKNOWN) if series.newest_at is not None else UNKNOWN
+        for at, value in points:
+            if not rule.violated_by(value):
+                since = None
+            elif since is None:
+                since = at
+        if since is UNKNOWN:  # violating all through the batch, and nothing known before it
+            since = (
+                _run_began(rule, device.pk, metric_id, points[-1][0]) if rule.hold_seconds else points[0][0]
+            )
+        series.runs[rule.pk] = since
+        return since
+
+    def _rate(self, rule, device, metric_id, series, points) -> float | None:
+        """Change per minute between the newest reading and the last one at least the window before it."""
+        at, value = points[-1]
+        target = at - timedelta(seconds=rule.window_seconds)
+        earlier = None
+        if series.complete_from is not None and series.complete_from <= target:
+            for point in series.history:
+                if point[0] > target:
+                    break
+                earlier = point
+        if earlier is None:
+            for point in points:
+                if point[0] > target:
+                    break
+                earlier = point
+        if earlier is None and (series.complete_from is None or series.complete_from > target):
+            earlier = (
+                Reading.objects.filter(device=device.pk, metric=metric_id, measured_at__lte=target)
+                .order_by("-measured_at")
+                .values_list("measured_at", "value")
+                .first()
+            )
+            if earlier is not None and self.remember:
+                self._fill(series, device.pk, metric_id, earlier, points[0][0])
+        if earlier is None:
+            return None
+        minutes = (at - earlier[0]).total_seconds() / 60
+        return (value - earlier[1]) / minutes if minutes > 0 else None
+
+    def _fill(self, series: Series, device_id: int, metric_id: int, earliest, before: datetime) -> None:
+        """Load the stored readings from `earliest` up to what the series remembers, once, so its
+        memory is complete from there on."""
+        until = series.complete_from or before
+        stored = Reading.objects.filter(
+            device=device_id, metric=metric_id, measured_at__gt=earliest[0], measured_at__lt=until
+        ).order_by("measured_at")
+        series.history.extendleft(reversed([earliest, *stored.values_list("measured_at", "value")]))
+        series.complete_from = earliest[0]
+
+    def _remember(self, series: Series, points, rules) -> None:
+        series.newest_at = points[-1][0]
+        if not self.remember:
+            return
+        windows = [rule.window_seconds for rule in rules if rule.condition == Condition.RATE]
+        if not windows:
+            return
+        if series.complete_from is None:
+            series.complete_from = points[0][0]
+        series.history.extend(points)
+        cutoff = points[-1][0] - timedelta(seconds=max(windows))
+        history = series.history
+        while len(history) > 1 and history[1][0] <= cutoff:
+            history.popleft()
+        if history:
+            series.complete_from = max(series.complete_from, history[0][0])
+
+
+def _run_began(rule: AlarmRule, device_id: int, metric_id: int, at: datetime) -> datetime | None:
+    """From the stored series: since when it has been violating up to `at`, looking back no further
+    than the hold time needs."""
+    series = Reading.objects.filter(device=device_id, metric=metric_id, measured_at__lte=at)
+    window = series.filter(measured_at__gt=at - timedelta(seconds=rule.hold_seconds))
+    last_normal = window.exclude(_violating(rule)).aggregate(at=Max("measured_at"))["at"]
+    if last_normal is not None:
+        return window.filter(measured_at__gt=last_normal).aggregate(at=Min("measured_at"))["at"]
+    before = (
+        series.filter(measured_at__lte=at - timedelta(seconds=rule.hold_seconds))
         .order_by("-measured_at")
-        .values_list("value", "measured_at")
+        .values_list("measured_at", "value")
         .first()
     )
-    if earlier is None:
-        return None
-    minutes = (latest.measured_at - earlier[1]).total_seconds() / 60
-    return (latest.value - earlier[0]) / minutes if minutes > 0 else None
+    if before is not None and rule.violated_by(before[1]):
+        return before[0]  # violating at least since then: long enough
+    return window.aggregate(at=Min("measured_at"))["at"]
 
 
 def check_silence(now: datetime | None = None) -> int:
@@ -63,9 +237,15 @@ def check_silence(now: datetime | None = None) -> int:
             devices = devices.filter(object=rule.object_id)
         if rule.object_kind:
             devices = devices.filter(object__kind=rule.object_kind)
-        for device in devices:
+        horizon = now - timedelta(seconds=rule.hold_seconds)
+        heard = set(
+            Reading.objects.filter(metric=rule.metric, measured_at__gte=horizon, measured_at__lte=now)
+            .values_list("device_id", flat=True)
+            .distinct()
+        )
+        for device in devices.exclude(pk__in=heard) if heard else devices:
             last = (
-                Reading.objects.filter(device=device, metric=rule.metric)
+                Reading.objects.filter(device=device, metric=rule.metric, measured_at__lte=now)
                 .order_by("-measured_at")
                 .values_list("measured_at", flat=True)
                 .first()
@@ -76,59 +256,6 @@ def check_silence(now: datetime | None = None) -> int:
             raise_or_repeat(device.object, rule, round((now - since).total_seconds()), now)
             touched += 1
     return touched
-
-
-def rules_for(device: Device):
-    engineering_object = device.object
-    return (
-        AlarmRule.objects.filter(is_active=True)
-        .filter(
-            Q(object=engineering_object)
-            | Q(object__isnull=True, object_kind__in=["", engineering_object.kind])
-        )
-        .select_related("metric")
-    )
-
-
-def evaluate(device: Device, readings: list[Reading]) -> list[Alarm]:
-    """Apply the object's rules to the newest reading of each metric in a stored batch."""
-    newest: dict[int, Reading] = {}
-    for reading in readings:
-        if reading.metric_id not in newest or reading.measured_at > newest[reading.metric_id].measured_at:
-            newest[reading.metric_id] = reading
-    touched = []
-    for rule in rules_for(device):
-        latest = newest.get(rule.metric_id)
-        if latest is None:
-            continue
-        try:
-            alarm = _apply(rule, device, latest)
-        except (InvalidTransition, IntegrityError):  # another worker moved the alarm meanwhile
-            continue
-        if alarm is not None:
-            touched.append(alarm)
-    return touched
-
-
-def _apply(rule: AlarmRule, device: Device, latest: Reading) -> Alarm | None:
-    open_alarm = (
-        Alarm.objects.filter(object=device.object, rule=rule).exclude(state=AlarmState.CLEARED).first()
-    )
-    if open_alarm is not None and latest.measured_at < open_alarm.last_seen_at:
-        return None  # a late reading (a buffer emptied, a redelivery) says nothing about now
-    if rule.condition == Condition.RATE:
-        rate = _rate(rule, device, latest)
-        if rate is None:
-            return None
-        if abs(rate) > rule.threshold:
-            return raise_or_repeat(device.object, rule, round(rate, 4), latest.measured_at)
-    elif rule.violated_by(latest.value):
-        if _held(rule, device, latest):
-            return raise_or_repeat(device.object, rule, latest.value, latest.measured_at)
-        return None
-    if open_alarm is None:
-        return None
-    return back_to_normal(open_alarm, latest.value, latest.measured_at)
 
 
 def back_to_normal(alarm: Alarm, value: float, at: datetime) -> Alarm:
@@ -172,6 +299,9 @@ def raise_or_repeat(engineering_object, rule: AlarmRule, value: float, at: datet
                     last_seen_at=at,
                 )
                 AlarmEvent.objects.create(alarm=alarm, kind="raised", at=at, value=value)
+                alarm.rule, alarm.object = rule, engineering_object
+                outages.open_for_alarm(alarm)
+                transaction.on_commit(lambda pk=alarm.pk: notify_events.alarm_raised(pk))
                 return alarm
         except IntegrityError:  # raised by another worker a moment ago: repeat it instead
             continue

@@ -40,3 +40,36 @@ class AlarmState(models.TextChoices):
     ACTIVE = "active", _("активна")
     ACKNOWLEDGED = "acknowledged", _("квитирована")
     CLEARED = "cleared", _("снята")
+
+
+class OutageState(models.TextChoices):
+    ACTIVE = "active", _("действует")
+    ENDED = "ended", _("устранено")
+
+
+class Service(models.TextChoices):
+    HEATING = "heating", _("отопление")
+    HOT_WATER = "hot_water", _("горячая вода")
+    COLD_WATER = "cold_water", _("холодная вода")
+    ELECTRICITY = "electricity", _("электроснабжение")
+    STREET_LIGHTING = "street_lighting", _("уличное освещение")
+
+
+# What a failure of each kind of object leaves the buildings it serves without.
+SERVICES_OF_KIND = {
+    ObjectKind.BOILER_HOUSE: [Service.HEATING, Service.HOT_WATER],
+    ObjectKind.HEAT_POINT: [Service.HEATING, Service.HOT_WATER],
+    ObjectKind.PUMPING_STATION: [Service.COLD_WATER],
+    ObjectKind.WATER_MAIN: [Service.COLD_WATER],
+    ObjectKind.SUBSTATION: [Service.ELECTRICITY],
+    ObjectKind.LIGHTING_CABINET: [Service.STREET_LIGHTING],
+    ObjectKind.CAMERA: [],
+}
+# Rubricator topics residents file when a service is missing (codes of the default rubricator).
+TOPICS_OF_SERVICE = {
+    Service.HEATING: ["zhkh-no-heating", "zhkh-utility-quality"],
+    Service.HOT_WATER: ["zhkh-no-water", "zhkh-utility-quality"],
+    Service.COLD_WATER: ["zhkh-no-water", "zhkh-utility-quality"],
+    Service.ELECTRICITY: ["zhkh-no-electricity"],
+    Service.STREET_LIGHTING: ["blag-street-lighting"],
+}

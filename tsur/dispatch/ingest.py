@@ -7,11 +7,12 @@ A reading is {"metric": code, "value": number, "unit": text, "at": ISO 8601 with
 import json
 import logging
 import math
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -25,6 +26,7 @@ FUTURE_TOLERANCE = timedelta(minutes=5)  # controllers' clocks drift
 MAX_AGE = timedelta(days=7)  # older readings belong to an archive import, not to live telemetry
 MAX_BATCH = 5000
 MAX_BYTES = 1024 * 1024
+METRICS_TTL_S = 10.0
 
 
 def decode(raw: bytes) -> list | None:
@@ -46,14 +48,27 @@ class Outcome:
     rejected: list[dict] = field(default_factory=list)
 
 
+def _parse_time(raw) -> datetime | None:
+    if not isinstance(raw, str) or len(raw) > 40:
+        return None
+    try:
+        return datetime.fromisoformat(raw)  # fast, and since Python 3.11 it reads «Z» as well
+    except ValueError:
+        try:
+            return parse_datetime(raw)
+        except ValueError:
+            return None
+
+
 def _check(
     item, metrics: dict[str, Metric], now: datetime
 ) -> tuple[Metric, float, datetime] | tuple[str, str]:
     if not isinstance(item, dict):
         return RejectReason.MALFORMED, "a reading is an object"
-    metric = metrics.get(item.get("metric")) if isinstance(item.get("metric"), str) else None
+    code = item.get("metric")
+    metric = metrics.get(code) if isinstance(code, str) else None
     if metric is None:
-        return RejectReason.UNKNOWN_METRIC, f"unknown metric {str(item.get('metric'))[:40]!r}"
+        return RejectReason.UNKNOWN_METRIC, f"unknown metric {str(code)[:40]!r}"
     value = item.get("value")
     try:
         finite = not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
@@ -70,12 +85,8 @@ def _check(
             RejectReason.OUT_OF_RANGE,
             f"{metric.code} must be within {metric.min_value}…{metric.max_value}",
         )
-    raw = item.get("at")
-    try:
-        at = parse_datetime(raw) if isinstance(raw, str) and len(raw) <= 40 else None
-    except ValueError:
-        at = None
-    if at is None or timezone.is_naive(at):
+    at = _parse_time(item.get("at"))
+    if at is None or at.tzinfo is None:
         return RejectReason.MALFORMED, "at must be ISO 8601 with a time zone"
     if at > now + FUTURE_TOLERANCE:
         return RejectReason.FUTURE, "the reading is from the future"
@@ -84,40 +95,101 @@ def _check(
     return metric, float(value), at
 
 
+class Intake:
+    """Checks, stores and evaluates batches of readings. A request makes one and drops it; the MQTT
+    consumer keeps one, which remembers metrics and alarm state between batches."""
+
+    def __init__(self, remember: bool = False):
+        self.remember = remember
+        self.evaluator = alarms.Evaluator(remember=remember)
+        self._metrics: dict[str, Metric] | None = None
+        self._metrics_at = 0.0
+
+    def metrics(self) -> dict[str, Metric]:
+        if self._metrics is None or not self.remember or time.monotonic() - self._metrics_at > METRICS_TTL_S:
+            self._metrics, self._metrics_at = {m.code: m for m in Metric.objects.all()}, time.monotonic()
+        return self._metrics
+
+    def accept(self, device: Device, items: list, now: datetime | None = None) -> Outcome:
+        return self.accept_many([(device, items)], now=now)[0]
+
+    def accept_many(
+        self, batches: list[tuple[Device, list]], now: datetime | None = None, refused: Counter | None = None
+    ) -> list[Outcome]:
+        """Store the good readings of several devices in one transaction and one insert; count the
+        bad ones by reason and device (`refused` adds refusals found before, keyed (reason, code))."""
+        now = now or timezone.now()
+        metrics = self.metrics()
+        outcomes, rows, samples, newest = [], [], [], {}
+        reasons = Counter(refused or ())
+        for device, items in batches:
+            outcome = Outcome()
+            for index, item in enumerate(items):
+                checked = _check(item, metrics, now)
+                if isinstance(checked[0], Metric):
+                    metric, value, at = checked
+                    rows.append((device.pk, metric.pk, value, at, now))
+                    samples.append((device, metric.pk, value, at))
+                    if device.pk not in newest or at > newest[device.pk][1]:
+                        newest[device.pk] = (device, at)
+                    outcome.accepted += 1
+                else:
+                    reason, detail = checked
+                    reasons[reason, device.code] += 1
+                    outcome.rejected.append({"index": index, "reason": str(reason), "detail": detail})
+            outcomes.append(outcome)
+        with transaction.atomic():
+            store(rows)
+            if newest:
+                with connection.cursor() as cursor:
+                    cursor.executemany(
+                        "UPDATE dispatch_device SET last_seen_at = %s"
+                        " WHERE id = %s AND (last_seen_at IS NULL OR last_seen_at < %s)",
+                        [(at, pk, at) for pk, (_, at) in newest.items()],
+                    )
+            count_rejections(reasons, now=now)
+        if samples:
+            try:
+                self.evaluator.evaluate(samples)
+            except Exception:  # the readings are stored; a sender retrying would only duplicate them
+                log.exception("alarm rules failed on a batch of %s readings", len(samples))
+        return outcomes
+
+
+COLUMNS = ("device_id", "metric_id", "value", "measured_at", "received_at")
+
+
+def store(rows: list[tuple]) -> None:
+    """Insert readings (device id, metric id, value, measured at, received at): COPY on PostgreSQL,
+    one multi-row insert per 2,000 elsewhere."""
+    if not rows:
+        return
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            with cursor.cursor.copy(f"COPY dispatch_reading ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        return
+    Reading.objects.bulk_create(
+        [
+            Reading(device_id=d, metric_id=m, value=v, measured_at=at, received_at=rx)
+            for d, m, v, at, rx in rows
+        ],
+        batch_size=2000,
+    )
+
+
 def accept(device: Device, items: list, now: datetime | None = None) -> Outcome:
-    """Store the good readings of one device in one insert; count the bad ones by reason."""
-    now = now or timezone.now()
-    metrics = {m.code: m for m in Metric.objects.all()}
-    outcome, readings, reasons = Outcome(), [], Counter()
-    for index, item in enumerate(items):
-        checked = _check(item, metrics, now)
-        if isinstance(checked[0], Metric):
-            metric, value, at = checked
-            readings.append(
-                Reading(device=device, metric=metric, value=value, measured_at=at, received_at=now)
-            )
-        else:
-            reason, detail = checked
-            reasons[reason] += 1
-            outcome.rejected.append({"index": index, "reason": str(reason), "detail": detail})
-    with transaction.atomic():
-        Reading.objects.bulk_create(readings, batch_size=2000)
-        if readings:
-            Device.objects.filter(pk=device.pk).update(last_seen_at=max(r.measured_at for r in readings))
-        count_rejections(reasons, device.code, now)
-    outcome.accepted = len(readings)
-    if readings:
-        try:
-            alarms.evaluate(device, readings)
-        except Exception:  # the readings are stored; a sender retrying would only duplicate them
-            log.exception("alarm rules failed on a batch of %s", device.code)
-    return outcome
+    """One device's batch, as the HTTP endpoint receives it."""
+    return Intake().accept(device, items, now=now)
 
 
-def count_rejections(reasons: Counter, device_code: str, now: datetime | None = None) -> None:
+def count_rejections(reasons: Counter, device_code: str | None = None, now: datetime | None = None) -> None:
+    """Add refusals to the hourly counters: keyed by reason with `device_code`, or by (reason, code)."""
     hour = (now or timezone.now()).replace(minute=0, second=0, microsecond=0)
-    for reason, count in reasons.items():
-        bucket = {"hour": hour, "reason": reason, "device_code": device_code[:64]}
+    for key, count in reasons.items():
+        reason, code = key if device_code is None else (key, device_code)
+        bucket = {"hour": hour, "reason": reason, "device_code": code[:64]}
         if Rejection.objects.filter(**bucket).update(count=F("count") + count):
             continue
         try:

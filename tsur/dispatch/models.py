@@ -1,12 +1,13 @@
 """Engineering networks under watch: objects, the controllers on them, what they measure."""
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tsur.core import keys
 from tsur.core.models import Building, Organisation, Territory
 
-from .choices import AlarmState, Condition, ObjectKind, RejectReason, Severity
+from .choices import AlarmState, Condition, ObjectKind, OutageState, RejectReason, Service, Severity
 
 
 class EngineeringObject(models.Model):
@@ -35,6 +36,11 @@ class EngineeringObject(models.Model):
     longitude = models.FloatField(_("долгота"), null=True, blank=True)
     serves = models.ManyToManyField(
         Building, verbose_name=_("обслуживает здания"), blank=True, related_name="+"
+    )
+    service_radius_m = models.PositiveIntegerField(
+        _("радиус обслуживания, м"),
+        default=0,
+        help_text=_("для уличного освещения и сетей без списка зданий: обращения в этом радиусе"),
     )
     is_active = models.BooleanField(_("действует"), default=True)
 
@@ -166,6 +172,11 @@ class AlarmRule(models.Model):
     severity = models.CharField(
         _("важность"), max_length=16, choices=Severity.choices, default=Severity.WARNING
     )
+    opens_outage = models.BooleanField(
+        _("открывает аварийное отключение"),
+        default=False,
+        help_text=_("тревога по правилу означает, что обслуживаемые дома остались без услуги"),
+    )
     is_active = models.BooleanField(_("действует"), default=True)
 
     class Meta:
@@ -233,9 +244,81 @@ class AlarmEvent(models.Model):
     actor = models.ForeignKey("core.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     value = models.FloatField(null=True, blank=True)
     note = models.CharField(max_length=400, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)  # when the platform knew
 
     class Meta:
         ordering = ["at", "pk"]
 
     def __str__(self):
         return f"{self.alarm_id} {self.kind} {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class Outage(models.Model):
+    """Buildings left without a service by a failure on an object: the appeals it causes are linked
+    to it, answered together and told when it ends. One active outage per object."""
+
+    object = models.ForeignKey(
+        EngineeringObject, verbose_name=_("объект"), on_delete=models.PROTECT, related_name="outages"
+    )
+    alarm = models.ForeignKey(
+        Alarm,
+        verbose_name=_("тревога"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="outages",
+    )
+    services = models.JSONField(_("услуги"), default=list, help_text=str(Service.choices))
+    state = models.CharField(
+        _("состояние"), max_length=16, choices=OutageState.choices, default=OutageState.ACTIVE
+    )
+    started_at = models.DateTimeField(_("началось"))
+    expected_end_at = models.DateTimeField(_("плановое восстановление"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("закончилось"), null=True, blank=True)
+    buildings = models.ManyToManyField(Building, verbose_name=_("здания"), blank=True, related_name="+")
+    topics = models.ManyToManyField(
+        "appeals.Topic", verbose_name=_("темы обращений"), blank=True, related_name="+"
+    )
+    radius_m = models.PositiveIntegerField(_("радиус, м"), default=0)
+    latitude = models.FloatField(null=True, blank=True)
+    longitude = models.FloatField(null=True, blank=True)
+    public_note = models.TextField(_("сообщение жителям"), blank=True)
+    opened_by = models.ForeignKey(
+        "core.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    ended_by = models.ForeignKey(
+        "core.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    appeals = models.ManyToManyField(
+        "appeals.Appeal", through="OutageAppeal", related_name="outages", verbose_name=_("обращения")
+    )
+
+    class Meta:
+        verbose_name = _("аварийное отключение")
+        verbose_name_plural = _("аварийные отключения")
+        ordering = ["-started_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["object"], condition=models.Q(state="active"), name="one_active_outage_per_object"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.object} с {self.started_at:%d.%m.%Y %H:%M}"
+
+    def services_display(self) -> str:
+        labels = dict(Service.choices)
+        return ", ".join(str(labels.get(code, code)) for code in self.services)
+
+
+class OutageAppeal(models.Model):
+    outage = models.ForeignKey(Outage, on_delete=models.CASCADE, related_name="links")
+    appeal = models.ForeignKey("appeals.Appeal", on_delete=models.CASCADE, related_name="outage_links")
+    linked_at = models.DateTimeField(default=timezone.now)
+    automatic = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["outage", "appeal"], name="outage_appeal_once")]
+
+    def __str__(self):
+        return f"{self.outage_id} ← {self.appeal_id}"

@@ -5,7 +5,7 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from . import alarms
+from . import alarms, partitions
 
 log = logging.getLogger(__name__)
 
@@ -16,3 +16,9 @@ def check_silence():
     if touched:
         log.info("controllers silent for too long: %s alarms", touched)
     return touched
+
+
+@db_periodic_task(crontab(hour="*/6", minute="7"))
+def keep_readings():
+    """Partitions for the coming days; readings past TELEMETRY_RETENTION_DAYS dropped."""
+    return partitions.maintain()

@@ -163,7 +163,7 @@ def test_a_failing_rule_does_not_lose_the_readings(setup, monkeypatch):
     def broken(*args):
         raise RuntimeError("rule engine down")
 
-    monkeypatch.setattr(alarms, "evaluate", broken)
+    monkeypatch.setattr(alarms.Evaluator, "evaluate", broken)
     send(setup["boiler"], "fault", "flag", (1, 1))
     from tsur.dispatch.models import Reading
 

@@ -1,0 +1,213 @@
+"""Alarms become outages; appeals from the buildings left without the service are linked to them,
+answered together, and told when the service is back; the services are notified."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from tsur.appeals import actions
+from tsur.appeals.choices import EventKind, Status
+from tsur.appeals.tests.factories import TopicFactory
+from tsur.core.errors import InvalidTransition
+from tsur.core.tests.factories import BuildingFactory, OrganisationFactory, UserFactory
+from tsur.dispatch import alarms, ingest, outages, reference
+from tsur.dispatch.choices import ObjectKind, OutageState
+from tsur.dispatch.models import Device, EngineeringObject, Outage
+from tsur.notify.models import Delivery, DeliveryState, Subscription
+
+pytestmark = pytest.mark.django_db
+NOW = timezone.now()
+
+
+@pytest.fixture
+def city(django_capture_on_commit_callbacks):
+    reference.ensure()
+    served, other = BuildingFactory.create_batch(2), BuildingFactory()
+    boiler = EngineeringObject.objects.create(
+        code="k7", name="Котельная №7", kind=ObjectKind.BOILER_HOUSE, owner=OrganisationFactory()
+    )
+    boiler.serves.set(served)
+    device, _ = Device.issue("plc-k7", boiler)
+    heating = TopicFactory(code="zhkh-no-heating", name="Отсутствие отопления")
+    roads = TopicFactory(code="dorogi-potholes", name="Ямы")
+    utility = OrganisationFactory(name="Теплосеть")
+    return {
+        "served": served,
+        "other": other,
+        "boiler": boiler,
+        "device": device,
+        "heating": heating,
+        "roads": roads,
+        "utility": utility,
+    }
+
+
+def appeal(city, building, topic, hours_ago=0.0):
+    created, _ = actions.register(
+        channel="portal",
+        text="В квартире холодные батареи, нет отопления",
+        author_email="resident@example.org",
+        building=building,
+        topic=topic,
+        organisation=city["utility"],
+        at=NOW - timedelta(hours=hours_ago),
+    )
+    return created
+
+
+def fault(device, at=NOW):
+    outcome = ingest.accept(
+        device, [{"metric": "fault", "value": 1, "unit": "flag", "at": at.isoformat()}], now=NOW
+    )
+    assert outcome.rejected == []
+
+
+def test_a_failure_opens_an_outage_and_links_the_appeals_it_caused(city, django_capture_on_commit_callbacks):
+    before = appeal(city, city["served"][0], city["heating"], hours_ago=1)  # called before the alarm
+    elsewhere = appeal(city, city["other"], city["heating"], hours_ago=1)
+    unrelated = appeal(city, city["served"][1], city["roads"], hours_ago=1)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        fault(city["device"])
+    outage = Outage.objects.get(object=city["boiler"])
+    assert outage.state == OutageState.ACTIVE
+    assert set(outage.buildings.all()) == set(city["served"])
+    assert outage.services == ["heating", "hot_water"]
+    assert list(outage.appeals.all()) == [before]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        after = appeal(city, city["served"][1], city["heating"])
+    assert set(outage.appeals.all()) == {before, after}
+    assert not elsewhere.outages.exists() and not unrelated.outages.exists()
+    linked = after.events.get(kind=EventKind.OUTAGE_LINKED)
+    assert linked.public and "Котельная №7" in linked.reason and linked.data["outage"] == outage.pk
+
+
+def test_one_outage_per_object_and_only_by_rules_that_say_so(city, django_capture_on_commit_callbacks):
+    from tsur.dispatch.models import AlarmRule
+
+    AlarmRule.objects.filter(name="Авария контроллера").update(opens_outage=False)
+    fault(city["device"])
+    assert not Outage.objects.exists()
+
+    AlarmRule.objects.filter(name="Авария контроллера").update(opens_outage=True)
+    alarm = city["boiler"].alarms.get()
+    alarms.acknowledge(alarm, UserFactory())
+    alarms.clear(alarm, UserFactory())
+    fault(city["device"], at=NOW - timedelta(seconds=30))
+    fault(city["device"], at=NOW - timedelta(seconds=10))  # a repeat of the same alarm
+    pressure = ingest.accept(
+        city["device"],
+        [
+            {
+                "metric": "p_supply",
+                "value": 0.5,
+                "unit": "bar",
+                "at": (NOW - timedelta(minutes=m)).isoformat(),
+            }
+            for m in (3, 0)
+        ],
+        now=NOW,
+    )  # a second alarm (pressure held low), same object
+    assert pressure.accepted == 2
+    assert city["boiler"].alarms.exclude(state="cleared").count() == 2
+    assert Outage.objects.filter(object=city["boiler"]).count() == 1
+
+
+def test_an_object_serving_nobody_opens_no_outage(city):
+    camera = EngineeringObject.objects.create(
+        code="cam1", name="Камера 1", kind=ObjectKind.CAMERA, owner=city["utility"]
+    )
+    camera.serves.set(city["served"])
+    device, _ = Device.issue("cam1-plc", camera)
+    fault(device)  # a camera leaves nobody without a service
+    lonely = EngineeringObject.objects.create(
+        code="k8", name="Котельная №8", kind=ObjectKind.BOILER_HOUSE, owner=city["utility"]
+    )
+    fault(Device.issue("plc-k8", lonely)[0])  # serves no building and no radius
+    assert camera.alarms.exists() and lonely.alarms.exists()
+    assert not Outage.objects.exists()
+
+
+def test_lighting_outage_links_by_radius(city, django_capture_on_commit_callbacks):
+    lighting = TopicFactory(code="blag-street-lighting", name="Не работает уличное освещение")
+    cabinet = EngineeringObject.objects.create(
+        code="shno-1", name="ШНО-1", kind=ObjectKind.LIGHTING_CABINET, owner=city["utility"],
+        latitude=59.9300, longitude=30.3100, service_radius_m=300,
+    )  # fmt: skip
+    near, _ = actions.register(
+        channel="portal", text="Не горят фонари на улице", topic=lighting, organisation=city["utility"],
+        latitude=59.9310, longitude=30.3110, at=NOW - timedelta(minutes=20),
+    )  # fmt: skip
+    far, _ = actions.register(
+        channel="portal", text="Не горят фонари у школы", topic=lighting, organisation=city["utility"],
+        latitude=59.9500, longitude=30.3100, at=NOW - timedelta(minutes=20),
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        fault(Device.issue("shno-1-plc", cabinet)[0])
+    assert list(Outage.objects.get(object=cabinet).appeals.all()) == [near]
+    assert far.pk
+
+
+def test_the_operator_answers_all_at_once_and_everyone_is_told_at_the_end(
+    city, django_capture_on_commit_callbacks, settings
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    dispatcher = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = appeal(city, city["served"][0], city["heating"], hours_ago=2)
+        fault(city["device"])
+    outage = Outage.objects.get()
+    second = appeal(city, city["served"][1], city["heating"])
+    outages.link(outage, second)
+    actions.take(second, UserFactory())
+    assert {first.status, status_of(second)} == {Status.ASSIGNED, Status.IN_WORK}
+
+    with pytest.raises(Exception, match="плановое время"):
+        outages.answer_all(outage, dispatcher, text="Идёт ремонт")
+    planned = timezone.now() + timedelta(hours=6)
+    counts = outages.answer_all(outage, dispatcher, text="Идёт ремонт котла", planned_at=planned)
+    assert counts == {"answered": 2, "skipped": 0}
+    for linked in (first, second):
+        linked.refresh_from_db()
+        assert (linked.status, linked.planned_at) == (Status.INTERIM, planned)
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        counts = outages.end(outage, dispatcher, text="Отопление восстановлено")
+    assert counts == {"answered": 2, "skipped": 0}
+    outage.refresh_from_db()
+    assert outage.state == OutageState.ENDED and outage.ended_by == dispatcher
+    for linked in (first, second):
+        linked.refresh_from_db()
+        assert linked.status == Status.ANSWERED
+        assert linked.events.filter(kind=EventKind.ANSWERED, reason="Отопление восстановлено").exists()
+    with pytest.raises(InvalidTransition):
+        outages.end(outage, dispatcher, text="ещё раз")
+
+
+def status_of(appeal):
+    appeal.refresh_from_db()
+    return appeal.status
+
+
+def test_services_are_notified_by_their_subscriptions(city, django_capture_on_commit_callbacks, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    edds = Subscription.objects.create(
+        name="ЕДДС района", channel="email", address="edds@example.org",
+        topics=["alarm_raised", "outage_opened", "outage_ended"], min_severity="critical",
+    )  # fmt: skip
+    Subscription.objects.create(
+        name="Только освещение", channel="email", address="light@example.org",
+        topics=["alarm_raised"], object_kinds=[ObjectKind.LIGHTING_CABINET],
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        fault(city["device"])
+    deliveries = Delivery.objects.filter(subscription=edds)
+    assert sorted(deliveries.values_list("topic", flat=True)) == ["alarm_raised", "outage_opened"]
+    assert not Delivery.objects.exclude(subscription=edds).exists()
+    assert set(deliveries.values_list("state", flat=True)) == {DeliveryState.SENT}
+    assert {m.to[0] for m in mail.outbox} == {"edds@example.org"}
+    assert any("Котельная №7" in m.subject for m in mail.outbox)

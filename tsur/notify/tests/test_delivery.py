@@ -1,0 +1,116 @@
+"""Deliveries to services over real HTTP (a local server stands in for the ЕДДС and the bot API):
+signed webhooks, the messenger bot, retries with backoff, and giving up."""
+
+import hashlib
+import hmac
+import json
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.utils import timezone
+
+from tsur.notify import delivery
+from tsur.notify.channels import signature
+from tsur.notify.models import Delivery, DeliveryState, Subscription
+
+pytestmark = pytest.mark.django_db
+
+
+class Receiver:
+    """An HTTP server that records what it gets and answers with the status it is told."""
+
+    def __init__(self):
+        self.requests, self.status = [], 200
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.requests.append((self.path, dict(self.headers), body))
+                self.send_response(receiver.status)
+                self.end_headers()
+                self.wfile.write(b"{}")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def receiver():
+    running = Receiver()
+    yield running
+    running.server.shutdown()
+
+
+def delivery_to(channel, address, **fields):
+    subscription = Subscription.objects.create(
+        name="ЕДДС", channel=channel, address=address, topics=["alarm_raised"], **fields
+    )
+    return Delivery.objects.create(
+        subscription=subscription,
+        topic="alarm_raised",
+        subject="[авария] Котельная №7",
+        text="Авария контроллера",
+        payload={"alarm": {"id": 1}},
+    )
+
+
+def test_a_webhook_is_signed_so_the_receiver_can_trust_it(receiver, monkeypatch):
+    monkeypatch.setenv("EDDS_SECRET", "s3cret")
+    sent = delivery_to("webhook", f"{receiver.url}/hooks/tsur", secret_env="EDDS_SECRET")
+
+    assert delivery.attempt(sent.pk) == DeliveryState.SENT
+    path, headers, body = receiver.requests[0]
+    assert path == "/hooks/tsur"
+    expected = hmac.new(b"s3cret", headers["X-Tsur-Timestamp"].encode() + b"." + body, hashlib.sha256)
+    assert headers["X-Tsur-Signature"] == "sha256=" + expected.hexdigest()
+    assert headers["X-Tsur-Signature"] != "sha256=" + signature("other", headers["X-Tsur-Timestamp"], body)
+    assert json.loads(body)["alarm"] == {"id": 1}
+    assert delivery.attempt(sent.pk) is None  # sent once, never again
+
+
+def test_a_failing_receiver_is_retried_later_then_given_up(receiver, monkeypatch):
+    monkeypatch.setenv("TSUR_WEBHOOK_SECRET", "k")
+    receiver.status = 503
+    sent = delivery_to("webhook", receiver.url)
+
+    assert delivery.attempt(sent.pk) == DeliveryState.RETRYING
+    sent.refresh_from_db()
+    assert sent.attempts == 1 and "503" in sent.last_error
+    assert sent.next_attempt_at > timezone.now()
+    assert sent.pk not in delivery.due()  # not yet
+    assert sent.pk in delivery.due(now=timezone.now() + timedelta(minutes=2))
+
+    receiver.status = 200
+    assert delivery.attempt(sent.pk) == DeliveryState.SENT
+    assert len(receiver.requests) == 2
+
+    gone = delivery_to("webhook", "http://127.0.0.1:9/nothing-listens")
+    for _ in range(delivery.MAX_ATTEMPTS):
+        state = delivery.attempt(gone.pk)
+    assert state == DeliveryState.FAILED
+
+
+def test_a_webhook_without_its_secret_is_not_sent_unsigned(receiver, monkeypatch):
+    monkeypatch.delenv("TSUR_WEBHOOK_SECRET", raising=False)
+    sent = delivery_to("webhook", receiver.url)
+    assert delivery.attempt(sent.pk) == DeliveryState.RETRYING
+    assert receiver.requests == []
+    sent.refresh_from_db()
+    assert "TSUR_WEBHOOK_SECRET" in sent.last_error
+
+
+def test_the_messenger_bot_posts_to_the_chat(receiver, settings):
+    settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_API_URL = "123:abc", receiver.url
+    sent = delivery_to("telegram", "-100500")
+    assert delivery.attempt(sent.pk) == DeliveryState.SENT
+    path, _headers, body = receiver.requests[0]
+    assert path == "/bot123:abc/sendMessage"
+    message = json.loads(body)
+    assert message["chat_id"] == "-100500" and "Котельная №7" in message["text"]
