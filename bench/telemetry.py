@@ -63,6 +63,9 @@ def main():
     parser.add_argument("--devices", type=int, default=5000)
     parser.add_argument("--rate", type=float, default=10000, help="readings per second published")
     parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument(
+        "--faults-per-minute", type=float, default=120, help="controller failures (alarms) a minute"
+    )
     args = parser.parse_args()
 
     env = {
@@ -112,7 +115,8 @@ def main():
         t0 = time.time()
         simulate = subprocess.run(  # noqa: S603
             [TSUR, "dispatch_simulate", "--devices", str(args.devices), "--rate", str(args.rate),
-             "--duration", str(args.seconds), "--faults", "--mqtt", url, "--seed", "7"],
+             "--duration", str(args.seconds), "--faults", "--faults-per-minute", str(args.faults_per_minute),
+             "--mqtt", url, "--seed", "7"],
             cwd=ROOT, env=env, capture_output=True, text=True, check=True,
         )  # fmt: skip
         print(simulate.stdout.strip().splitlines()[-1])

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
@@ -53,6 +53,7 @@ class Evaluator:
         self._series: dict[tuple[int, int], Series] = {}
         self._rules: dict[int, list[AlarmRule]] | None = None
         self._rules_at = 0.0
+        self._anchors: dict[tuple[int, int, int], tuple[datetime, float]] = {}
 
     def rules(self) -> dict[int, list[AlarmRule]]:
         """Active rules by metric id (cached for a few seconds when remembering)."""
@@ -61,6 +62,7 @@ class Evaluator:
             for rule in AlarmRule.objects.filter(is_active=True).select_related("metric"):
                 by_metric[rule.metric_id].append(rule)
             self._rules, self._rules_at = dict(by_metric), time.monotonic()
+            self._by_object: dict[tuple[int, int], list[AlarmRule]] = {}
         return self._rules
 
     def evaluate(self, samples: Iterable[tuple[Device, int, float, datetime]]) -> list[Alarm]:
@@ -70,8 +72,8 @@ class Evaluator:
         devices: dict[int, Device] = {}
         for device, metric_id, value, at in samples:
             if metric_id in rules:
-                by_series[device.pk, metric_id].append((at, value))
-                devices[device.pk] = device
+                by_series[device.id, metric_id].append((at, value))
+                devices[device.id] = device
         if not by_series:
             return []
         open_alarms = {
@@ -80,16 +82,10 @@ class Evaluator:
                 "id", "object_id", "rule_id", "state", "last_seen_at", "normal_since"
             )
         }
-        touched = []
+        work = []
         for (device_id, metric_id), points in by_series.items():
             device = devices[device_id]
-            kind = device.object.kind
-            applicable = [
-                rule
-                for rule in rules[metric_id]
-                if rule.object_id == device.object_id
-                or (rule.object_id is None and rule.object_kind in ("", kind))
-            ]
+            applicable = self._applicable(device, metric_id, rules)
             if not applicable:
                 continue
             series = self._series.get((device_id, metric_id)) if self.remember else None
@@ -100,6 +96,23 @@ class Evaluator:
             points.sort()
             if series.newest_at is not None and points[-1][0] <= series.newest_at:
                 continue  # a late batch (a buffer emptied, a redelivery) says nothing about now
+            work.append((device, metric_id, series, points, applicable))
+        self._anchors = _anchors(
+            [
+                (
+                    device.id,
+                    metric_id,
+                    rule.window_seconds,
+                    points[-1][0] - timedelta(seconds=rule.window_seconds),
+                )
+                for device, metric_id, series, points, applicable in work
+                for rule in applicable
+                if rule.condition == Condition.RATE
+                and _needs_anchor(series, points, points[-1][0] - timedelta(seconds=rule.window_seconds))
+            ]
+        )
+        touched = []
+        for device, metric_id, series, points, applicable in work:
             for rule in applicable:
                 try:
                     alarm = self._apply(rule, device, metric_id, series, points, open_alarms)
@@ -110,9 +123,22 @@ class Evaluator:
             self._remember(series, points, applicable)
         return touched
 
+    def _applicable(self, device: Device, metric_id: int, rules) -> list[AlarmRule]:
+        key = (device.object_id, metric_id)
+        found = self._by_object.get(key)
+        if found is None:
+            kind = device.object.kind
+            found = self._by_object[key] = [
+                rule
+                for rule in rules[metric_id]
+                if rule.object_id == device.object_id
+                or (rule.object_id is None and rule.object_kind in ("", kind))
+            ]
+        return found
+
     def _apply(self, rule, device, metric_id, series, points, open_alarms) -> Alarm | None:
         at, value = points[-1]
-        open_alarm = open_alarms.get((device.object_id, rule.pk))
+        open_alarm = open_alarms.get((device.object_id, rule.id))
         if open_alarm is not None and at < open_alarm.last_seen_at:
             return None  # a late reading says nothing about now
         if rule.condition == Condition.RATE:
@@ -135,7 +161,7 @@ class Evaluator:
 
     def _violated_since(self, rule, device, metric_id, series, points) -> datetime | None:
         """Since when the series has been violating the rule without a break (None: it is not)."""
-        since = series.runs.get(rule.pk, UNKNOWN) if series.newest_at is not None else UNKNOWN
+        since = series.runs.get(rule.id, UNKNOWN) if series.newest_at is not None else UNKNOWN
         for at, value in points:
             if not rule.violated_by(value):
                 since = None
@@ -143,9 +169,9 @@ class Evaluator:
                 since = at
         if since is UNKNOWN:  # violating all through the batch, and nothing known before it
             since = (
-                _run_began(rule, device.pk, metric_id, points[-1][0]) if rule.hold_seconds else points[0][0]
+                _run_began(rule, device.id, metric_id, points[-1][0]) if rule.hold_seconds else points[0][0]
             )
-        series.runs[rule.pk] = since
+        series.runs[rule.id] = since
         return since
 
     def _rate(self, rule, device, metric_id, series, points) -> float | None:
@@ -163,29 +189,20 @@ class Evaluator:
                 if point[0] > target:
                     break
                 earlier = point
-        if earlier is None and (series.complete_from is None or series.complete_from > target):
-            earlier = (
-                Reading.objects.filter(device=device.pk, metric=metric_id, measured_at__lte=target)
-                .order_by("-measured_at")
-                .values_list("measured_at", "value")
-                .first()
-            )
-            if earlier is not None and self.remember:
-                self._fill(series, device.pk, metric_id, earlier, points[0][0])
+        if earlier is None and _needs_anchor(series, points, target):
+            # from the database (fetched for the whole batch): the newest reading a window before
+            earlier = self._anchors.get((device.id, metric_id, rule.window_seconds))
+            if self.remember:
+                # From here on the series' memory stands for the database. Readings stored between
+                # that one and the first remembered (if any) are not loaded: until a window has
+                # passed, a rate may span a little more than the window, which only smooths it.
+                if earlier is not None:
+                    series.history.appendleft(earlier)
+                series.complete_from = earlier[0] if earlier is not None else target
         if earlier is None:
             return None
         minutes = (at - earlier[0]).total_seconds() / 60
         return (value - earlier[1]) / minutes if minutes > 0 else None
-
-    def _fill(self, series: Series, device_id: int, metric_id: int, earliest, before: datetime) -> None:
-        """Load the stored readings from `earliest` up to what the series remembers, once, so its
-        memory is complete from there on."""
-        until = series.complete_from or before
-        stored = Reading.objects.filter(
-            device=device_id, metric=metric_id, measured_at__gt=earliest[0], measured_at__lt=until
-        ).order_by("measured_at")
-        series.history.extendleft(reversed([earliest, *stored.values_list("measured_at", "value")]))
-        series.complete_from = earliest[0]
 
     def _remember(self, series: Series, points, rules) -> None:
         series.newest_at = points[-1][0]
@@ -199,10 +216,63 @@ class Evaluator:
         series.history.extend(points)
         cutoff = points[-1][0] - timedelta(seconds=max(windows))
         history = series.history
+        trimmed = False
         while len(history) > 1 and history[1][0] <= cutoff:
             history.popleft()
-        if history:
-            series.complete_from = max(series.complete_from, history[0][0])
+            trimmed = True
+        if trimmed:  # complete from the oldest kept, which is as far back as any window looks
+            series.complete_from = history[0][0]
+
+
+def _needs_anchor(series: Series, points, target: datetime) -> bool:
+    """Whether neither the series' memory nor the batch can tell the reading a window back."""
+    covered = series.complete_from is not None and series.complete_from <= target
+    return not covered and points[0][0] > target
+
+
+def _anchors(
+    wanted: list[tuple[int, int, int, datetime]],
+) -> dict[tuple[int, int, int], tuple[datetime, float]]:
+    """For each (device, metric, window, target): the newest stored reading at or before the target
+    and no older than a window before it, as (measured at, value). One query on PostgreSQL."""
+    if not wanted:
+        return {}
+    found = {}
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT s.i, r.measured_at, r.value"
+                " FROM unnest(%s::bigint[], %s::bigint[], %s::timestamptz[], %s::timestamptz[])"
+                " WITH ORDINALITY AS s (d, m, lo, hi, i)"
+                " JOIN LATERAL (SELECT measured_at, value FROM dispatch_reading"
+                "   WHERE device_id = s.d AND metric_id = s.m AND measured_at > s.lo AND measured_at <= s.hi"
+                "   ORDER BY measured_at DESC LIMIT 1) AS r ON true",
+                [
+                    [w[0] for w in wanted],
+                    [w[1] for w in wanted],
+                    [w[3] - timedelta(seconds=w[2]) for w in wanted],
+                    [w[3] for w in wanted],
+                ],
+            )
+            for i, measured_at, value in cursor.fetchall():
+                device_id, metric_id, window, _target = wanted[i - 1]
+                found[device_id, metric_id, window] = (measured_at, value)
+        return found
+    for device_id, metric_id, window, target in wanted:
+        row = (
+            Reading.objects.filter(
+                device=device_id,
+                metric=metric_id,
+                measured_at__lte=target,
+                measured_at__gt=target - timedelta(seconds=window),  # older: no rate
+            )
+            .order_by("-measured_at")
+            .values_list("measured_at", "value")
+            .first()
+        )
+        if row is not None:
+            found[device_id, metric_id, window] = row
+    return found
 
 
 def _run_began(rule: AlarmRule, device_id: int, metric_id: int, at: datetime) -> datetime | None:

@@ -12,14 +12,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from . import alarms
 from .choices import RejectReason
-from .models import Device, Metric, Reading, Rejection
+from .models import Device, Metric, Reading
 
 log = logging.getLogger(__name__)
 FUTURE_TOLERANCE = timedelta(minutes=5)  # controllers' clocks drift
@@ -27,6 +26,7 @@ MAX_AGE = timedelta(days=7)  # older readings belong to an archive import, not t
 MAX_BATCH = 5000
 MAX_BYTES = 1024 * 1024
 METRICS_TTL_S = 10.0
+SEEN_EVERY = timedelta(seconds=30)
 
 
 def decode(raw: bytes) -> list | None:
@@ -104,6 +104,15 @@ class Intake:
         self.evaluator = alarms.Evaluator(remember=remember)
         self._metrics: dict[str, Metric] | None = None
         self._metrics_at = 0.0
+        self._seen: dict[int, datetime] = {}
+
+    def _seen_stale(self, device_id: int, at: datetime) -> bool:
+        """Whether the device's «last seen» is worth writing (a remembering intake writes it at most
+        every `SEEN_EVERY` per device: it serves the dispatcher's screen, not the alarm rules)."""
+        if not self.remember:
+            return True
+        written = self._seen.get(device_id)
+        return written is None or at - written >= SEEN_EVERY
 
     def metrics(self) -> dict[str, Metric]:
         if self._metrics is None or not self.remember or time.monotonic() - self._metrics_at > METRICS_TTL_S:
@@ -138,16 +147,13 @@ class Intake:
                     reasons[reason, device.code] += 1
                     outcome.rejected.append({"index": index, "reason": str(reason), "detail": detail})
             outcomes.append(outcome)
+        seen = {pk: at for pk, (_, at) in newest.items() if self._seen_stale(pk, at)}
         with transaction.atomic():
             store(rows)
-            if newest:
-                with connection.cursor() as cursor:
-                    cursor.executemany(
-                        "UPDATE dispatch_device SET last_seen_at = %s"
-                        " WHERE id = %s AND (last_seen_at IS NULL OR last_seen_at < %s)",
-                        [(at, pk, at) for pk, (_, at) in newest.items()],
-                    )
+            mark_seen(seen)
             count_rejections(reasons, now=now)
+        if self.remember:
+            self._seen.update(seen)
         if samples:
             try:
                 self.evaluator.evaluate(samples)
@@ -165,10 +171,11 @@ def store(rows: list[tuple]) -> None:
     if not rows:
         return
     if connection.vendor == "postgresql":
+        # COPY's text format, written at once: several times faster than a row at a time
+        data = "".join(f"{d}\t{m}\t{v!r}\t{at.isoformat()}\t{rx.isoformat()}\n" for d, m, v, at, rx in rows)
         with connection.cursor() as cursor:
             with cursor.cursor.copy(f"COPY dispatch_reading ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+                copy.write(data)
         return
     Reading.objects.bulk_create(
         [
@@ -179,21 +186,47 @@ def store(rows: list[tuple]) -> None:
     )
 
 
+def mark_seen(seen: dict[int, datetime]) -> None:
+    """Move the devices' «last seen» forward (never back), in one statement on PostgreSQL."""
+    if not seen:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            values = ", ".join(["(%s::bigint, %s::timestamptz)"] * len(seen))
+            sql = (
+                "UPDATE dispatch_device AS d SET last_seen_at = v.at"  # noqa: S608 - placeholders only
+                f" FROM (VALUES {values}) AS v (id, at)"
+                " WHERE d.id = v.id AND (d.last_seen_at IS NULL OR d.last_seen_at < v.at)"
+            )
+            cursor.execute(sql, [x for pk, at in seen.items() for x in (pk, at)])
+        else:
+            cursor.executemany(
+                "UPDATE dispatch_device SET last_seen_at = %s"
+                " WHERE id = %s AND (last_seen_at IS NULL OR last_seen_at < %s)",
+                [(at, pk, at) for pk, at in seen.items()],
+            )
+
+
 def accept(device: Device, items: list, now: datetime | None = None) -> Outcome:
     """One device's batch, as the HTTP endpoint receives it."""
     return Intake().accept(device, items, now=now)
 
 
 def count_rejections(reasons: Counter, device_code: str | None = None, now: datetime | None = None) -> None:
-    """Add refusals to the hourly counters: keyed by reason with `device_code`, or by (reason, code)."""
+    """Add refusals to the hourly counters: keyed by reason with `device_code`, or by (reason, code).
+    One statement however many buckets (an upsert on both PostgreSQL and SQLite)."""
+    if not reasons:
+        return
     hour = (now or timezone.now()).replace(minute=0, second=0, microsecond=0)
+    rows = []
     for key, count in reasons.items():
         reason, code = key if device_code is None else (key, device_code)
-        bucket = {"hour": hour, "reason": reason, "device_code": code[:64]}
-        if Rejection.objects.filter(**bucket).update(count=F("count") + count):
-            continue
-        try:
-            with transaction.atomic():
-                Rejection.objects.create(**bucket, count=count)
-        except IntegrityError:  # another worker opened the bucket first
-            Rejection.objects.filter(**bucket).update(count=F("count") + count)
+        rows += [hour, str(reason), code[:64], count]
+    values = ", ".join(["(%s, %s, %s, %s)"] * (len(rows) // 4))
+    sql = (
+        "INSERT INTO dispatch_rejection (hour, reason, device_code, count)"  # noqa: S608 - placeholders only
+        f" VALUES {values} ON CONFLICT (hour, reason, device_code)"
+        " DO UPDATE SET count = dispatch_rejection.count + excluded.count"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, rows)

@@ -14,6 +14,7 @@ down the batch waits and is retried, unacknowledged; a broker restart is met by 
 
 import logging
 import queue
+import sys
 import threading
 import time
 from collections import Counter
@@ -58,7 +59,8 @@ class Consumer:
         self._inbox: queue.Queue = queue.Queue()
         self._running = threading.Event()
         self._worker: threading.Thread | None = None
-        self._devices: dict[str, tuple[float, Device | None]] = {}
+        self._devices: dict[str, Device] = {}
+        self._devices_at = -DEVICE_CACHE_S
 
     # -- paho callbacks (the network thread)
 
@@ -119,13 +121,19 @@ class Consumer:
     # -- the work, callable without a broker
 
     def _device(self, code: str) -> Device | None:
+        """The active device by its code: all of them are loaded in one query and refreshed every
+        `DEVICE_CACHE_S`; a code not among them is looked up (a device added a moment ago)."""
         now = time.monotonic()
-        cached = self._devices.get(code)
-        if cached and now - cached[0] < DEVICE_CACHE_S:
-            return cached[1]
-        device = Device.objects.filter(code=code, is_active=True).select_related("object").first()
-        if device is not None:  # unknown codes are not remembered: anybody may invent them
-            self._devices[code] = (now, device)
+        if now - self._devices_at > DEVICE_CACHE_S:
+            self._devices = {
+                d.code: d for d in Device.objects.filter(is_active=True).select_related("object")
+            }
+            self._devices_at = now
+        device = self._devices.get(code)
+        if device is None:
+            device = Device.objects.filter(code=code, is_active=True).select_related("object").first()
+            if device is not None:  # unknown codes are not remembered: anybody may invent them
+                self._devices[code] = device
         return device
 
     def handle_batch(self, messages: list[tuple[str, bytes]]) -> list[ingest.Outcome]:
@@ -162,6 +170,9 @@ class Consumer:
         return properties
 
     def _start_worker(self) -> None:
+        # The network thread mostly waits on its socket; when a message arrives it should get the
+        # interpreter soon, not after the worker's default 5 ms slice.
+        sys.setswitchinterval(0.0005)
         self._running.set()
         self._worker = threading.Thread(target=self._work, name="tsur-telemetry", daemon=True)
         self._worker.start()

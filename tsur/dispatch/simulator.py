@@ -199,7 +199,16 @@ def message(
         else:
             victim["value"] = 1e6
         good -= 1
-    return code, json.dumps({"readings": readings}).encode(), good
+    return code, _encode(readings), good
+
+
+def _encode(readings: list[dict]) -> bytes:
+    """The payload, formatted directly (json.dumps cost the simulator a tenth of its time)."""
+    items = ",".join(
+        f'{{"metric":"{r["metric"]}","value":{r["value"]},"unit":{json.dumps(r["unit"])},"at":"{r["at"]}"}}'
+        for r in readings
+    )
+    return f'{{"readings":[{items}]}}'.encode()
 
 
 class MqttSink:
@@ -285,14 +294,23 @@ class Totals:
 
 
 def run(
-    controllers, sink, rate: float, duration: float, faults: bool = False, seed: int = 1, report=None
+    controllers,
+    sink,
+    rate: float,
+    duration: float,
+    faults: bool = False,
+    faults_per_minute: float = 0,
+    seed: int = 1,
+    report=None,
 ) -> Totals:
     """Send reports round-robin so that `rate` readings a second leave in all; stop after `duration`
-    seconds. `report(totals)` is called about every five seconds."""
+    seconds. With faults, about `faults_per_minute` controllers of the fleet fail each minute (by
+    default one controller in 100 each hour). `report(totals)` is called about every five seconds."""
     rng = random.Random(seed)
     per_message = sum(len(c.metrics) for c in controllers) / max(1, len(controllers))
-    period = len(controllers) * per_message / rate  # seconds between two reports of one controller
-    fault_share = 1 / (20 * 60 / period) / 5 if faults else 0  # roughly one fault per controller in 100 min
+    messages_per_minute = rate / per_message * 60
+    faults_per_minute = faults_per_minute or len(controllers) / 100 / 60
+    fault_share = faults_per_minute / messages_per_minute if faults else 0
     totals, started, next_report, index, sent_readings = Totals(), time.monotonic(), 5.0, 0, 0
     while True:
         elapsed = time.monotonic() - started

@@ -16,6 +16,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--faults", action="store_true", help="controllers fail now and then; some messages are broken"
         )
+        parser.add_argument(
+            "--faults-per-minute",
+            type=float,
+            default=0,
+            help="failures a minute in the fleet (default: 1%% an hour)",
+        )
         parser.add_argument("--mqtt", default=settings.MQTT_URL, help="broker (default MQTT_URL)")
         parser.add_argument(
             "--http", default="", help="post to this platform instead, e.g. http://127.0.0.1:8000"
@@ -23,7 +29,9 @@ class Command(BaseCommand):
         parser.add_argument("--prefix", default="sim", help="codes of the simulated objects (default sim)")
         parser.add_argument("--seed", type=int, default=1)
 
-    def handle(self, *args, devices, rate, duration, faults, mqtt, http, prefix, seed, **options):
+    def handle(
+        self, *args, devices, rate, duration, faults, faults_per_minute, mqtt, http, prefix, seed, **options
+    ):
         if devices < 1 or rate <= 0 or duration <= 0:
             raise CommandError("--devices, --rate and --duration must be positive")
         self.stdout.write(f"Готовлю {devices} контроллеров…")
@@ -38,7 +46,16 @@ class Command(BaseCommand):
                 f" ({totals.readings / max(totals.seconds, 1e-9):.0f}/с), испорчено {totals.bad_messages}"
             )
 
-        totals = simulator.run(controllers, sink, rate, duration, faults=faults, seed=seed, report=report)
+        totals = simulator.run(
+            controllers,
+            sink,
+            rate,
+            duration,
+            faults=faults,
+            faults_per_minute=faults_per_minute,
+            seed=seed,
+            report=report,
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Готово: {totals.messages} сообщений, {totals.readings} исправных показаний за"
