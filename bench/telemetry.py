@@ -112,7 +112,6 @@ def main():
     try:
         consumer.stdout.readline()  # «Телеметрия: …» once it runs
         time.sleep(2)
-        t0 = time.time()
         simulate = subprocess.run(  # noqa: S603
             [TSUR, "dispatch_simulate", "--devices", str(args.devices), "--rate", str(args.rate),
              "--duration", str(args.seconds), "--faults", "--faults-per-minute", str(args.faults_per_minute),
@@ -130,12 +129,12 @@ def main():
             time.sleep(0.5)
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT extract(epoch FROM max(received_at)),"
+                "SELECT extract(epoch FROM max(received_at)), extract(epoch FROM min(measured_at)),"
                 " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - measured_at)),"
                 " percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM received_at - measured_at))"
                 " FROM dispatch_reading"
             )
-            last_stored, delay50, delay99 = cursor.fetchone()
+            last_stored, first_measured, delay50, delay99 = cursor.fetchone()
             cursor.execute(
                 "SELECT count(*),"
                 " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM e.recorded_at - a.raised_at)),"
@@ -157,7 +156,7 @@ def main():
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
-    elapsed = float(last_stored) - t0
+    elapsed = float(last_stored) - float(first_measured)  # from the first reading sent to the last stored
     print(
         f"commit {commit}  cores {os.cpu_count()}  devices {args.devices}"
         f"  published {args.rate:g} readings/s for {args.seconds:g} s"

@@ -5,6 +5,7 @@ files in ./var. Production sets DATABASE_URL, REDIS_URL, EMAIL_* variables and
 a real SECRET_KEY; nothing else changes.
 """
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
     "tsur.open311",
     "tsur.dispatch",
     "tsur.notify",
+    "tsur.web",
 ]
 
 MIDDLEWARE = [
@@ -121,6 +123,10 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 # Controller telemetry broker (`tsur dispatch_consume`); Mosquitto on this machine by default.
 MQTT_URL = os.environ.get("MQTT_URL", "mqtt://127.0.0.1:1883")
 # Messenger bot for notifications of services (a Telegram-compatible Bot API); the token is a secret.
+# Map tiles for the dispatcher's screen from the region's own tile server, e.g.
+# "https://tiles.region.example/{z}/{x}/{y}.png"; without one the map draws the known buildings.
+MAP_TILES_URL = os.environ.get("MAP_TILES_URL", "")
+MAP_TILES_ATTRIBUTION = os.environ.get("MAP_TILES_ATTRIBUTION", "")
 TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN", "")
 TELEGRAM_API_URL = os.environ.get("TELEGRAM_API_URL", "https://api.telegram.org")
 # Days of controller readings kept (older ones are dropped: whole partitions on PostgreSQL).
@@ -162,6 +168,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
+# Leaflet's files as the django-leaflet package ships them (its app itself needs GDAL: not installed)
+STATICFILES_DIRS = [Path(importlib.util.find_spec("leaflet").submodule_search_locations[0]) / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "media/"

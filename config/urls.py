@@ -36,6 +36,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("tsur.web.urls")),
 ]
 if settings.DEBUG:
     # Development only: in the platform, photos are served by /api/v1/appeals/{number}/photos/{id}/,

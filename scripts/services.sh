@@ -26,3 +26,14 @@ start_redis() {
     echo "Redis не запустился на 127.0.0.1:6379" >&2; return 1
   fi
 }
+
+need_chromium() {
+  # The browser tests drive Debian's chromium through Playwright (no browser download).
+  command -v chromium >/dev/null && return 0
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    echo "→ устанавливаю chromium для браузерных тестов (apt-get)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null ||
+      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }
+  fi
+  command -v chromium >/dev/null || { echo "Браузерным тестам нужен chromium: sudo apt-get install chromium" >&2; exit 1; }
+}

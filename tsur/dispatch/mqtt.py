@@ -5,28 +5,24 @@ Topic tree: `tsur/v1/<device code>/readings`, payload `{"readings": [...]}` as i
 MQTT 5 on a persistent session under a fixed client id, so the broker keeps what arrives while the
 consumer is away.
 
-The network thread only queues messages. A worker thread takes what has gathered (up to
-`BATCH_WINDOW_S` or `BATCH_MESSAGES`), stores it in one transaction, applies the alarm rules and only
-then acknowledges the messages, in the order they came: what the broker was told is accepted is
-never lost. A bad message is refused and counted and never stops the batch; while the database is
-down the batch waits and is retried, unacknowledged; a broker restart is met by reconnecting.
+One thread does everything, in turn: it takes what has arrived for up to `BATCH_WINDOW_S` (or
+`BATCH_MESSAGES` messages), stores it in one transaction, applies the alarm rules, and only then
+acknowledges the messages, in the order they came: what the broker was told is accepted is never
+lost. A bad message is refused and counted and never stops the batch; while the database is down
+the batch waits and is retried, unacknowledged; when the broker goes away the consumer reconnects,
+and the broker sends again whatever was not acknowledged.
 """
 
 import logging
-import queue
-import sys
 import threading
 import time
 from collections import Counter
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
-import paho.mqtt.client as paho
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, close_old_connections, connections
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
 
-from . import ingest
+from . import ingest, wire
 from .choices import RejectReason
 from .models import Device
 
@@ -35,86 +31,94 @@ TOPIC = "tsur/v1/+/readings"
 DEVICE_CACHE_S = 60
 BATCH_WINDOW_S = 0.05
 BATCH_MESSAGES = 2000
-SESSION_EXPIRY_S = 7 * 24 * 3600  # the broker keeps the subscription and the queue this long
 
 
 class Consumer:
     def __init__(self, url: str | None = None, client_id: str = "tsur-dispatch", topic: str = TOPIC):
         parts = urlsplit(url or settings.MQTT_URL)
-        self.host, self.port, self.topic = parts.hostname or "127.0.0.1", parts.port or 1883, topic
-        self.client = paho.Client(
-            paho.CallbackAPIVersion.VERSION2,
-            client_id=client_id,
-            protocol=paho.MQTTv5,
-            manual_ack=True,
+        tls = parts.scheme in ("mqtts", "ssl")
+        self.host, self.port, self.topic = (
+            parts.hostname or "127.0.0.1",
+            parts.port or (8883 if tls else 1883),
+            topic,
         )
-        if parts.username:
-            self.client.username_pw_set(parts.username, parts.password)
-        self.client.reconnect_delay_set(min_delay=1, max_delay=10)
-        self.client.on_connect = self._on_connect
-        self.client.on_message = self._on_message
+        self.subscriber = wire.Subscriber(
+            self.host,
+            self.port,
+            client_id,
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            tls=tls,
+        )
         self.connected = threading.Event()
         self.stored = 0
         self.intake = ingest.Intake(remember=True)
-        self._inbox: queue.Queue = queue.Queue()
         self._running = threading.Event()
-        self._worker: threading.Thread | None = None
+        self._thread: threading.Thread | None = None
         self._devices: dict[str, Device] = {}
         self._devices_at = -DEVICE_CACHE_S
 
-    # -- paho callbacks (the network thread)
+    # -- the loop
 
-    def _on_connect(self, client, userdata, flags, reason_code, properties):
-        if reason_code.is_failure:
-            log.warning("MQTT broker refused the connection: %s", reason_code)
-            return
-        client.subscribe(self.topic, qos=1)
-        self.connected.set()
-        log.info("MQTT: subscribed to %s on %s:%s", self.topic, self.host, self.port)
-
-    def _on_message(self, client, userdata, message):
-        self._inbox.put((message.mid, message.qos, message.topic, message.payload))
-
-    # -- the worker thread
-
-    def _work(self) -> None:
+    def serve(self) -> None:
+        """Consume until `stop()`: connect (again) with backoff, gather a batch, handle it, ack it."""
+        self._running.set()
+        delay, pending, since = 1.0, [], 0.0
         while self._running.is_set():
-            try:
-                batch = [self._inbox.get(timeout=0.5)]
-            except queue.Empty:
-                continue
-            until = time.monotonic() + BATCH_WINDOW_S
-            while len(batch) < BATCH_MESSAGES:
+            if not self.subscriber.connected:
+                pending = []  # unacknowledged: the broker sends them again
                 try:
-                    batch.append(self._inbox.get(timeout=max(0.0, until - time.monotonic())))
-                except queue.Empty:
-                    break
-            self._handle_until_done(batch)
-            for mid, qos, _topic, _payload in batch:
-                self.client.ack(mid, qos)
+                    self.subscriber.connect(self.topic)
+                except (OSError, wire.ConnectionLost) as error:
+                    log.warning(
+                        "MQTT broker %s:%s: %s; retrying in %.0f s", self.host, self.port, error, delay
+                    )
+                    self.subscriber.close()
+                    time.sleep(delay)
+                    delay = min(delay * 2, 10)
+                    continue
+                delay = 1.0
+                self.connected.set()
+                log.info("MQTT: subscribed to %s on %s:%s", self.topic, self.host, self.port)
+            try:
+                wait = max(0.0, BATCH_WINDOW_S - (time.monotonic() - since)) if pending else 0.5
+                arrived = self.subscriber.receive(wait)
+                if arrived and not pending:
+                    since = time.monotonic()
+                pending += arrived
+                if pending and (len(pending) >= BATCH_MESSAGES or time.monotonic() - since >= BATCH_WINDOW_S):
+                    self._handle_until_done(pending)
+                    self.subscriber.acknowledge(pending)
+                    pending = []
+            except wire.ConnectionLost as error:
+                log.warning("MQTT: connection lost (%s); reconnecting", error)
+                self.connected.clear()
+                self.subscriber.close()
+        self.connected.clear()
+        self.subscriber.close()
         connections.close_all()
 
-    def _handle_until_done(self, batch) -> None:
+    def _handle_until_done(self, messages: list[wire.Message]) -> None:
         delay = 0.5
         while True:
             try:
-                self.handle_batch([(topic, payload) for _mid, _qos, topic, payload in batch])
+                self.handle_batch([(m.topic, m.payload) for m in messages])
                 return
             except (DatabaseError, InterfaceError) as error:  # the database is away: wait for it
-                log.warning("MQTT: database unavailable (%s); retrying %s messages", error, len(batch))
+                log.warning("MQTT: database unavailable (%s); retrying %s messages", error, len(messages))
                 connections.close_all()
                 time.sleep(delay)
                 delay = min(delay * 2, 10)
             except Exception:  # a bug met by some message: isolate it, keep the rest
-                log.exception("MQTT: a batch of %s messages failed; handling them one by one", len(batch))
+                log.exception("MQTT: a batch of %s messages failed; handling them one by one", len(messages))
                 close_old_connections()
-                for _mid, _qos, topic, payload in batch:
+                for message in messages:
                     try:
-                        self.handle_batch([(topic, payload)])
+                        self.handle_batch([(message.topic, message.payload)])
                     except (DatabaseError, InterfaceError):
                         raise
                     except Exception:
-                        log.exception("MQTT: message on %s refused", topic)
+                        log.exception("MQTT: message on %s refused", message.topic)
                         ingest.count_rejections(Counter({RejectReason.MALFORMED: 1}), "")
                 return
 
@@ -164,50 +168,16 @@ class Consumer:
 
     # -- running
 
-    def _connect_properties(self) -> Properties:
-        properties = Properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = SESSION_EXPIRY_S
-        return properties
-
-    def _start_worker(self) -> None:
-        # The network thread mostly waits on its socket; when a message arrives it should get the
-        # interpreter soon, not after the worker's default 5 ms slice.
-        sys.setswitchinterval(0.0005)
-        self._running.set()
-        self._worker = threading.Thread(target=self._work, name="tsur-telemetry", daemon=True)
-        self._worker.start()
-
     def start(self) -> None:
-        """Connect and consume in background threads (tests, the benchmark)."""
-        self._start_worker()
-        self.client.connect_async(
-            self.host, self.port, keepalive=30, clean_start=False, properties=self._connect_properties()
-        )
-        self.client.loop_start()
+        """Consume in a background thread (tests)."""
+        self._running.set()
+        self._thread = threading.Thread(target=self.serve, name="tsur-telemetry", daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
         self._running.clear()
-        if self._worker is not None:
-            self._worker.join(timeout=10)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
 
     def run_forever(self) -> None:
-        self._start_worker()
-        while True:
-            try:
-                self.client.connect(
-                    self.host,
-                    self.port,
-                    keepalive=30,
-                    clean_start=False,
-                    properties=self._connect_properties(),
-                )
-                break
-            except OSError as error:
-                log.warning("MQTT broker %s:%s not reachable (%s); retrying", self.host, self.port, error)
-                time.sleep(2)
-        try:
-            self.client.loop_forever(retry_first_connection=True)
-        finally:
-            self._running.clear()
+        self.serve()

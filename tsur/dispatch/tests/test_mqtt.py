@@ -143,8 +143,7 @@ def test_a_broker_restart_does_not_stop_the_consumer_nor_lose_what_was_accepted(
     sender.disconnect()
 
     broker.stop()
-    wait_until(lambda: not consumer.client.is_connected(), what="the consumer to notice")
-    consumer.connected.clear()
+    wait_until(lambda: not consumer.connected.is_set(), what="the consumer to notice")
     broker.start()
     wait_until(consumer.connected.is_set, timeout=30, what="the consumer to reconnect and subscribe again")
 

@@ -6,6 +6,8 @@ from tqdm import tqdm
 
 from tsur.appeals import actions, demo, rubricator
 
+DEMO_CONTROLLERS = 150  # scripts/up runs their simulator: `tsur dispatch_simulate --prefix demo`
+
 
 class Command(BaseCommand):
     help = "Build the demo region from an export of appeals and replay a sample of them through the actions."
@@ -44,6 +46,10 @@ class Command(BaseCommand):
         with tqdm(total=len(rows), desc="Обращения", unit="обр", disable=options["verbosity"] == 0) as bar:
             region.replay(rows, progress=bar.update)
         counts = actions.mark_deadlines()
+        from tsur.dispatch import simulator
+
+        fleet = simulator.fleet(DEMO_CONTROLLERS, prefix="demo")
+        self.stdout.write(f"Диспетчеризация: {len(fleet)} объектов с контроллерами у демо-зданий")
         r = region.report
         self.stdout.write(
             f"Территорий {r.territories}, организаций {r.organisations}, тем {r.topics}, зданий {r.buildings}, "

@@ -10,7 +10,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--url", default=settings.MQTT_URL)
         parser.add_argument("--client-id", default="tsur-dispatch")
+        parser.add_argument("--topic", default=TOPIC, help=f"topic filter (default {TOPIC})")
 
-    def handle(self, *args, url: str, client_id: str, **options):
-        self.stdout.write(f"Телеметрия: {url}, тема {TOPIC}")
-        Consumer(url, client_id).run_forever()
+    def handle(self, *args, url: str, client_id: str, topic: str, **options):
+        self.stdout.write(f"Телеметрия: {url}, тема {topic}")
+        self.stdout.flush()
+        Consumer(url, client_id, topic=topic).run_forever()

@@ -12,7 +12,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--rate", type=float, default=200, help="readings per second in all (default 200)"
         )
-        parser.add_argument("--duration", type=float, default=60, help="seconds to run (default 60)")
+        parser.add_argument(
+            "--duration", type=float, default=60, help="seconds to run, 0: until stopped (default 60)"
+        )
         parser.add_argument(
             "--faults", action="store_true", help="controllers fail now and then; some messages are broken"
         )
@@ -32,13 +34,15 @@ class Command(BaseCommand):
     def handle(
         self, *args, devices, rate, duration, faults, faults_per_minute, mqtt, http, prefix, seed, **options
     ):
-        if devices < 1 or rate <= 0 or duration <= 0:
-            raise CommandError("--devices, --rate and --duration must be positive")
+        if devices < 1 or rate <= 0 or duration < 0:
+            raise CommandError("--devices and --rate must be positive, --duration not negative")
+        duration = duration or float("inf")
         self.stdout.write(f"Готовлю {devices} контроллеров…")
         controllers = simulator.fleet(devices, prefix=prefix, with_tokens=bool(http), seed=seed)
         sink = simulator.HttpSink(http) if http else simulator.MqttSink(mqtt)
         target = http or mqtt
-        self.stdout.write(f"Отправляю {rate:g} показаний/с на {target} в течение {duration:g} с…")
+        how_long = f"в течение {duration:g} с" if duration != float("inf") else "до остановки"
+        self.stdout.write(f"Отправляю {rate:g} показаний/с на {target} {how_long}…")
 
         def report(totals):
             self.stdout.write(

@@ -1,0 +1,287 @@
+"""The dispatcher's screen: objects on the map with their state, active alarms with acknowledge and
+clear, outages with the appeals linked to them. Leadership may look; dispatchers and administrators
+act. What lies outside one's organisations and territories answers 404."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Max
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from tsur.appeals.models import Appeal
+from tsur.core.choices import Role
+from tsur.core.errors import DomainError, InvalidTransition
+from tsur.core.models import Building
+from tsur.core.scopes import scope_for
+from tsur.dispatch import alarms, outages
+from tsur.dispatch.choices import AlarmState, OutageState
+from tsur.dispatch.models import Alarm, EngineeringObject, Outage
+
+VIEW_ROLES = frozenset({Role.DISPATCHER, Role.ADMINISTRATOR, Role.LEADERSHIP})
+ACT_ROLES = frozenset({Role.DISPATCHER, Role.ADMINISTRATOR})
+SILENT_AFTER = timedelta(minutes=10)
+SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+
+
+def _objects(request, act: bool = False):
+    scope = scope_for(request.user, ACT_ROLES if act else VIEW_ROLES)
+    if not scope.is_staff:
+        raise PermissionDenied(_("Диспетчерская доступна диспетчерам, администраторам и руководству."))
+    return EngineeringObject.objects.filter(scope.q(organisation="owner", territory="territory"))
+
+
+def _can_act(request) -> bool:
+    return scope_for(request.user, ACT_ROLES).is_staff
+
+
+@login_required
+@require_GET
+def board(request):
+    _objects(request)
+    return render(
+        request,
+        "web/dispatch/board.html",
+        {
+            "can_act": _can_act(request),
+            "tiles_url": settings.MAP_TILES_URL,
+            "region": settings.TSUR["REGION_NAME"],
+        },
+    )
+
+
+def _state(obj, open_alarms, now) -> str:
+    found = open_alarms.get(obj.pk, [])
+    if any(a.state == AlarmState.ACTIVE and a.severity == "critical" for a in found):
+        return "critical"
+    if any(a.state == AlarmState.ACTIVE for a in found):
+        return "warning"
+    if found:
+        return "acknowledged"
+    last = obj.last_seen
+    return "silent" if last is None or now - last > SILENT_AFTER else "ok"
+
+
+@login_required
+@require_GET
+def state(request):
+    """Everything the screen shows, polled every few seconds."""
+    now = timezone.now()
+    objects = list(
+        _objects(request)
+        .filter(is_active=True)
+        .annotate(last_seen=_last_seen())
+        .values_list("pk", "name", "kind", "latitude", "longitude", "address", "last_seen", named=True)
+    )
+    visible = {o.pk for o in objects}
+    open_alarms: dict[int, list[Alarm]] = {}
+    alarm_rows = []
+    for alarm in (
+        Alarm.objects.exclude(state=AlarmState.CLEARED)
+        .filter(object__in=visible)
+        .select_related("object", "rule__metric")
+        .order_by("-raised_at")
+    ):
+        open_alarms.setdefault(alarm.object_id, []).append(alarm)
+        alarm_rows.append(
+            {
+                "id": alarm.pk,
+                "object": alarm.object.name,
+                "object_id": alarm.object_id,
+                "rule": alarm.rule.name,
+                "severity": alarm.severity,
+                "severity_label": alarm.get_severity_display(),
+                "state": alarm.state,
+                "state_label": alarm.get_state_display(),
+                "value": f"{alarm.value:g} {alarm.rule.metric.unit}",
+                "raised_at": timezone.localtime(alarm.raised_at).strftime("%d.%m %H:%M:%S"),
+                "back_to_normal": alarm.normal_since is not None,
+                "repeats": alarm.repeats,
+            }
+        )
+    alarm_rows.sort(key=lambda a: (a["state"] != "active", SEVERITY_ORDER.get(a["severity"], 9)))
+    outage_rows = [
+        {
+            "id": o.pk,
+            "object": o.object.name,
+            "services": o.services_display(),
+            "started_at": timezone.localtime(o.started_at).strftime("%d.%m %H:%M"),
+            "expected_end_at": timezone.localtime(o.expected_end_at).strftime("%d.%m %H:%M")
+            if o.expected_end_at
+            else "",
+            "buildings": o.building_count,
+            "appeals": o.appeal_count,
+            "latitude": o.latitude,
+            "longitude": o.longitude,
+        }
+        for o in Outage.objects.filter(state=OutageState.ACTIVE, object__in=visible)
+        .select_related("object")
+        .annotate(
+            building_count=Count("buildings", distinct=True), appeal_count=Count("links", distinct=True)
+        )
+    ]
+    states = {}
+    rows = []
+    for o in objects:
+        current = _state(o, open_alarms, now)
+        states[current] = states.get(current, 0) + 1
+        rows.append(
+            {
+                "id": o.pk,
+                "name": o.name,
+                "kind": o.kind,
+                "lat": o.latitude,
+                "lon": o.longitude,
+                "address": o.address,
+                "state": current,
+                "last_seen": timezone.localtime(o.last_seen).strftime("%d.%m %H:%M:%S")
+                if o.last_seen
+                else "",
+            }
+        )
+    return JsonResponse(
+        {
+            "now": timezone.localtime(now).strftime("%H:%M:%S"),
+            "objects": rows,
+            "counts": states,
+            "alarms": alarm_rows,
+            "outages": outage_rows,
+        }
+    )
+
+
+def _last_seen():
+    return Max("devices__last_seen_at")
+
+
+@login_required
+@require_GET
+def backdrop(request):
+    """Points of the region's buildings: the map's background when no tile server is configured."""
+    _objects(request)
+    points = Building.objects.exclude(latitude=None).values_list("latitude", "longitude")[:30000]
+    return JsonResponse({"points": [[round(lat, 5), round(lon, 5)] for lat, lon in points]})
+
+
+def _alarm(request, pk: int) -> Alarm:
+    return get_object_or_404(Alarm.objects.filter(object__in=_objects(request, act=True)), pk=pk)
+
+
+def _answer(request, done, message: str):
+    if request.headers.get("Accept", "").startswith("application/json"):
+        return JsonResponse({"detail": message}, status=200 if done else 409)
+    return redirect(request.POST.get("next") or "web:dispatch-board")
+
+
+@login_required
+@require_POST
+def acknowledge(request, pk: int):
+    alarm = _alarm(request, pk)
+    try:
+        alarms.acknowledge(alarm, request.user, note=request.POST.get("note", "")[:400])
+    except InvalidTransition as error:
+        return _answer(request, False, str(error))
+    return _answer(request, True, _("Тревога квитирована."))
+
+
+@login_required
+@require_POST
+def clear(request, pk: int):
+    alarm = _alarm(request, pk)
+    try:
+        alarms.clear(alarm, request.user, note=request.POST.get("note", "")[:400])
+    except InvalidTransition as error:
+        return _answer(request, False, str(error))
+    return _answer(request, True, _("Тревога снята."))
+
+
+def _outage(request, pk: int, act: bool = False) -> Outage:
+    return get_object_or_404(
+        Outage.objects.filter(object__in=_objects(request, act=act)).select_related(
+            "object__owner", "alarm__rule"
+        ),
+        pk=pk,
+    )
+
+
+@login_required
+@require_GET
+def outage_detail(request, pk: int):
+    outage = _outage(request, pk)
+    appeals = (
+        Appeal.objects.filter(outage_links__outage=outage)
+        .select_related("topic", "organisation", "building")
+        .order_by("registered_at")
+    )
+    return render(
+        request,
+        "web/dispatch/outage.html",
+        {
+            "outage": outage,
+            "appeals": appeals,
+            "buildings": outage.buildings.order_by("address")[:500],
+            "building_count": outage.buildings.count(),
+            "can_act": _can_act(request),
+            "errors": request.session.pop("outage_errors", []),
+            "done": request.session.pop("outage_done", ""),
+        },
+    )
+
+
+def _back_with(request, outage, *, error: str = "", done: str = ""):
+    if error:
+        request.session["outage_errors"] = [error]
+    if done:
+        request.session["outage_done"] = done
+    return redirect("web:dispatch-outage", pk=outage.pk)
+
+
+@login_required
+@require_POST
+def outage_answer(request, pk: int):
+    outage = _outage(request, pk, act=True)
+    planned = parse_datetime(request.POST.get("planned_at", "") or "")
+    if planned is not None and timezone.is_naive(planned):
+        planned = timezone.make_aware(planned)
+    try:
+        counts = outages.answer_all(
+            outage, request.user, text=request.POST.get("text", ""), planned_at=planned
+        )
+    except (DomainError, InvalidTransition) as error:
+        return _back_with(request, outage, error=str(error))
+    return _back_with(
+        request,
+        outage,
+        done=_("Промежуточный ответ дан: %(answered)s, пропущено: %(skipped)s.") % counts,
+    )
+
+
+@login_required
+@require_POST
+def outage_end(request, pk: int):
+    outage = _outage(request, pk, act=True)
+    try:
+        counts = outages.end(outage, request.user, text=request.POST.get("text", ""))
+    except (DomainError, InvalidTransition) as error:
+        return _back_with(request, outage, error=str(error))
+    return _back_with(
+        request,
+        outage,
+        done=_("Отключение завершено, ответ дан: %(answered)s, пропущено: %(skipped)s.") % counts,
+    )
+
+
+@login_required
+@require_POST
+def outage_relink(request, pk: int):
+    outage = _outage(request, pk, act=True)
+    if outage.state != OutageState.ACTIVE:
+        raise Http404
+    linked = outages.link_existing(outage)
+    return _back_with(request, outage, done=_("Связано новых обращений: %(n)s.") % {"n": linked})
