@@ -34,7 +34,13 @@ BATCH_MESSAGES = 2000
 
 
 class Consumer:
-    def __init__(self, url: str | None = None, client_id: str = "tsur-dispatch", topic: str = TOPIC):
+    def __init__(
+        self,
+        url: str | None = None,
+        client_id: str = "tsur-dispatch",
+        topic: str = TOPIC,
+        keepalive: int = 30,
+    ):
         parts = urlsplit(url or settings.MQTT_URL)
         tls = parts.scheme in ("mqtts", "ssl")
         self.host, self.port, self.topic = (
@@ -49,6 +55,7 @@ class Consumer:
             username=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,
             tls=tls,
+            keepalive=keepalive,
         )
         self.connected = threading.Event()
         self.stored = 0
@@ -82,7 +89,7 @@ class Consumer:
                 log.info("MQTT: subscribed to %s on %s:%s", self.topic, self.host, self.port)
             try:
                 wait = max(0.0, BATCH_WINDOW_S - (time.monotonic() - since)) if pending else 0.5
-                arrived = self.subscriber.receive(wait)
+                arrived = self.subscriber.receive(wait, limit=BATCH_MESSAGES - len(pending))
                 if arrived and not pending:
                     since = time.monotonic()
                 pending += arrived

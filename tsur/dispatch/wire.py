@@ -150,9 +150,9 @@ class Subscriber:
 
     # -- receiving
 
-    def receive(self, timeout: float) -> list[Message]:
-        """The messages that have arrived, waiting up to `timeout` for some. Raises ConnectionLost
-        when the connection is gone."""
+    def receive(self, timeout: float, limit: int = 10_000) -> list[Message]:
+        """The messages that have arrived (at most `limit`), waiting up to `timeout` for some.
+        Raises ConnectionLost when the connection is gone."""
         if self.sock is None:
             raise ConnectionLost("not connected")
         now = time.monotonic()
@@ -165,7 +165,7 @@ class Subscriber:
             if pending or select.select([self.sock], [], [], timeout)[0]:
                 self._fill()
         messages = []
-        while self._inbox:
+        while self._inbox and len(messages) < limit:
             kind, flags, data = self._inbox.popleft()
             if kind == PUBLISH:
                 messages.append(_publish(flags, data))

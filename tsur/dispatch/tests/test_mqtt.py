@@ -1,6 +1,7 @@
 """The MQTT consumer against a real Mosquitto broker (its own instance, so the test can restart it)."""
 
 import json
+import os
 import shutil
 import socket
 import subprocess
@@ -14,7 +15,7 @@ from django.utils import timezone
 from tsur.core.tests.factories import OrganisationFactory
 from tsur.dispatch.choices import ObjectKind
 from tsur.dispatch.models import Device, EngineeringObject, Metric, Reading, Rejection
-from tsur.dispatch.mqtt import Consumer
+from tsur.dispatch.mqtt import TOPIC, Consumer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -27,12 +28,19 @@ def free_port() -> int:
 
 
 class Broker:
-    def __init__(self, directory):
+    def __init__(self, directory, users: dict[str, str] | None = None):
         self.port = free_port()
         self.config = directory / "mosquitto.conf"
+        access = "allow_anonymous true\n"
+        if users:
+            passwords = directory / "passwords"
+            passwords.write_text("".join(f"{user}:{password}\n" for user, password in users.items()))
+            subprocess.run(["mosquitto_passwd", "-U", str(passwords)], check=True)  # noqa: S603, S607
+            access = f"allow_anonymous false\npassword_file {passwords}\n"
+            if os.geteuid() == 0:  # as root mosquitto would read the file as user mosquitto: not ours
+                access += "user root\n"
         self.config.write_text(
-            f"listener {self.port} 127.0.0.1\nallow_anonymous true\n"
-            f"persistence true\npersistence_location {directory}/\n"
+            f"listener {self.port} 127.0.0.1\n{access}persistence true\npersistence_location {directory}/\n"
         )
         self.process = None
 
@@ -90,8 +98,9 @@ def consumer(broker):
     running.stop()
 
 
-def publisher(port: int) -> paho.Client:
+def publisher(port: int, inflight: int = 20) -> paho.Client:
     client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id=f"plc-{port}-{time.monotonic_ns()}")
+    client.max_inflight_messages_set(inflight)
     client.connect("127.0.0.1", port)
     client.loop_start()
     return client
@@ -168,3 +177,50 @@ def test_what_arrives_while_the_consumer_is_away_is_delivered_when_it_returns(pl
     back.start()
     wait_until(lambda: Reading.objects.count() == 1, what="the reading kept by the broker")
     back.stop()
+
+
+def test_an_idle_consumer_keeps_its_connection_alive(plant, broker):
+    idle = Consumer(f"mqtt://127.0.0.1:{broker.port}", client_id="tsur-idle", keepalive=1)
+    idle.start()
+    wait_until(idle.connected.is_set, what="the subscription")
+    time.sleep(4)  # past the broker's 1.5 × keep-alive: only pings kept it open
+    assert idle.connected.is_set()
+    sender = publisher(broker.port)
+    sender.publish("tsur/v1/plc-3-1/readings", readings(58.0), qos=1).wait_for_publish(5)
+    wait_until(lambda: Reading.objects.count() == 1, what="a reading after the idle time")
+    sender.loop_stop()
+    idle.stop()
+
+
+def test_a_broker_with_passwords_admits_the_consumer_with_its_own(plant, tmp_path):
+    guarded = Broker(tmp_path, users={"tsur": "s3cret", "plc-3-1": "plc-pass"})
+    guarded.start()
+    try:
+        wrong = Consumer(f"mqtt://tsur:wrong@127.0.0.1:{guarded.port}", client_id="tsur-wrong")
+        with pytest.raises(Exception, match="refused"):
+            wrong.subscriber.connect(TOPIC)
+        right = Consumer(f"mqtt://tsur:s3cret@127.0.0.1:{guarded.port}", client_id="tsur-right")
+        right.start()
+        wait_until(right.connected.is_set, what="the subscription with the right password")
+        sender = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="plc-3-1")
+        sender.username_pw_set("plc-3-1", "plc-pass")
+        sender.connect("127.0.0.1", guarded.port)
+        sender.loop_start()
+        sender.publish("tsur/v1/plc-3-1/readings", readings(61.5), qos=1).wait_for_publish(5)
+        wait_until(lambda: Reading.objects.count() == 1, what="the reading through the guarded broker")
+        sender.loop_stop()
+        right.stop()
+    finally:
+        guarded.stop()
+
+
+def test_a_burst_is_stored_once_in_batches_and_qos0_too(plant, broker, consumer):
+    sender = publisher(broker.port, inflight=1000)
+    for n in range(2500):
+        sender.publish("tsur/v1/plc-3-1/readings", readings(40 + n % 50, minutes_ago=1 + n / 1000), qos=1)
+    sender.publish("tsur/v1/plc-3-1/readings", readings(99.0), qos=0).wait_for_publish(30)
+    wait_until(lambda: Reading.objects.count() == 2501, timeout=60, what="the whole burst")
+    time.sleep(0.5)
+    assert Reading.objects.count() == 2501  # acknowledged: nothing delivered twice
+    assert consumer.stored == 2501
+    sender.loop_stop()
