@@ -224,3 +224,58 @@ def test_a_burst_is_stored_once_in_batches_and_qos0_too(plant, broker, consumer)
     assert Reading.objects.count() == 2501  # acknowledged: nothing delivered twice
     assert consumer.stored == 2501
     sender.loop_stop()
+
+
+def test_through_the_broker_a_failure_becomes_an_alarm_an_outage_and_links_the_appeals(broker, consumer):
+    from tsur.appeals import actions
+    from tsur.appeals.tests.factories import TopicFactory
+    from tsur.core.tests.factories import BuildingFactory
+    from tsur.dispatch import reference
+    from tsur.dispatch.models import Alarm, Outage
+
+    reference.ensure()
+    home = BuildingFactory(address="пр. Энгельса, д. 10")
+    station = EngineeringObject.objects.create(
+        code="tp-12", name="ТП-12", kind=ObjectKind.SUBSTATION, owner=OrganisationFactory(name="Горсети")
+    )
+    station.serves.set([home])
+    Device.issue("tp-12-plc", station)
+    earlier, _ = actions.register(
+        channel="hotline",
+        text="В доме нет света",
+        building=home,
+        topic=TopicFactory(code="zhkh-no-electricity", name="Отсутствие электроснабжения"),
+        organisation=station.owner,
+        at=timezone.now() - timedelta(minutes=15),
+    )
+    at = timezone.now().isoformat()
+    sender = publisher(broker.port)
+    bad = [
+        {"metric": "voltage", "value": 230, "unit": "kV", "at": at},  # wrong unit
+        {
+            "metric": "voltage",
+            "value": 229,
+            "unit": "V",
+            "at": (timezone.now() + timedelta(hours=2)).isoformat(),
+        },
+        {"metric": "humidity", "value": 40, "unit": "%", "at": at},  # unknown metric
+    ]
+    good = [
+        {"metric": "fault", "value": 1, "unit": "flag", "at": at},
+        {"metric": "voltage", "value": 0, "unit": "V", "at": at},
+    ]
+    sender.publish(
+        "tsur/v1/tp-12-plc/readings", json.dumps({"readings": bad + good}), qos=1
+    ).wait_for_publish(5)
+
+    wait_until(lambda: Outage.objects.filter(object=station).exists(), what="the outage")
+    alarm = Alarm.objects.get(object=station, rule__name="Авария контроллера")
+    assert alarm.severity == "critical"
+    outage = Outage.objects.get(object=station)
+    assert outage.services == ["electricity"]
+    wait_until(lambda: outage.appeals.filter(pk=earlier.pk).exists(), what="the earlier appeal linked")
+    assert Reading.objects.count() == 2
+    assert {(r.reason, r.count) for r in Rejection.objects.all()} == {
+        ("wrong_unit", 1), ("future", 1), ("unknown_metric", 1)
+    }  # fmt: skip
+    sender.loop_stop()
