@@ -49,6 +49,17 @@ class Command(BaseCommand):
         from tsur.dispatch import simulator
 
         fleet = simulator.fleet(DEMO_CONTROLLERS, prefix="demo")
+        from tsur.notify.models import Subscription
+
+        Subscription.objects.get_or_create(
+            name="ЕДДС (демо: письма в var/mail)",
+            defaults={
+                "channel": "email",
+                "address": "edds@demo.localhost",
+                "topics": ["alarm_raised", "outage_opened", "outage_ended"],
+                "min_severity": "critical",
+            },
+        )
         self.stdout.write(f"Диспетчеризация: {len(fleet)} объектов с контроллерами у демо-зданий")
         r = region.report
         self.stdout.write(
