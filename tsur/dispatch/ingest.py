@@ -27,6 +27,7 @@ MAX_BATCH = 5000
 MAX_BYTES = 1024 * 1024
 METRICS_TTL_S = 10.0
 SEEN_EVERY = timedelta(seconds=30)
+MAX_OFFSET = timedelta(hours=14)  # the widest real one; PostgreSQL refuses past ±15:59
 
 
 def decode(raw: bytes) -> list | None:
@@ -86,8 +87,8 @@ def _check(
             f"{metric.code} must be within {metric.min_value}…{metric.max_value}",
         )
     at = _parse_time(item.get("at"))
-    if at is None or at.tzinfo is None:
-        return RejectReason.MALFORMED, "at must be ISO 8601 with a time zone"
+    if at is None or at.tzinfo is None or abs(at.utcoffset()) > MAX_OFFSET:
+        return RejectReason.MALFORMED, "at must be ISO 8601 with a time zone (offset within ±14:00)"
     if at > now + FUTURE_TOLERANCE:
         return RejectReason.FUTURE, "the reading is from the future"
     if at < now - MAX_AGE:
@@ -173,7 +174,8 @@ def store(rows: list[tuple]) -> None:
     if connection.vendor == "postgresql":
         # COPY's text format, written at once: several times faster than a row at a time
         data = "".join(f"{d}\t{m}\t{v!r}\t{at.isoformat()}\t{rx.isoformat()}\n" for d, m, v, at, rx in rows)
-        with connection.cursor() as cursor:
+        # the raw cursor's COPY raises psycopg's errors: turn them into Django's like every query
+        with connection.cursor() as cursor, connection.wrap_database_errors:
             with cursor.cursor.copy(f"COPY dispatch_reading ({', '.join(COLUMNS)}) FROM STDIN") as copy:
                 copy.write(data)
         return

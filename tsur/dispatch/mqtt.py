@@ -20,7 +20,7 @@ from collections import Counter
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError, close_old_connections, connections
+from django.db import InterfaceError, InternalError, OperationalError, close_old_connections, connections
 
 from . import ingest, wire
 from .choices import RejectReason
@@ -31,6 +31,9 @@ TOPIC = "tsur/v1/+/readings"
 DEVICE_CACHE_S = 60
 BATCH_WINDOW_S = 0.05
 BATCH_MESSAGES = 2000
+# The database is down, restarting, failing over or read-only: wait and retry, acknowledge nothing.
+# (A value it refuses is a DataError and is isolated instead.)
+UNAVAILABLE = (OperationalError, InterfaceError, InternalError)
 
 
 class Consumer:
@@ -64,6 +67,7 @@ class Consumer:
         self._thread: threading.Thread | None = None
         self._devices: dict[str, Device] = {}
         self._devices_at = -DEVICE_CACHE_S
+        self._was_connected = False
 
     # -- the loop
 
@@ -85,6 +89,9 @@ class Consumer:
                     delay = min(delay * 2, 10)
                     continue
                 delay = 1.0
+                if self._was_connected and not self.subscriber.session_present:
+                    log.warning("MQTT: the broker lost our session; what it held for us while away is gone")
+                self._was_connected = True
                 self.connected.set()
                 log.info("MQTT: subscribed to %s on %s:%s", self.topic, self.host, self.port)
             try:
@@ -101,33 +108,49 @@ class Consumer:
                 log.warning("MQTT: connection lost (%s); reconnecting", error)
                 self.connected.clear()
                 self.subscriber.close()
+            except Exception:  # never let the loop die: what was not acknowledged comes again
+                log.exception("MQTT: the consumer loop failed; reconnecting")
+                self.connected.clear()
+                self.subscriber.close()
+                close_old_connections()
+                time.sleep(1)
         self.connected.clear()
         self.subscriber.close()
         connections.close_all()
 
     def _handle_until_done(self, messages: list[wire.Message]) -> None:
+        """Store the batch, however long the database takes to come back; a message that breaks the
+        batch for another reason is isolated, refused and counted, the others stored."""
         delay = 0.5
         while True:
             try:
-                self.handle_batch([(m.topic, m.payload) for m in messages])
+                try:
+                    self.handle_batch([(m.topic, m.payload) for m in messages])
+                except UNAVAILABLE:
+                    raise
+                except Exception:  # a bug or a value the database refuses: isolate the message
+                    log.exception(
+                        "MQTT: a batch of %s messages failed; handling them one by one", len(messages)
+                    )
+                    close_old_connections()
+                    for message in messages:
+                        try:
+                            self.handle_batch([(message.topic, message.payload)])
+                        except UNAVAILABLE:
+                            raise
+                        except Exception:
+                            log.exception("MQTT: message on %s refused", message.topic)
+                            close_old_connections()
+                            ingest.count_rejections(Counter({RejectReason.MALFORMED: 1}), "")
                 return
-            except (DatabaseError, InterfaceError) as error:  # the database is away: wait for it
+            except UNAVAILABLE as error:  # the database is away (or read-only): wait for it
                 log.warning("MQTT: database unavailable (%s); retrying %s messages", error, len(messages))
                 connections.close_all()
-                time.sleep(delay)
+                until = time.monotonic() + delay
+                while time.monotonic() < until:  # the broker must not think us gone meanwhile
+                    self.subscriber.keep_alive()
+                    time.sleep(min(1.0, max(0.0, until - time.monotonic())))
                 delay = min(delay * 2, 10)
-            except Exception:  # a bug met by some message: isolate it, keep the rest
-                log.exception("MQTT: a batch of %s messages failed; handling them one by one", len(messages))
-                close_old_connections()
-                for message in messages:
-                    try:
-                        self.handle_batch([(message.topic, message.payload)])
-                    except (DatabaseError, InterfaceError):
-                        raise
-                    except Exception:
-                        log.exception("MQTT: message on %s refused", message.topic)
-                        ingest.count_rejections(Counter({RejectReason.MALFORMED: 1}), "")
-                return
 
     # -- the work, callable without a broker
 

@@ -19,7 +19,18 @@ from dataclasses import dataclass
 CONNECT, CONNACK, PUBLISH, PUBACK, SUBSCRIBE, SUBACK, PINGREQ, PINGRESP, DISCONNECT = (
     1, 2, 3, 4, 8, 9, 12, 13, 14
 )  # fmt: skip
-PROP_SESSION_EXPIRY, PROP_RECEIVE_MAXIMUM = 0x11, 0x21
+PROP_SESSION_EXPIRY, PROP_RECEIVE_MAXIMUM, PROP_SERVER_KEEP_ALIVE = 0x11, 0x21, 0x13
+# Subscription options: QoS 1, retained messages only when the subscription is new (a reconnect
+# that subscribes again must not store a retained reading once more), MQTT 5 §3.8.3.1.
+SUBSCRIPTION_OPTIONS = 0x01 | (1 << 4)
+IO_TIMEOUT_S = 5.0  # no read or write may block longer (a peer silent in the middle of a TLS record)
+# Property identifier → how long its value is: an int of n bytes, "s" a string or binary data,
+# "p" a string pair, "v" a variable byte integer (MQTT 5 §2.2.2.2).
+PROPERTY_SIZES = {
+    0x01: 1, 0x02: 4, 0x03: "s", 0x08: "s", 0x09: "s", 0x0B: "v", 0x11: 4, 0x12: "s", 0x13: 2,
+    0x15: "s", 0x16: "s", 0x17: 1, 0x18: 4, 0x19: 1, 0x1A: "s", 0x1C: "s", 0x1F: "s", 0x21: 2,
+    0x22: 2, 0x23: 2, 0x24: 1, 0x25: 1, 0x26: "p", 0x27: 4, 0x28: 1, 0x29: 1, 0x2A: 1,
+}  # fmt: skip
 
 
 class ConnectionLost(Exception):
@@ -69,6 +80,32 @@ def _read_varint(buffer, offset: int) -> tuple[int, int] | None:
     raise ConnectionLost("malformed remaining length")
 
 
+def _properties(data: bytes, offset: int) -> tuple[dict[int, object], int]:
+    """The properties at `offset` as {identifier: value} and the offset after them."""
+    parsed = _read_varint(data, offset)
+    if parsed is None:
+        raise ConnectionLost("malformed properties")
+    length, offset = parsed
+    end, found = offset + length, {}
+    while offset < end:
+        identifier, offset = data[offset], offset + 1
+        size = PROPERTY_SIZES.get(identifier)
+        if size is None:
+            raise ConnectionLost(f"unknown property 0x{identifier:02x}")
+        if size == "v":
+            value, offset = _read_varint(data, offset) or (0, end)
+        elif size in ("s", "p"):
+            (n,) = struct.unpack_from("!H", data, offset)
+            value, offset = data[offset + 2 : offset + 2 + n], offset + 2 + n
+            if size == "p":
+                (m,) = struct.unpack_from("!H", data, offset)
+                value, offset = (value, data[offset + 2 : offset + 2 + m]), offset + 2 + m
+        else:
+            value, offset = int.from_bytes(data[offset : offset + size], "big"), offset + size
+        found[identifier] = value
+    return found, end
+
+
 class Subscriber:
     def __init__(
         self,
@@ -114,20 +151,21 @@ class Subscriber:
             body += _string(self.password)
         self._send(_packet(CONNECT, 0, body))
         kind, _flags, data = self._expect(CONNACK, timeout)
-        if len(data) < 2 or data[1] >= 0x80:
-            raise Refused(
-                f"the broker refused the connection: reason code 0x{data[1] if len(data) > 1 else 0:02x}"
-            )
+        if len(data) < 2 or data[1] != 0:  # a 3.1.1-only broker answers 0x01 (unacceptable protocol)
+            code = data[1] if len(data) > 1 else 0
+            raise Refused(f"the broker refused the connection: reason code 0x{code:02x}")
         self.session_present = bool(data[0] & 1)
-        self._send(
-            _packet(SUBSCRIBE, 0b0010, struct.pack("!H", 1) + _varint(0) + _string(topic) + bytes([1]))
-        )
+        properties, _ = _properties(data, 2)
+        self.keepalive = int(properties.get(PROP_SERVER_KEEP_ALIVE, self.keepalive))  # the broker's word wins
+        options = bytes([SUBSCRIPTION_OPTIONS])
+        self._send(_packet(SUBSCRIBE, 0b0010, struct.pack("!H", 1) + _varint(0) + _string(topic) + options))
         kind, _flags, data = self._expect(SUBACK, timeout)
-        parsed = _read_varint(data, 2)
-        reasons = data[parsed[1] + parsed[0] :] if parsed else b""
-        if not reasons or reasons[-1] >= 0x80:
-            raise Refused(f"the broker refused the subscription to {topic}")
-        sock.settimeout(None)
+        _, offset = _properties(data, 2)
+        reasons = data[offset:]
+        if reasons[-1:] != b"\x01":  # QoS 0 would mean nothing kept while away and no redelivery
+            code = reasons[-1] if reasons else 0
+            raise Refused(f"the broker did not grant QoS 1 on {topic} (reason code 0x{code:02x})")
+        sock.settimeout(IO_TIMEOUT_S)
 
     def close(self) -> None:
         if self.sock is not None:
@@ -155,15 +193,13 @@ class Subscriber:
         Raises ConnectionLost when the connection is gone."""
         if self.sock is None:
             raise ConnectionLost("not connected")
-        now = time.monotonic()
-        if now - self._last_sent >= self.keepalive / 2:
-            self._send(_packet(PINGREQ, 0, b""))
-        if now - self._last_heard > self.keepalive * 1.5:
-            raise ConnectionLost("the broker has been silent past the keep-alive")
+        self._ping_if_due()
         if not self._inbox:
             pending = self.tls and self.sock.pending()
             if pending or select.select([self.sock], [], [], timeout)[0]:
                 self._fill()
+            elif time.monotonic() - self._last_heard > self.keepalive * 1.5:
+                raise ConnectionLost("the broker has been silent past the keep-alive")
         messages = []
         while self._inbox and len(messages) < limit:
             kind, flags, data = self._inbox.popleft()
@@ -174,6 +210,15 @@ class Subscriber:
             # PINGRESP and the rest only prove the broker is there
         return messages
 
+    def keep_alive(self) -> None:
+        """While the caller cannot take messages (the database is away): ping when due and read what
+        has arrived into the inbox, so the broker keeps the connection and nothing is sent twice."""
+        if self.sock is None:
+            raise ConnectionLost("not connected")
+        self._ping_if_due()
+        if select.select([self.sock], [], [], 0)[0]:
+            self._fill()
+
     def acknowledge(self, messages: list[Message]) -> None:
         """PUBACK for the QoS 1 ones, in the order they came, in one write."""
         acks = b"".join(b"\x40\x02" + struct.pack("!H", m.packet_id) for m in messages if m.packet_id)
@@ -181,6 +226,10 @@ class Subscriber:
             self._send(acks)
 
     # -- internals
+
+    def _ping_if_due(self) -> None:
+        if time.monotonic() - self._last_sent >= self.keepalive / 2:
+            self._send(_packet(PINGREQ, 0, b""))
 
     def _fill(self) -> None:
         try:
@@ -214,7 +263,6 @@ class Subscriber:
     def _expect(self, wanted: int, timeout: float) -> tuple[int, int, bytes]:
         """During the handshake: the next packet of type `wanted`; publishes of a kept session that
         come first stay in the inbox for `receive`."""
-        deadline = time.monotonic() + timeout
         while True:
             for packet in list(self._inbox):
                 if packet[0] == wanted:
@@ -222,10 +270,10 @@ class Subscriber:
                     return packet
                 if packet[0] != PUBLISH:
                     raise ConnectionLost(f"expected packet type {wanted}, got {packet[0]}")
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            # a kept session's backlog may come first: the deadline counts from the last byte heard
+            if time.monotonic() - self._last_heard > timeout:
                 raise ConnectionLost("the broker did not answer in time")
-            self.sock.settimeout(remaining)
+            self.sock.settimeout(min(timeout, IO_TIMEOUT_S))
             self._fill()
 
     def _send(self, data: bytes) -> None:

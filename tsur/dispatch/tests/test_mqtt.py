@@ -37,8 +37,8 @@ class Broker:
             passwords.write_text("".join(f"{user}:{password}\n" for user, password in users.items()))
             subprocess.run(["mosquitto_passwd", "-U", str(passwords)], check=True)  # noqa: S603, S607
             access = f"allow_anonymous false\npassword_file {passwords}\n"
-            if os.geteuid() == 0:  # as root mosquitto would read the file as user mosquitto: not ours
-                access += "user root\n"
+        if os.geteuid() == 0:  # as root mosquitto would drop to user mosquitto: our files are not its
+            access += "user root\n"
         self.config.write_text(
             f"listener {self.port} 127.0.0.1\n{access}persistence true\npersistence_location {directory}/\n"
         )
@@ -279,3 +279,47 @@ def test_through_the_broker_a_failure_becomes_an_alarm_an_outage_and_links_the_a
         ("wrong_unit", 1), ("future", 1), ("unknown_metric", 1)
     }  # fmt: skip
     sender.loop_stop()
+
+
+def test_what_the_broker_holds_survives_its_restart(plant, broker):
+    first = Consumer(f"mqtt://127.0.0.1:{broker.port}", client_id="tsur-durable")
+    first.start()
+    wait_until(first.connected.is_set, what="the first subscription")
+    first.stop()
+    sender = publisher(broker.port)
+    sender.publish("tsur/v1/plc-3-1/readings", readings(57.0, 57.5), qos=1).wait_for_publish(5)
+    sender.loop_stop()
+    sender.disconnect()
+
+    broker.stop()  # saves its state (persistence) on the way down
+    broker.start()
+    back = Consumer(f"mqtt://127.0.0.1:{broker.port}", client_id="tsur-durable")
+    back.start()
+    wait_until(lambda: Reading.objects.count() == 2, timeout=30, what="the readings kept across the restart")
+    back.stop()
+
+
+def test_while_the_database_is_away_the_batch_waits_and_the_connection_stays(plant, broker, monkeypatch):
+    from django.db import OperationalError
+
+    waiting = Consumer(f"mqtt://127.0.0.1:{broker.port}", client_id="tsur-db-away", keepalive=1)
+    real, back_at = waiting.intake.accept_many, time.monotonic() + 4  # four keep-alives of silence
+
+    def database_away(*args, **kwargs):
+        if time.monotonic() < back_at:
+            raise OperationalError("connection to server at 127.0.0.1 failed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(waiting.intake, "accept_many", database_away)
+    reconnects = []
+    waiting.start()
+    wait_until(waiting.connected.is_set, what="the subscription")
+    monkeypatch.setattr(waiting.connected, "clear", lambda: reconnects.append(1))
+    sender = publisher(broker.port)
+    sender.publish("tsur/v1/plc-3-1/readings", readings(52.0), qos=1).wait_for_publish(5)
+    wait_until(lambda: Reading.objects.count() == 1, timeout=30, what="the reading once the database is back")
+    time.sleep(1.5)
+    assert Reading.objects.count() == 1  # stored once: the broker kept the connection, sent nothing twice
+    assert reconnects == []
+    sender.loop_stop()
+    waiting.stop()

@@ -75,6 +75,7 @@ def test_every_kind_of_bad_reading_is_refused_and_counted_while_good_ones_pass(b
         {"metric": "t_supply", "value": 70, "unit": "°C", "at": "2026-13-45T99:00:00Z"},  # impossible date
         ["not", "an", "object"],
         {"metric": "t_supply", "value": 10**400, "unit": "°C", "at": at()},  # too big for a float
+        {"metric": "t_supply", "value": 70, "unit": "°C", "at": "2026-11-23T10:00:00+20:00"},  # no such zone
         {"metric": "fault", "value": 1, "unit": "flag", "at": at()},  # good
     ]
     response = send(token, {"readings": readings})
@@ -94,13 +95,14 @@ def test_every_kind_of_bad_reading_is_refused_and_counted_while_good_ones_pass(b
         (9, "malformed"),
         (10, "malformed"),
         (11, "malformed"),
+        (12, "malformed"),
     ]
     assert Reading.objects.count() == 2
     assert counted() == {
         ("unknown_metric", "plc-7-1"): 1,
         ("wrong_unit", "plc-7-1"): 1,
         ("out_of_range", "plc-7-1"): 1,
-        ("malformed", "plc-7-1"): 6,
+        ("malformed", "plc-7-1"): 7,
         ("future", "plc-7-1"): 1,
         ("too_old", "plc-7-1"): 1,
     }
