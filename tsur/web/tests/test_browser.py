@@ -54,7 +54,7 @@ def failure():
     plant.serves.set([building])
     EngineeringObject.objects.create(
         code="k2",
-        name="Котельная №2",
+        name='<img src=x onerror="window.pwned=1">Котельная №2',  # data, not markup
         kind=ObjectKind.BOILER_HOUSE,
         owner=owner,
         latitude=59.95,
@@ -86,6 +86,10 @@ def test_a_dispatcher_acknowledges_an_alarm_and_answers_the_outage(live_server, 
     assert "Котельная №1" in row.inner_text() and "Авария контроллера" in row.inner_text()
     assert page.locator("[data-count=critical]").inner_text() == "1"
     assert page.get_attribute("#map", "data-markers") == "2"  # both objects drawn
+    for marker in page.locator("#map path.leaflet-interactive").all():
+        marker.hover()  # tooltips, one with the hostile name
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.pwned") is None
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "dispatch-board.png"))
 

@@ -43,7 +43,10 @@
         marker.setStyle(style);
       }
       if (o.state !== "ok") marker.bringToFront();
-      marker.bindTooltip(`${o.name}${o.address ? " — " + o.address : ""}<br>${L_.lastSeen}: ${o.last_seen || "—"}`);
+      // names and addresses are data: built as text nodes, never parsed as HTML
+      const tip = document.createElement("div");
+      tip.append(text("b", o.name), o.address ? ` — ${o.address}` : "", document.createElement("br"), `${L_.lastSeen}: ${o.last_seen || "—"}`);
+      marker.bindTooltip(tip);
     }
     for (const [id, marker] of markers) if (!seen.has(id)) { marker.remove(); markers.delete(id); }
     map.getContainer().dataset.markers = markers.size;
