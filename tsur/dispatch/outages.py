@@ -11,7 +11,7 @@ import logging
 import math
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -166,6 +166,10 @@ def link_existing(outage: Outage) -> int:
 
 def link_new_appeal(appeal: Appeal) -> list[Outage]:
     """A new or re-routed appeal: link it to every active outage it is about."""
+    with connection.cursor() as cursor:  # every registration asks: the cheapest question first
+        cursor.execute("SELECT 1 FROM dispatch_outage WHERE state = %s LIMIT 1", [OutageState.ACTIVE])
+        if cursor.fetchone() is None:
+            return []
     linked = []
     active = Outage.objects.filter(state=OutageState.ACTIVE, topics=appeal.topic_id).select_related("object")
     for outage in active:
