@@ -114,8 +114,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Server-side binding lets psycopg prepare the statements every request repeats (planning the
-    # routing and insert statements once per connection instead of once per appeal).
-    DATABASES["default"]["OPTIONS"] = {"server_side_binding": env_bool("DB_SERVER_SIDE_BINDING", True)}
+    # routing and insert statements once per connection instead of once per appeal). Django turns
+    # psycopg's prepared statements off (for transaction-pooling proxies); here they are on from a
+    # statement's second use. Behind PgBouncer in transaction mode set DB_PREPARE_THRESHOLD empty.
+    threshold = os.environ.get("DB_PREPARE_THRESHOLD", "2")
+    DATABASES["default"]["OPTIONS"] = {
+        "server_side_binding": env_bool("DB_SERVER_SIDE_BINDING", True),
+        "prepare_threshold": int(threshold) if threshold else None,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
 
