@@ -20,3 +20,14 @@ def _fresh_building_index():
 
     places.reset_index()
     understanding.forget_models()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches():
+    """Tokens and role assignments remembered for seconds in a process: each test starts without
+    (ids may be reused after a rolled-back test on SQLite)."""
+    from tsur.core.api import authentication
+    from tsur.core.scopes import forget_assignments
+
+    authentication.forget()
+    forget_assignments()

@@ -1,7 +1,21 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class CoreConfig(AppConfig):
     name = "tsur.core"
     label = "core"
     verbose_name = "Справочники и пользователи"
+
+    def ready(self):
+        from .api import authentication
+        from .models import Organisation, RoleAssignment, Territory
+        from .scopes import forget_assignments
+
+        # roles and the paths of their organisations and territories are remembered for seconds
+        for model in (RoleAssignment, Organisation, Territory):
+            post_save.connect(forget_assignments, sender=model, dispatch_uid=f"scopes-{model.__name__}-save")
+            post_delete.connect(
+                forget_assignments, sender=model, dispatch_uid=f"scopes-{model.__name__}-delete"
+            )
+        authentication.connect()

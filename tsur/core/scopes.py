@@ -5,6 +5,7 @@ covers it and its subordinates; one with a territory covers everything inside it
 authenticated user also sees what they authored. Views and the API never filter by hand.
 """
 
+import time
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -77,10 +78,30 @@ def scope_for(user, roles: frozenset[str] | None = None) -> Scope:
     )
 
 
+# A user's role assignments, remembered in the process for a few seconds: every request needs them.
+# Changes made in this process are seen at once (signals, `forget_assignments`); in the other
+# processes within ASSIGNMENTS_TTL_S.
+ASSIGNMENTS_TTL_S = 5.0
+_remembered: dict[int, tuple[float, list]] = {}
+
+
+def forget_assignments(**kwargs) -> None:
+    _remembered.clear()
+
+
 def _assignments(user) -> list:
-    """The user's role assignments, read once per user object (that is, once per request)."""
+    """The user's role assignments, read once per user object (that is, once per request) and at
+    most every few seconds per process."""
     cached = user.__dict__.get("_scope_assignments")
     if cached is None:
-        cached = list(user.assignments.select_related("organisation", "territory"))
+        now = time.monotonic()
+        hit = _remembered.get(user.pk)
+        if hit is not None and now - hit[0] < ASSIGNMENTS_TTL_S:
+            cached = hit[1]
+        else:
+            cached = list(user.assignments.select_related("organisation", "territory"))
+            if len(_remembered) >= 10_000:
+                _remembered.clear()
+            _remembered[user.pk] = (now, cached)
         user.__dict__["_scope_assignments"] = cached
     return cached
