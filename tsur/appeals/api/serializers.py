@@ -1,4 +1,5 @@
 import re
+import time
 
 from django.conf import settings
 from django.utils import timezone
@@ -26,6 +27,52 @@ class CodeRelatedField(serializers.SlugRelatedField):
         if not isinstance(data, str) or not self.pattern.match(data):
             self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:64].replace("\x00", ""))
         return super().to_internal_value(data)
+
+
+class TerritoryRef(serializers.PrimaryKeyRelatedField):
+    # The queryset is a class attribute, not an argument: DRF deep-copies a field's arguments for
+    # every serializer it builds, and copying a QuerySet cost more than validating the appeal.
+    queryset = Territory.objects.all()
+
+
+class BuildingRef(serializers.PrimaryKeyRelatedField):
+    queryset = Building.objects.all()
+
+
+class TopicRef(CodeRelatedField):
+    """An active topic by its code, from the rubricator remembered in the process (`topics_by_code`)."""
+
+    queryset = Topic.objects.filter(is_active=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(slug_field="code", **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and self.pattern.match(data):
+            topic = topics_by_code().get(data)
+            if topic is not None:
+                return topic
+        self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:64].replace("\x00", ""))
+
+
+TOPICS_TTL_S = 30.0
+_topics: tuple[float, dict[str, Topic]] = (-TOPICS_TTL_S, {})
+
+
+def topics_by_code() -> dict[str, Topic]:
+    """Active topics with their blocks, read at most every TOPICS_TTL_S per process; a change of
+    the rubricator in this process is seen at once (`forget_topics`, connected in apps.py)."""
+    global _topics
+    loaded_at, topics = _topics
+    if time.monotonic() - loaded_at >= TOPICS_TTL_S:
+        topics = {t.code: t for t in Topic.objects.filter(is_active=True).select_related("block")}
+        _topics = (time.monotonic(), topics)
+    return topics
+
+
+def forget_topics(**kwargs) -> None:
+    global _topics
+    _topics = (-TOPICS_TTL_S, {})
 
 
 # Channels an anonymous citizen may use; the others belong to systems and staff.
@@ -107,22 +154,12 @@ class AppealCreateSerializer(serializers.Serializer):
     longitude = serializers.FloatField(
         min_value=-180, max_value=180, required=False, allow_null=True, default=None
     )
-    territory = serializers.PrimaryKeyRelatedField(
-        queryset=Territory.objects.all(), required=False, allow_null=True, default=None
-    )
-    building = serializers.PrimaryKeyRelatedField(
-        queryset=Building.objects.all(), required=False, allow_null=True, default=None
-    )
+    territory = TerritoryRef(required=False, allow_null=True, default=None)
+    building = BuildingRef(required=False, allow_null=True, default=None)
     place_kind = serializers.ChoiceField(
         choices=PlaceKind.choices, required=False, allow_blank=True, default=""
     )
-    topic = CodeRelatedField(
-        slug_field="code",
-        queryset=Topic.objects.filter(is_active=True).select_related("block"),
-        required=False,
-        allow_null=True,
-        default=None,
-    )
+    topic = TopicRef(required=False, allow_null=True, default=None)
     complaint_ticket_number = serializers.CharField(
         max_length=64, required=False, allow_blank=True, default=""
     )
