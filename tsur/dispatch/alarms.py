@@ -371,7 +371,7 @@ def raise_or_repeat(engineering_object, rule: AlarmRule, value: float, at: datet
                 AlarmEvent.objects.create(alarm=alarm, kind="raised", at=at, value=value)
                 alarm.rule, alarm.object = rule, engineering_object
                 outages.open_for_alarm(alarm)
-                transaction.on_commit(lambda pk=alarm.pk: notify_events.alarm_raised(pk))
+                transaction.on_commit(lambda pk=alarm.pk: notify_events.alarm_raised(pk), robust=True)
                 return alarm
         except IntegrityError:  # raised by another worker a moment ago: repeat it instead
             continue

@@ -77,7 +77,7 @@ def open_outage(
             outage.topics.set(Topic.objects.filter(code__in=codes))
     except IntegrityError:  # opened by another worker a moment ago
         return None
-    transaction.on_commit(lambda: _opened(outage.pk))
+    transaction.on_commit(lambda: _opened(outage.pk), robust=True)
     return outage
 
 
@@ -88,7 +88,10 @@ def _opened(outage_id: int) -> None:
         link_existing(Outage.objects.get(pk=outage_id))
     except Exception:  # the outage stands; linking can be repeated from the dispatcher's screen
         log.exception("appeals could not be linked to outage %s", outage_id)
-    notify_events.outage_opened(outage_id)
+    try:
+        notify_events.outage_opened(outage_id)
+    except Exception:  # the alarm's own notification must still go
+        log.exception("services could not be told of outage %s", outage_id)
 
 
 def _near(outage: Outage, appeal: Appeal) -> bool:
@@ -127,8 +130,10 @@ def _building_ids(outage: Outage) -> set[int]:
 
 
 def link(outage: Outage, appeal: Appeal, actor=None, automatic: bool = True) -> bool:
-    """Link one appeal (False if it was linked already or is closed)."""
+    """Link one appeal (False if it was linked already, is closed, or the outage has ended)."""
     with transaction.atomic():
+        if not Outage.objects.select_for_update().filter(pk=outage.pk, state=OutageState.ACTIVE).exists():
+            return False  # ended meanwhile: its final answer has been given, it would never come
         _, created = OutageAppeal.objects.get_or_create(
             outage=outage, appeal=appeal, defaults={"automatic": automatic}
         )
@@ -148,16 +153,21 @@ def link(outage: Outage, appeal: Appeal, actor=None, automatic: bool = True) -> 
     return True
 
 
+def _plain(text: str) -> str:
+    """Names and notes as they may go into a timeline reason (which refuses markup)."""
+    return text.replace("<", "«").replace(">", "»")
+
+
 def _public_note(outage: Outage) -> str:
     note = (
-        f"Аварийное отключение ({outage.services_display()}) на объекте «{outage.object.name}» известно "
+        f"Аварийное отключение ({outage.services_display()}) на объекте «{_plain(outage.object.name)}» известно "
         f"диспетчерской службе с {timezone.localtime(outage.started_at):%d.%m.%Y %H:%M}."
     )
     if outage.expected_end_at:
         note += f" Плановое восстановление: {timezone.localtime(outage.expected_end_at):%d.%m.%Y %H:%M}."
     if outage.public_note:
-        note += f" {outage.public_note}"
-    return note
+        note += f" {_plain(outage.public_note)}"
+    return note[:2000]
 
 
 def link_existing(outage: Outage) -> int:
@@ -179,12 +189,12 @@ def link_new_appeal(appeal: Appeal) -> list[Outage]:
     return linked
 
 
-def _linked_open(outage: Outage):
-    return (
-        Appeal.objects.filter(outage_links__outage=outage)
-        .exclude(status__in=FINAL_STATUSES)
-        .order_by("registered_at")
-    )
+def _linked_open(outage: Outage, within=None):
+    """Open linked appeals; `within` (a queryset of appeals) limits them to what the actor may act on."""
+    appeals = Appeal.objects.filter(outage_links__outage=outage).exclude(status__in=FINAL_STATUSES)
+    if within is not None:
+        appeals = appeals.filter(pk__in=within.values("pk"))
+    return appeals.order_by("registered_at")
 
 
 def _take_if_needed(appeal: Appeal, actor) -> Appeal:
@@ -193,7 +203,9 @@ def _take_if_needed(appeal: Appeal, actor) -> Appeal:
     return appeal
 
 
-def answer_all(outage: Outage, actor, *, text: str, planned_at: datetime | None = None) -> dict[str, int]:
+def answer_all(
+    outage: Outage, actor, *, text: str, planned_at: datetime | None = None, within=None
+) -> dict[str, int]:
     """One interim answer (with the planned restoration) to every open linked appeal. Appeals still
     in moderation or waiting for the citizen are left as they are and counted."""
     if outage.state != OutageState.ACTIVE:
@@ -201,11 +213,13 @@ def answer_all(outage: Outage, actor, *, text: str, planned_at: datetime | None 
     planned_at = planned_at or outage.expected_end_at
     if planned_at is None:
         raise DomainError("Укажите плановое время восстановления.", field="planned_at")
+    if planned_at <= timezone.now():
+        raise DomainError("Плановое время восстановления должно быть в будущем.", field="planned_at")
     text = appeal_actions.clean_text(text)
     counts = {"answered": 0, "skipped": 0}
     with transaction.atomic():
         Outage.objects.filter(pk=outage.pk).update(expected_end_at=planned_at)
-        for appeal in _linked_open(outage):
+        for appeal in _linked_open(outage, within):
             if appeal.status not in {Status.ASSIGNED, Status.IN_WORK, Status.INTERIM}:
                 counts["skipped"] += 1
                 continue
@@ -216,7 +230,7 @@ def answer_all(outage: Outage, actor, *, text: str, planned_at: datetime | None 
     return counts
 
 
-def end(outage: Outage, actor, *, text: str, at: datetime | None = None) -> dict[str, int]:
+def end(outage: Outage, actor, *, text: str, at: datetime | None = None, within=None) -> dict[str, int]:
     """The service is back: the outage ends and every open linked appeal gets `text` as its answer."""
     at = at or timezone.now()
     text = appeal_actions.clean_text(text)
@@ -227,14 +241,14 @@ def end(outage: Outage, actor, *, text: str, at: datetime | None = None) -> dict
         )
         if not updated:
             raise InvalidTransition("Отключение уже устранено.")
-        for appeal in _linked_open(outage):
+        for appeal in _linked_open(outage, within):
             if appeal.status not in {Status.ASSIGNED, Status.IN_WORK, Status.INTERIM}:
                 counts["skipped"] += 1
                 continue
             appeal = _take_if_needed(appeal, actor)
             appeal_actions.answer(appeal, actor, text=text)
             counts["answered"] += 1
-        transaction.on_commit(lambda: _ended(outage.pk))
+        transaction.on_commit(lambda: _ended(outage.pk), robust=True)
     outage.refresh_from_db()
     return counts
 

@@ -3,6 +3,7 @@ not take it; the caller decides about retries."""
 
 import hashlib
 import hmac
+import http.client
 import json
 import os
 import time
@@ -27,17 +28,31 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A receiver answering with a redirect is refused: following it would carry the signed request
+    (or a GET with its headers) to wherever the redirect points, internal addresses included."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
+def _post(url: str, body: bytes, headers: dict[str, str], label: str | None = None) -> None:
+    """POST; `label` names the receiver in errors instead of the URL (which may hold a secret)."""
+    name = label or url[:80]
     if not url.startswith(("http://", "https://")):
-        raise DeliveryError(f"not an http(s) address: {url[:80]}")
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - checked above
+        raise DeliveryError(f"not an http(s) address: {name}")
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:  # noqa: S310
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - checked
+        with _opener.open(request, timeout=TIMEOUT_S) as response:
             response.read(1024)
     except urllib.error.HTTPError as error:
-        raise DeliveryError(f"HTTP {error.code} from {url[:80]}") from error
-    except (urllib.error.URLError, OSError) as error:
-        raise DeliveryError(f"{url[:80]}: {error}") from error
+        raise DeliveryError(f"HTTP {error.code} from {name}") from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as error:
+        detail = error.__class__.__name__ if label else str(error)
+        raise DeliveryError(f"{name}: {detail}") from None
 
 
 def send_email(delivery: Delivery) -> None:
@@ -82,6 +97,7 @@ def send_telegram(delivery: Delivery) -> None:
         f"{settings.TELEGRAM_API_URL.rstrip('/')}/bot{token}/sendMessage",
         body,
         {"Content-Type": "application/json; charset=utf-8"},
+        label="Telegram Bot API",  # the URL holds the bot's token
     )
 
 

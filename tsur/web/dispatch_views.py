@@ -12,10 +12,12 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tsur.appeals.models import Appeal
+from tsur.appeals.selectors import appeals_visible_to
 from tsur.core.choices import Role
 from tsur.core.errors import DomainError, InvalidTransition
 from tsur.core.models import Building
@@ -176,7 +178,10 @@ def _alarm(request, pk: int) -> Alarm:
 def _answer(request, done, message: str):
     if request.headers.get("Accept", "").startswith("application/json"):
         return JsonResponse({"detail": message}, status=200 if done else 409)
-    return redirect(request.POST.get("next") or "web:dispatch-board")
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "web:dispatch-board"
+    return redirect(target)
 
 
 @login_required
@@ -214,8 +219,9 @@ def _outage(request, pk: int, act: bool = False) -> Outage:
 @require_GET
 def outage_detail(request, pk: int):
     outage = _outage(request, pk)
+    linked = Appeal.objects.filter(outage_links__outage=outage)
     appeals = (
-        Appeal.objects.filter(outage_links__outage=outage)
+        linked.filter(pk__in=appeals_visible_to(request.user).values("pk"))
         .select_related("topic", "organisation", "building")
         .order_by("registered_at")
     )
@@ -225,6 +231,7 @@ def outage_detail(request, pk: int):
         {
             "outage": outage,
             "appeals": appeals,
+            "hidden_appeals": linked.count() - len(appeals),
             "buildings": outage.buildings.order_by("address")[:500],
             "building_count": outage.buildings.count(),
             "can_act": _can_act(request),
@@ -246,12 +253,19 @@ def _back_with(request, outage, *, error: str = "", done: str = ""):
 @require_POST
 def outage_answer(request, pk: int):
     outage = _outage(request, pk, act=True)
-    planned = parse_datetime(request.POST.get("planned_at", "") or "")
+    try:
+        planned = parse_datetime(request.POST.get("planned_at", "")[:40])
+    except ValueError:  # the shape of a date, but not a date
+        planned = None
     if planned is not None and timezone.is_naive(planned):
         planned = timezone.make_aware(planned)
     try:
         counts = outages.answer_all(
-            outage, request.user, text=request.POST.get("text", ""), planned_at=planned
+            outage,
+            request.user,
+            text=request.POST.get("text", ""),
+            planned_at=planned,
+            within=appeals_visible_to(request.user),
         )
     except (DomainError, InvalidTransition) as error:
         return _back_with(request, outage, error=str(error))
@@ -267,7 +281,9 @@ def outage_answer(request, pk: int):
 def outage_end(request, pk: int):
     outage = _outage(request, pk, act=True)
     try:
-        counts = outages.end(outage, request.user, text=request.POST.get("text", ""))
+        counts = outages.end(
+            outage, request.user, text=request.POST.get("text", ""), within=appeals_visible_to(request.user)
+        )
     except (DomainError, InvalidTransition) as error:
         return _back_with(request, outage, error=str(error))
     return _back_with(
@@ -283,5 +299,8 @@ def outage_relink(request, pk: int):
     outage = _outage(request, pk, act=True)
     if outage.state != OutageState.ACTIVE:
         raise Http404
-    linked = outages.link_existing(outage)
+    try:
+        linked = outages.link_existing(outage)
+    except DomainError as error:
+        return _back_with(request, outage, error=str(error))
     return _back_with(request, outage, done=_("Связано новых обращений: %(n)s.") % {"n": linked})

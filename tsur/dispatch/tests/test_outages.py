@@ -211,3 +211,21 @@ def test_services_are_notified_by_their_subscriptions(city, django_capture_on_co
     assert set(deliveries.values_list("state", flat=True)) == {DeliveryState.SENT}
     assert {m.to[0] for m in mail.outbox} == {"edds@example.org"}
     assert any("Котельная №7" in m.subject for m in mail.outbox)
+
+
+def test_an_ended_outage_takes_no_more_appeals_and_names_with_brackets_are_fine(
+    city, django_capture_on_commit_callbacks
+):
+    EngineeringObject.objects.filter(pk=city["boiler"].pk).update(name="Котельная <K7>")
+    city["boiler"].refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        first = appeal(city, city["served"][0], city["heating"], hours_ago=1)
+        fault(city["device"])
+    outage = Outage.objects.get()
+    assert list(outage.appeals.all()) == [first]  # linked despite the brackets in the name
+    assert "«K7»" in first.events.get(kind=EventKind.OUTAGE_LINKED).reason
+
+    outages.end(outage, UserFactory(), text="Восстановлено")
+    late = appeal(city, city["served"][1], city["heating"])
+    assert outages.link(outage, late) is False
+    assert not late.outages.exists()

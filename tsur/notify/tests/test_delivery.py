@@ -114,3 +114,45 @@ def test_the_messenger_bot_posts_to_the_chat(receiver, settings):
     assert path == "/bot123:abc/sendMessage"
     message = json.loads(body)
     assert message["chat_id"] == "-100500" and "Котельная №7" in message["text"]
+
+
+def test_the_bot_token_never_lands_in_errors_or_logs(receiver, settings, caplog):
+    settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_API_URL = "123456:AAHsecret", receiver.url
+    receiver.status = 404
+    sent = delivery_to("telegram", "-100500")
+    assert delivery.attempt(sent.pk) == DeliveryState.RETRYING
+    sent.refresh_from_db()
+    assert "AAHsecret" not in sent.last_error and "404" in sent.last_error
+    assert "AAHsecret" not in caplog.text
+
+
+def test_a_redirect_is_refused_not_followed(receiver, monkeypatch):
+    monkeypatch.setenv("TSUR_WEBHOOK_SECRET", "k")
+    inner = Receiver()
+    try:
+
+        class Redirect(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                self.send_response(302)
+                self.send_header("Location", f"{inner.url}/internal-admin")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        outer = ThreadingHTTPServer(("127.0.0.1", 0), Redirect)
+        threading.Thread(target=outer.serve_forever, daemon=True).start()
+        sent = delivery_to("webhook", f"http://127.0.0.1:{outer.server_port}/hook")
+        assert delivery.attempt(sent.pk) == DeliveryState.RETRYING
+        assert inner.requests == []  # nothing reached the address the redirect pointed to
+        outer.shutdown()
+    finally:
+        inner.server.shutdown()
+
+
+def test_a_broken_address_counts_its_attempts_and_gives_up():
+    sent = delivery_to("webhook", "http://example.org:80x/")
+    for _ in range(delivery.MAX_ATTEMPTS):
+        state = delivery.attempt(sent.pk)
+    sent.refresh_from_db()
+    assert state == DeliveryState.FAILED and sent.attempts == delivery.MAX_ATTEMPTS

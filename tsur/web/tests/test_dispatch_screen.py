@@ -155,3 +155,52 @@ def test_another_organisations_outage_is_not_found(network):
     )
     ours = Outage.objects.get(object=network["plant"])
     assert dispatcher.get(reverse("web:dispatch-outage", args=[ours.pk])).status_code == 200
+
+
+def test_appeals_outside_the_dispatchers_scope_are_neither_shown_nor_answered(network):
+    from tsur.appeals.tests.factories import TopicFactory  # noqa: F401 - the fixture made the topic
+
+    outage = Outage.objects.get(object=network["plant"])
+    company = OrganisationFactory(name="Управляющая компания X")
+    foreign, _ = actions.register(
+        channel="portal",
+        text="Холодно в квартире",
+        building=outage.buildings.get(),
+        topic=outage.topics.get(code="zhkh-no-heating"),
+        organisation=company,
+    )
+    from tsur.dispatch import outages as outage_actions
+
+    assert outage_actions.link(outage, foreign)
+    dispatcher = login(user_with_role(Role.DISPATCHER, organisation=network["ours"]))
+    page = dispatcher.get(reverse("web:dispatch-outage", args=[outage.pk])).content.decode()
+    assert network["appeal"].number in page and foreign.number not in page
+    assert "вне вашей зоны" in page
+
+    planned = (timezone.localtime() + timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M")
+    dispatcher.post(
+        reverse("web:dispatch-outage-answer", args=[outage.pk]), {"text": "Ремонт", "planned_at": planned}
+    )
+    foreign.refresh_from_db()
+    network["appeal"].refresh_from_db()
+    assert network["appeal"].status == "interim" and foreign.status == "assigned"
+
+
+def test_an_impossible_date_is_a_message_not_a_crash(network):
+    outage = Outage.objects.get(object=network["plant"])
+    dispatcher = login(user_with_role(Role.DISPATCHER))
+    url = reverse("web:dispatch-outage-answer", args=[outage.pk])
+    for bad in ("2030-13-45T10:00", "2020-01-01T10:00"):  # no such month; in the past
+        response = dispatcher.post(url, {"text": "Ремонт", "planned_at": bad}, follow=True)
+        assert response.status_code == 200 and "alert error" in response.content.decode()
+    network["appeal"].refresh_from_db()
+    assert network["appeal"].status == "assigned"
+
+
+def test_acting_never_redirects_elsewhere(network):
+    alarm = Alarm.objects.get(object=network["plant"])
+    dispatcher = login(user_with_role(Role.DISPATCHER))
+    response = dispatcher.post(
+        reverse("web:dispatch-acknowledge", args=[alarm.pk]), {"next": "https://evil.example/"}
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("web:dispatch-board")
