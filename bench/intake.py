@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 RUN = f"{time.time():.0f}"
 sys.path.insert(0, str(ROOT))
+import common  # noqa: E402 - bench/common.py, beside this script
 
 
 def sh(*args, env=None):
@@ -31,14 +32,8 @@ def sh(*args, env=None):
 
 
 def prepare(database_url: str, data: Path, env: dict, reuse: bool = False) -> tuple[str, list[dict]]:
-    import psycopg
-
-    admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
-    name = database_url.rsplit("/", 1)[1]
     if not reuse:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            conn.execute(f'CREATE DATABASE "{name}"')
+        common.fresh_database(database_url)
         sh(str(ROOT / ".venv/bin/tsur"), "migrate", "-v0", env=env)
     os.environ.update(env)
     import django
@@ -207,9 +202,7 @@ def main():
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
 
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
+    commit = common.commit()
     ordered = sorted(latencies)
 
     def pct(p):

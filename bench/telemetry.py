@@ -24,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TSUR = str(ROOT / ".venv/bin/tsur")
+import common  # noqa: E402 - bench/common.py, beside this script
 
 
 def free_port() -> int:
@@ -77,12 +78,7 @@ def main():
         "HUEY_IMMEDIATE": "0",
         "TSUR_NLP_MODEL": "",
     }
-    import psycopg
-
-    admin_url, name = args.database_url.rsplit("/", 1)
-    with psycopg.connect(admin_url + "/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    common.fresh_database(args.database_url)
     subprocess.run([TSUR, "migrate", "-v0"], check=True, cwd=ROOT, env=env)
     os.environ.update(env)
     import django
@@ -153,9 +149,7 @@ def main():
         broker.wait(timeout=10)
         shutil.rmtree(directory, ignore_errors=True)
 
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
+    commit = common.commit()
     elapsed = float(last_stored) - float(first_measured)  # from the first reading sent to the last stored
     print(
         f"commit {commit}  cores {os.cpu_count()}  devices {args.devices}"

@@ -54,6 +54,7 @@ class Evaluator:
         self._rules: dict[int, list[AlarmRule]] | None = None
         self._rules_at = 0.0
         self._anchors: dict[tuple[int, int, int], tuple[datetime, float]] = {}
+        self._by_object: dict[tuple[int, int], list[AlarmRule]] = {}  # (object, metric) → its rules
 
     def rules(self) -> dict[int, list[AlarmRule]]:
         """Active rules by metric id (cached for a few seconds when remembering)."""
@@ -62,7 +63,7 @@ class Evaluator:
             for rule in AlarmRule.objects.filter(is_active=True).select_related("metric"):
                 by_metric[rule.metric_id].append(rule)
             self._rules, self._rules_at = dict(by_metric), time.monotonic()
-            self._by_object: dict[tuple[int, int], list[AlarmRule]] = {}
+            self._by_object = {}
         return self._rules
 
     def evaluate(self, samples: Iterable[tuple[Device, int, float, datetime]]) -> list[Alarm]:
@@ -97,20 +98,14 @@ class Evaluator:
             if series.newest_at is not None and points[-1][0] <= series.newest_at:
                 continue  # a late batch (a buffer emptied, a redelivery) says nothing about now
             work.append((device, metric_id, series, points, applicable))
-        self._anchors = _anchors(
-            [
-                (
-                    device.id,
-                    metric_id,
-                    rule.window_seconds,
-                    points[-1][0] - timedelta(seconds=rule.window_seconds),
-                )
-                for device, metric_id, series, points, applicable in work
-                for rule in applicable
-                if rule.condition == Condition.RATE
-                and _needs_anchor(series, points, points[-1][0] - timedelta(seconds=rule.window_seconds))
-            ]
-        )
+        wanted = []
+        for device, metric_id, series, points, applicable in work:
+            for rule in applicable:
+                if rule.condition == Condition.RATE:
+                    target = points[-1][0] - timedelta(seconds=rule.window_seconds)
+                    if _needs_anchor(series, points, target):
+                        wanted.append((device.id, metric_id, rule.window_seconds, target))
+        self._anchors = _anchors(wanted)
         touched = []
         for device, metric_id, series, points, applicable in work:
             for rule in applicable:

@@ -130,7 +130,7 @@ class Intake:
         bad ones by reason and device (`refused` adds refusals found before, keyed (reason, code))."""
         now = now or timezone.now()
         metrics = self.metrics()
-        outcomes, rows, samples, newest = [], [], [], {}
+        outcomes, samples, newest = [], [], {}
         reasons = Counter(refused or ())
         for device, items in batches:
             outcome = Outcome()
@@ -138,19 +138,18 @@ class Intake:
                 checked = _check(item, metrics, now)
                 if isinstance(checked[0], Metric):
                     metric, value, at = checked
-                    rows.append((device.pk, metric.pk, value, at, now))
                     samples.append((device, metric.pk, value, at))
-                    if device.pk not in newest or at > newest[device.pk][1]:
-                        newest[device.pk] = (device, at)
+                    if device.pk not in newest or at > newest[device.pk]:
+                        newest[device.pk] = at
                     outcome.accepted += 1
                 else:
                     reason, detail = checked
                     reasons[reason, device.code] += 1
                     outcome.rejected.append({"index": index, "reason": str(reason), "detail": detail})
             outcomes.append(outcome)
-        seen = {pk: at for pk, (_, at) in newest.items() if self._seen_stale(pk, at)}
+        seen = {pk: at for pk, at in newest.items() if self._seen_stale(pk, at)}
         with transaction.atomic():
-            store(rows)
+            store([(device.pk, metric_id, value, at, now) for device, metric_id, value, at in samples])
             mark_seen(seen)
             count_rejections(reasons, now=now)
         if self.remember:

@@ -75,13 +75,13 @@ def _state(obj, open_alarms, now) -> str:
 def state(request):
     """Everything the screen shows, polled every few seconds."""
     now = timezone.now()
+    visible = _objects(request).filter(is_active=True)
     objects = list(
-        _objects(request)
-        .filter(is_active=True)
-        .annotate(last_seen=_last_seen())
-        .values_list("pk", "name", "kind", "latitude", "longitude", "address", "last_seen", named=True)
+        visible.annotate(last_seen=Max("devices__last_seen_at")).values_list(
+            "pk", "name", "kind", "latitude", "longitude", "address", "last_seen", named=True
+        )
     )
-    visible = {o.pk for o in objects}
+    visible = visible.values("pk")
     open_alarms: dict[int, list[Alarm]] = {}
     alarm_rows = []
     for alarm in (
@@ -158,10 +158,6 @@ def state(request):
     )
 
 
-def _last_seen():
-    return Max("devices__last_seen_at")
-
-
 @login_required
 @require_GET
 def backdrop(request):
@@ -184,26 +180,25 @@ def _answer(request, done, message: str):
     return redirect(target)
 
 
+def _alarm_step(request, pk: int, step, done: str):
+    alarm = _alarm(request, pk)
+    try:
+        step(alarm, request.user, note=request.POST.get("note", "")[:400])
+    except InvalidTransition as error:
+        return _answer(request, False, str(error))
+    return _answer(request, True, done)
+
+
 @login_required
 @require_POST
 def acknowledge(request, pk: int):
-    alarm = _alarm(request, pk)
-    try:
-        alarms.acknowledge(alarm, request.user, note=request.POST.get("note", "")[:400])
-    except InvalidTransition as error:
-        return _answer(request, False, str(error))
-    return _answer(request, True, _("Тревога квитирована."))
+    return _alarm_step(request, pk, alarms.acknowledge, _("Тревога квитирована."))
 
 
 @login_required
 @require_POST
 def clear(request, pk: int):
-    alarm = _alarm(request, pk)
-    try:
-        alarms.clear(alarm, request.user, note=request.POST.get("note", "")[:400])
-    except InvalidTransition as error:
-        return _answer(request, False, str(error))
-    return _answer(request, True, _("Тревога снята."))
+    return _alarm_step(request, pk, alarms.clear, _("Тревога снята."))
 
 
 def _outage(request, pk: int, act: bool = False) -> Outage:
@@ -241,66 +236,64 @@ def outage_detail(request, pk: int):
     )
 
 
-def _back_with(request, outage, *, error: str = "", done: str = ""):
-    if error:
-        request.session["outage_errors"] = [error]
-    if done:
-        request.session["outage_done"] = done
+def _outage_step(request, pk: int, step, done: str):
+    """Run `step(outage)` for a dispatcher; its counts fill `done`, a refusal comes back as an error."""
+    outage = _outage(request, pk, act=True)
+    try:
+        counts = step(outage)
+    except (DomainError, InvalidTransition) as error:
+        request.session["outage_errors"] = [str(error)]
+    else:
+        request.session["outage_done"] = done % counts
     return redirect("web:dispatch-outage", pk=outage.pk)
+
+
+def _planned_at(request):
+    try:
+        planned = parse_datetime(request.POST.get("planned_at", "")[:40])
+    except ValueError:  # the shape of a date, but not a date
+        return None
+    if planned is not None and timezone.is_naive(planned):
+        planned = timezone.make_aware(planned)
+    return planned
 
 
 @login_required
 @require_POST
 def outage_answer(request, pk: int):
-    outage = _outage(request, pk, act=True)
-    try:
-        planned = parse_datetime(request.POST.get("planned_at", "")[:40])
-    except ValueError:  # the shape of a date, but not a date
-        planned = None
-    if planned is not None and timezone.is_naive(planned):
-        planned = timezone.make_aware(planned)
-    try:
-        counts = outages.answer_all(
+    return _outage_step(
+        request,
+        pk,
+        lambda outage: outages.answer_all(
             outage,
             request.user,
             text=request.POST.get("text", ""),
-            planned_at=planned,
+            planned_at=_planned_at(request),
             within=appeals_visible_to(request.user),
-        )
-    except (DomainError, InvalidTransition) as error:
-        return _back_with(request, outage, error=str(error))
-    return _back_with(
-        request,
-        outage,
-        done=_("Промежуточный ответ дан: %(answered)s, пропущено: %(skipped)s.") % counts,
+        ),
+        _("Промежуточный ответ дан: %(answered)s, пропущено: %(skipped)s."),
     )
 
 
 @login_required
 @require_POST
 def outage_end(request, pk: int):
-    outage = _outage(request, pk, act=True)
-    try:
-        counts = outages.end(
-            outage, request.user, text=request.POST.get("text", ""), within=appeals_visible_to(request.user)
-        )
-    except (DomainError, InvalidTransition) as error:
-        return _back_with(request, outage, error=str(error))
-    return _back_with(
+    return _outage_step(
         request,
-        outage,
-        done=_("Отключение завершено, ответ дан: %(answered)s, пропущено: %(skipped)s.") % counts,
+        pk,
+        lambda outage: outages.end(
+            outage, request.user, text=request.POST.get("text", ""), within=appeals_visible_to(request.user)
+        ),
+        _("Отключение завершено, ответ дан: %(answered)s, пропущено: %(skipped)s."),
     )
 
 
 @login_required
 @require_POST
 def outage_relink(request, pk: int):
-    outage = _outage(request, pk, act=True)
-    if outage.state != OutageState.ACTIVE:
-        raise Http404
-    try:
-        linked = outages.link_existing(outage)
-    except DomainError as error:
-        return _back_with(request, outage, error=str(error))
-    return _back_with(request, outage, done=_("Связано новых обращений: %(n)s.") % {"n": linked})
+    def relink(outage):
+        if outage.state != OutageState.ACTIVE:
+            raise Http404
+        return {"n": outages.link_existing(outage)}
+
+    return _outage_step(request, pk, relink, _("Связано новых обращений: %(n)s."))
