@@ -323,3 +323,18 @@ def test_while_the_database_is_away_the_batch_waits_and_the_connection_stays(pla
     assert reconnects == []
     sender.loop_stop()
     waiting.stop()
+
+
+def test_the_simulator_feeds_the_consumer_through_the_broker(broker, consumer):
+    from tsur.core.tests.factories import BuildingFactory
+    from tsur.dispatch import simulator
+
+    BuildingFactory.create_batch(30)
+    controllers = simulator.fleet(20, prefix="t")
+    assert len(controllers) == 20 == Device.objects.filter(code__startswith="t-").count()
+    assert EngineeringObject.objects.filter(code__startswith="t-", serves__isnull=False).exists()
+
+    sink = simulator.MqttSink(f"mqtt://127.0.0.1:{broker.port}")
+    totals = simulator.run(controllers, sink, rate=200, duration=1.5, faults=True, faults_per_minute=600)
+    assert totals.readings > 150
+    wait_until(lambda: Reading.objects.count() == totals.readings, what="every good simulated reading")
