@@ -8,7 +8,6 @@ each citizen is told.
 """
 
 import logging
-import math
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
@@ -19,7 +18,7 @@ from tsur.appeals import actions as appeal_actions
 from tsur.appeals.choices import FINAL_STATUSES, Status
 from tsur.appeals.models import Appeal, Topic
 from tsur.core.errors import DomainError, InvalidTransition
-from tsur.nlp.duplicates import distance_m
+from tsur.nlp.duplicates import around, distance_m
 
 from .choices import SERVICES_OF_KIND, TOPICS_OF_SERVICE, OutageState
 from .models import Alarm, EngineeringObject, Outage, OutageAppeal
@@ -112,12 +111,7 @@ def candidates(outage: Outage):
     )
     place = Q(building__in=outage.buildings.all())
     if outage.radius_m and outage.latitude is not None:
-        dlat = outage.radius_m / 111_000
-        dlon = dlat / max(0.1, math.cos(math.radians(outage.latitude)))
-        place |= Q(
-            latitude__range=(outage.latitude - dlat, outage.latitude + dlat),
-            longitude__range=(outage.longitude - dlon, outage.longitude + dlon),
-        )
+        place |= around(outage.latitude, outage.longitude, outage.radius_m)
     found = appeals.filter(place)
     return [a for a in found if a.building_id in _building_ids(outage) or _near(outage, a)]
 

@@ -8,6 +8,7 @@ the temperature sinks, pressure or voltage drops) and a small share of messages 
 ways real fleets break them, so the intake's refusals can be watched too.
 """
 
+import heapq
 import json
 import logging
 import math
@@ -107,13 +108,12 @@ def fleet(count: int, prefix: str = "sim", with_tokens: bool = False, seed: int 
             for obj in objects.values():
                 if obj.code in existing or obj.kind == K.LIGHTING_CABINET:
                     continue
-                nearest = sorted(
-                    buildings, key=lambda b, o=obj: (b[1] - o.latitude) ** 2 + (b[2] - o.longitude) ** 2
+                nearest = heapq.nsmallest(  # the few nearest, not all of them sorted
+                    rng.randint(3, 12),
+                    buildings,
+                    key=lambda b, o=obj: (b[1] - o.latitude) ** 2 + (b[2] - o.longitude) ** 2,
                 )
-                links += [
-                    through(engineeringobject_id=obj.pk, building_id=b[0])
-                    for b in nearest[: rng.randint(3, 12)]
-                ]
+                links += [through(engineeringobject_id=obj.pk, building_id=b[0]) for b in nearest]
             through.objects.bulk_create(links, batch_size=2000, ignore_conflicts=True)
         device_codes = {f"{code}-plc": code for code in codes}
         have = set(Device.objects.filter(code__in=device_codes).values_list("code", flat=True))

@@ -60,6 +60,17 @@ def similarity(a: str, b: str, same_topic: bool | None = None) -> float:
     return _score(_signature(a), _signature(b), same_topic)
 
 
+def around(latitude: float, longitude: float, radius_m: float) -> Q:
+    """Appeals in the box around a point that holds the circle of `radius_m` (cheap on the point
+    index; the exact distance is for the caller to check)."""
+    dlat = radius_m / METRES_PER_DEGREE
+    dlon = dlat / max(0.05, math.cos(math.radians(latitude)))
+    return Q(
+        latitude__range=(latitude - dlat, latitude + dlat),
+        longitude__range=(longitude - dlon, longitude + dlon),
+    )
+
+
 def distance_m(lat1, lon1, lat2, lon2) -> float:
     dy = (lat2 - lat1) * METRES_PER_DEGREE
     dx = (lon2 - lon1) * METRES_PER_DEGREE * math.cos(math.radians((lat1 + lat2) / 2))
@@ -94,12 +105,7 @@ def find(
     if building_id is not None:
         place |= Q(building_id=building_id)
     if latitude is not None and longitude is not None:
-        dlat = radius_m / METRES_PER_DEGREE
-        dlon = dlat / max(0.05, math.cos(math.radians(latitude)))
-        place |= Q(
-            latitude__range=(latitude - dlat, latitude + dlat),
-            longitude__range=(longitude - dlon, longitude + dlon),
-        )
+        place |= around(latitude, longitude, radius_m)
     candidates = (
         (queryset if queryset is not None else Appeal.objects.all())
         .filter(place, registered_at__gte=at - window, registered_at__lte=at)

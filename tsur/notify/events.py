@@ -17,20 +17,13 @@ def _publish(topic: str, severity: str, object_kind: str, subject: str, text: st
     ]
     if not subscriptions:
         return 0
-    with transaction.atomic():
-        created = Delivery.objects.bulk_create(
-            [
-                Delivery(subscription=s, topic=topic, subject=subject[:300], text=text, payload=payload)
-                for s in subscriptions
-            ]
-        )
-    ids = [d.pk for d in created if d.pk]
-    if not ids:  # a backend that returns no keys from bulk_create
-        ids = list(
-            Delivery.objects.filter(topic=topic, subject=subject[:300])
-            .order_by("-pk")
-            .values_list("pk", flat=True)[: len(subscriptions)]
-        )
+    created = Delivery.objects.bulk_create(
+        [
+            Delivery(subscription=s, topic=topic, subject=subject[:300], text=text, payload=payload)
+            for s in subscriptions
+        ]
+    )  # both PostgreSQL and SQLite hand back the new keys
+    ids = [d.pk for d in created]
 
     def schedule():
         from . import tasks
