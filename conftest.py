@@ -24,8 +24,9 @@ def _fresh_building_index():
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
-    """Tokens, role assignments and the rubricator remembered for seconds in a process: each test
-    starts without (ids may be reused after a rolled-back test on SQLite)."""
+    """Tokens, role assignments, the rubricator and the routing table remembered for seconds in a
+    process: each test starts without (ids may be reused after a rolled-back test on SQLite)."""
+    from tsur.appeals import routing
     from tsur.appeals.api.serializers import forget_topics
     from tsur.core.api import authentication
     from tsur.core.scopes import forget_assignments
@@ -33,3 +34,4 @@ def _fresh_process_caches():
     authentication.forget()
     forget_assignments()
     forget_topics()
+    routing.forget()

@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_save
 
 
 class AppealsConfig(AppConfig):
@@ -8,9 +8,18 @@ class AppealsConfig(AppConfig):
     verbose_name = "Обращения"
 
     def ready(self):
+        from tsur.core.models import Organisation, Territory
+
+        from . import routing
         from .api.serializers import forget_topics
-        from .models import ThematicBlock, Topic
+        from .models import RoutingRule, ThematicBlock, Topic
 
         for model in (Topic, ThematicBlock):  # the intake remembers the rubricator for seconds
             post_save.connect(forget_topics, sender=model, dispatch_uid=f"topics-{model.__name__}-save")
             post_delete.connect(forget_topics, sender=model, dispatch_uid=f"topics-{model.__name__}-delete")
+        for model in (RoutingRule, Organisation, Territory):  # and the routing table
+            post_save.connect(routing.forget, sender=model, dispatch_uid=f"routing-{model.__name__}-save")
+            post_delete.connect(routing.forget, sender=model, dispatch_uid=f"routing-{model.__name__}-delete")
+        m2m_changed.connect(
+            routing.forget, sender=Organisation.territories.through, dispatch_uid="routing-served-territories"
+        )

@@ -1,10 +1,14 @@
 """Registration numbers: issued at once, human-readable («26-0001234»), never reused.
 
 On PostgreSQL a sequence hands out numbers without serialising registrations (a rolled-back
-registration leaves a gap, which is fine: numbers must be unique, not dense). On SQLite, which
-has one writer anyway, a counter row does the same inside the registration's transaction.
+registration leaves a gap, which is fine: numbers must be unique, not dense). Each process takes
+them in blocks of RESERVED, so most registrations ask the database nothing for their number; as with
+a sequence's own cache, numbers of registrations in different processes then interleave, and
+those a stopped process had not used are never issued. On SQLite, which has one writer anyway, a
+counter row does the same inside the registration's transaction.
 """
 
+import os
 from datetime import datetime
 
 from django.db import connection
@@ -12,13 +16,23 @@ from django.db.models import F
 from django.utils import timezone
 
 SEQUENCE = "tsur_appeal_number_seq"
+RESERVED = 20
+
+# (process id, the numbers of its block not issued yet, largest first): a child process forked from
+# one holding a block has a copy of it and must not issue the same numbers, hence the id.
+_block: tuple[int, list[int]] = (0, [])
 
 
 def next_value() -> int:
+    global _block
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(%s)", [SEQUENCE])
-            return cursor.fetchone()[0]
+        pid, left = _block
+        if pid != os.getpid() or not left:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [SEQUENCE, RESERVED])
+                left = sorted((row[0] for row in cursor.fetchall()), reverse=True)
+            _block = (os.getpid(), left)
+        return left.pop()  # atomic: threads of a process never take the same number
     from .models import NumberCounter
 
     counter, _ = NumberCounter.objects.get_or_create(key="appeal")

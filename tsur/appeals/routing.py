@@ -4,16 +4,22 @@ Rules match on topic (or its block), territory (the appeal's or any territory co
 kind of place and building. The most specific rule wins; equal specificity is settled by the rule's
 priority. With no rule, the appeal goes to the administration of the smallest territory that has
 one. The result carries a sentence that the appeal keeps as the reason of its route.
+
+Routing runs on every registration, so each process keeps the active rules, the organisations and
+the territories in memory (`table()`): a route costs no query. A change made in this process is seen
+at once (`forget`, connected in apps.py); one made in another process within TABLE_TTL_S.
 """
 
+import time
+from collections import defaultdict
 from dataclasses import dataclass
-
-from django.db import connection
 
 from tsur.core.choices import OrganisationKind
 from tsur.core.models import Building, Organisation, Territory
 
 from .models import RoutingRule, Topic
+
+TABLE_TTL_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,63 @@ class Route:
     organisation: Organisation
     rule: RoutingRule | None
     reason: str
+
+
+class Table:
+    """The active rules indexed by what they name, with every organisation and territory."""
+
+    def __init__(self):
+        self.territories: dict[int, Territory] = {
+            t.pk: t for t in Territory.objects.only("id", "name", "kind", "path", "parent_id")
+        }
+        self.organisations: dict[int, Organisation] = Organisation.objects.in_bulk()
+        # (topic, block, building) -> rules; a rule names a topic or a block or neither
+        self.rules: dict[tuple, list[RoutingRule]] = defaultdict(list)
+        for rule in RoutingRule.objects.filter(is_active=True).order_by("pk"):
+            if rule.territory_id in self.territories:
+                rule.territory = self.territories[rule.territory_id]
+            block_id = None if rule.topic_id else rule.block_id
+            self.rules[(rule.topic_id, block_id, rule.building_id)].append(rule)
+        # territory -> the active municipal administrations serving it, in order of creation
+        self.administrations: dict[int, list[Organisation]] = defaultdict(list)
+        served = Organisation.territories.through.objects.filter(
+            organisation__kind=OrganisationKind.MUNICIPAL_ADMINISTRATION, organisation__is_active=True
+        ).order_by("organisation_id", "territory_id")
+        for territory_id, organisation_id in served.values_list("territory_id", "organisation_id"):
+            self.administrations[territory_id].append(self.organisations[organisation_id])
+
+    def candidates(
+        self, topic: Topic, chain: list[int], place_kind: str, building: Building | None
+    ) -> list[RoutingRule]:
+        within = set(chain)
+        found = []
+        for what in ((topic.pk, None), (None, topic.block_id), (None, None)):
+            for where in (None, building.pk) if building is not None else (None,):
+                for rule in self.rules.get((*what, where), ()):
+                    if rule.place_kind and rule.place_kind != place_kind:
+                        continue
+                    if rule.territory_id and rule.territory_id not in within:
+                        continue
+                    found.append(rule)
+        return found
+
+
+_table: tuple[float, Table | None] = (-TABLE_TTL_S, None)
+
+
+def table() -> Table:
+    """The routing table of this process, read again once it is TABLE_TTL_S old."""
+    global _table
+    loaded_at, current = _table
+    if current is None or time.monotonic() - loaded_at >= TABLE_TTL_S:
+        current = Table()
+        _table = (time.monotonic(), current)
+    return current
+
+
+def forget(**kwargs) -> None:
+    global _table
+    _table = (-TABLE_TTL_S, None)
 
 
 def _chain_ids(territory: Territory | None) -> list[int]:
@@ -42,63 +105,6 @@ def _specificity(rule: RoutingRule, depth: dict[int, int]) -> tuple:
     )
 
 
-# Hand-written because this runs on every registration and the ORM's compilation of the same
-# query costs several times its execution. Only the candidates' keys are read; the winner's
-# organisation is loaded afterwards.
-RULES_SQL = """
-SELECT r.id, r.topic_id, r.block_id, r.territory_id, r.place_kind, r.building_id, r.organisation_id,
-       r.to_management_company, r.priority, t.name
-FROM appeals_routingrule r LEFT JOIN core_territory t ON t.id = r.territory_id
-WHERE r.is_active
-  AND (r.topic_id = %s OR (r.topic_id IS NULL AND (r.block_id = %s OR r.block_id IS NULL)))
-  AND (r.place_kind = '' OR r.place_kind = %s)
-  AND (r.building_id IS NULL OR r.building_id = %s)
-  AND (r.territory_id IS NULL {territories})
-"""
-
-
-def _candidates(
-    topic: Topic, chain: list[int], place_kind: str, building: Building | None
-) -> list[RoutingRule]:
-    territories = f"OR r.territory_id IN ({', '.join(['%s'] * len(chain))})" if chain else ""
-    params = [topic.pk, topic.block_id, place_kind or "", building.pk if building else None, *chain]
-    with connection.cursor() as cursor:
-        cursor.execute(RULES_SQL.format(territories=territories), params)
-        rows = cursor.fetchall()
-    rules = []
-    for (
-        pk,
-        topic_id,
-        block_id,
-        territory_id,
-        kind,
-        building_id,
-        organisation_id,
-        to_mc,
-        priority,
-        t_name,
-    ) in rows:
-        rule = RoutingRule(
-            pk=pk,
-            topic_id=topic_id,
-            block_id=block_id,
-            territory_id=territory_id,
-            place_kind=kind,
-            building_id=building_id,
-            organisation_id=organisation_id,
-            to_management_company=to_mc,
-            priority=priority,
-        )
-        if topic_id == topic.pk:
-            rule.topic = topic
-        if territory_id:
-            rule.territory = Territory(pk=territory_id, name=t_name)
-        if building_id and building is not None:
-            rule.building = building
-        rules.append(rule)
-    return rules
-
-
 def route(
     *,
     topic: Topic | None,
@@ -107,43 +113,35 @@ def route(
     building: Building | None = None,
     exclude: tuple[int, ...] = (),
 ) -> Route | None:
+    rules = table()
     chain = _chain_ids(territory)
     # deeper territories are more specific: the appeal's own territory has the largest depth
     depth = {pk: len(chain) - i for i, pk in enumerate(chain)}
     if topic is not None:
-        rules = sorted(
-            _candidates(topic, chain, place_kind, building),
+        for rule in sorted(
+            rules.candidates(topic, chain, place_kind or "", building),
             key=lambda r: _specificity(r, depth),
             reverse=True,
-        )
-        wanted = {r.organisation_id for r in rules if r.organisation_id}
-        if (
-            building is not None
-            and building.management_company_id
-            and any(r.to_management_company for r in rules)
         ):
-            wanted.add(building.management_company_id)
-        organisations = Organisation.objects.in_bulk(wanted) if wanted else {}
-        for rule in rules:
             if rule.to_management_company:
                 target = building.management_company_id if building else None
             else:
                 target = rule.organisation_id
-            organisation = organisations.get(target)
+            organisation = rules.organisations.get(target)
             if organisation is None or organisation.pk in exclude or not organisation.is_active:
                 continue
-            return Route(organisation, rule, _describe(rule, organisation))
-    return _fallback(chain, exclude)
+            return Route(organisation, rule, _describe(rule, organisation, topic, building))
+    return _fallback(rules, chain, exclude)
 
 
-def _describe(rule: RoutingRule, organisation: Organisation) -> str:
+def _describe(rule: RoutingRule, organisation: Organisation, topic: Topic, building: Building | None) -> str:
     parts = []
     if rule.topic_id:
-        parts.append(f"тема «{rule.topic}»")
+        parts.append(f"тема «{topic}»")
     elif rule.block_id:
-        parts.append(f"блок «{rule.block}»")
+        parts.append(f"блок «{topic.block}»")
     if rule.building_id:
-        parts.append(f"здание «{rule.building}»")
+        parts.append(f"здание «{building}»")
     elif rule.territory_id:
         parts.append(f"территория «{rule.territory}»")
     if rule.place_kind:
@@ -153,27 +151,16 @@ def _describe(rule: RoutingRule, organisation: Organisation) -> str:
     return f"Правило №{rule.pk} ({condition}) → {target} «{organisation}»"
 
 
-def _fallback(chain_ids: list[int], exclude: tuple[int, ...]) -> Route | None:
-    if not chain_ids:
-        return None
-    territories = Territory.objects.in_bulk(chain_ids)
-    chain = [territories[pk] for pk in chain_ids if pk in territories]
-    administrations = (
-        Organisation.objects.filter(
-            kind=OrganisationKind.MUNICIPAL_ADMINISTRATION, is_active=True, territories__in=chain_ids
-        )
-        .exclude(pk__in=exclude)
-        .prefetch_related("territories")
-        .distinct()
-    )
-    by_territory: dict[int, Organisation] = {}
-    for organisation in administrations.order_by("pk"):
-        for t in organisation.territories.all():
-            by_territory.setdefault(t.pk, organisation)
-    for territory in chain:
-        if territory.pk in by_territory:
-            organisation = by_territory[territory.pk]
-            return Route(
-                organisation, None, f"Нет правила: администрация территории «{territory}» — «{organisation}»"
-            )
+def _fallback(rules: Table, chain_ids: list[int], exclude: tuple[int, ...]) -> Route | None:
+    for pk in chain_ids:
+        territory = rules.territories.get(pk)
+        if territory is None:
+            continue
+        for organisation in rules.administrations.get(pk, ()):
+            if organisation.pk not in exclude:
+                return Route(
+                    organisation,
+                    None,
+                    f"Нет правила: администрация территории «{territory}» — «{organisation}»",
+                )
     return None

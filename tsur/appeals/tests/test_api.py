@@ -604,3 +604,60 @@ def test_odd_codes_in_urls_are_404(anonymous):
     assert anonymous.get("/api/v1/topics/a%00b/").status_code == 404
     assert anonymous.get("/api/v1/blocks/a%00b/").status_code == 404
     assert anonymous.get("/api/v1/territories/?parent=99999999999999999999999").status_code == 400
+
+
+def test_hand_written_answer_matches_the_declared_fields():
+    """The appeal's answer is written by hand for speed; it must be exactly what the declared fields
+    (and the OpenAPI schema built from them) say, for a bare appeal and a full one, seen by those
+    entitled to the author and by those who are not."""
+    from rest_framework import serializers as drf
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from tsur.appeals.api.serializers import AppealDetailSerializer, AppealSerializer
+
+    organisation = OrganisationFactory()
+    territory = TerritoryFactory()
+    target = AppealFactory(organisation=organisation)
+    now = timezone.now()
+    full = AppealFactory(
+        organisation=organisation,
+        territory=territory,
+        building=BuildingFactory(territory=territory),
+        status=Status.CLOSED,
+        author_name="Иванов И. И.",
+        author_phone="+79990001122",
+        latitude=59.93,
+        longitude=30.31,
+        address="Невский пр., 1",
+        first_response_due=now,
+        resolution_due=now + timedelta(days=3),
+        first_responded_at=now,
+        answered_at=now,
+        closed_at=now,
+        planned_at=now + timedelta(days=1),
+        paused_since=now,
+        merged_into=target,
+        reopen_count=2,
+        extension_reason="Нужна экспертиза",
+    )
+    AppealPhoto.objects.create(
+        appeal=full, image="p.jpg", content_type="image/jpeg", size=1, width=1, height=1, uploaded_at=now
+    )
+    bare = AppealFactory(topic=None, organisation=None)
+    executor = user_with_role(Role.EXECUTOR, organisation=organisation)
+    analyst = user_with_role(Role.ANALYST)
+    compared = 0
+    for user in (executor, analyst):
+        request = Request(APIRequestFactory().get("/"))
+        request.user = user
+        for appeal in Appeal.objects.select_related(
+            "topic__block", "organisation", "territory", "merged_into"
+        ):
+            for cls in (AppealSerializer, AppealDetailSerializer):
+                serializer = cls(appeal, context={"request": request})
+                assert serializer.data == drf.Serializer.to_representation(serializer, appeal)
+                compared += 1
+    assert compared == 12
+    assert AppealSerializer(full, context={"request": request}).data["author"] is None  # analyst
+    assert bare.pk and full.merged_into_id == target.pk

@@ -253,3 +253,21 @@ def test_without_the_export_the_platform_still_starts_with_the_default_rubricato
     assert "не найден" in capsys.readouterr().out
     assert Topic.objects.filter(code="zhkh-no-heating").exists()
     assert Appeal.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_numbers_are_never_issued_twice_across_processes(monkeypatch):
+    """On PostgreSQL a process takes numbers in blocks; a process forked from one holding a block
+    (or any other process) starts a block of its own."""
+    first = [numbering.next_value() for _ in range(numbering.RESERVED // 2)]
+    pid, left = numbering._block
+    # a forked child: a copy of the parent's memory, and a process id of its own
+    monkeypatch.setattr(numbering, "_block", (pid, list(left)))
+    monkeypatch.setattr(numbering.os, "getpid", lambda: -1)
+    child = [numbering.next_value() for _ in range(numbering.RESERVED * 2)]
+    monkeypatch.undo()
+    rest = [numbering.next_value() for _ in range(numbering.RESERVED)]
+    issued = first + child + rest
+    assert len(set(issued)) == len(issued)
+    assert first == sorted(first) and child == sorted(child)
+    assert min(child) > max(first)

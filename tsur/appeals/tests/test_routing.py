@@ -486,3 +486,51 @@ def test_register_falls_back_to_the_administration(topic, district, okrug):
     assert appeal.routing_reason == (
         "Нет правила: администрация территории «Центральный район» — «Администрация Центрального района»"
     )
+
+
+# ---------------------------------------------------------------- the table a process remembers
+
+
+def test_a_change_made_in_this_process_is_routed_by_at_once(
+    topic, district, okrug, django_assert_num_queries
+):
+    # given: the table is in memory and a route costs no query
+    district_administration = administration(district)
+    assert routing.route(topic=topic, territory=okrug).organisation == district_administration
+    with django_assert_num_queries(0):
+        routing.route(topic=topic, territory=okrug)
+
+    # when / then: each kind of change is seen by the next route
+    own = administration(okrug)
+    assert routing.route(topic=topic, territory=okrug).organisation == own
+    own.territories.set([district])
+    assert routing.route(topic=topic, territory=okrug).organisation == district_administration
+    rule = RuleFactory(topic=topic, territory=okrug)
+    assert routing.route(topic=topic, territory=okrug).rule == rule
+    rule.organisation.is_active = False
+    rule.organisation.save()
+    assert routing.route(topic=topic, territory=okrug).rule is None
+    rule.delete()
+    okrug.name = "МО Смольнинское"
+    okrug.save()
+    other = RuleFactory(topic=topic, territory=okrug)
+    assert "территория «МО Смольнинское»" in routing.route(topic=topic, territory=okrug).reason
+    other.is_active = False
+    other.save()
+    assert routing.route(topic=topic, territory=okrug).organisation == district_administration
+
+
+def test_a_change_made_elsewhere_is_seen_once_the_table_is_old(topic, okrug, monkeypatch):
+    # given: a rule changed by another process (no signal reaches this one)
+    first = RuleFactory(topic=topic, territory=okrug)
+    later_target = OrganisationFactory()
+    assert routing.route(topic=topic, territory=okrug).rule == first
+    type(first).objects.filter(pk=first.pk).update(is_active=False)
+    second = RuleFactory.build(topic=topic, territory=okrug, organisation=later_target)
+    type(first).objects.bulk_create([second])  # bulk_create sends no signal either
+
+    # when / then: until the table is TABLE_TTL_S old, the process routes by what it remembers
+    assert routing.route(topic=topic, territory=okrug).rule == first
+    later = routing.time.monotonic() + routing.TABLE_TTL_S
+    monkeypatch.setattr(routing.time, "monotonic", lambda: later)
+    assert routing.route(topic=topic, territory=okrug).organisation == later_target
