@@ -156,13 +156,14 @@ class RoutingRule(models.Model):
 class Appeal(models.Model):
     """One problem raised by a resident through any channel, from registration to closure."""
 
-    number = models.CharField(_("номер"), max_length=20, unique=True)
+    number = models.CharField(_("номер"), max_length=20)
     channel = models.CharField(_("канал"), max_length=16, choices=Channel.choices)
     external_id = models.CharField(_("идентификатор в канале"), max_length=128, blank=True)
     # What makes a submission "the same" for idempotent intake: the channel id within one submitter
     # (two agencies may both number their requests from 1), or, for anonymous senders, the id
     # together with the text, so that nobody can reach another person's appeal by guessing an id.
-    intake_key = models.CharField(max_length=200, unique=True, null=True, blank=True, editable=False)
+    # NULL, not "": most appeals have no key, and the unique constraint allows any number of NULLs
+    intake_key = models.CharField(max_length=200, null=True, blank=True, editable=False)  # noqa: DJ001
     submitted_by = models.ForeignKey(
         User, verbose_name=_("кем подано"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -186,18 +187,19 @@ class Appeal(models.Model):
     territory = models.ForeignKey(
         Territory, verbose_name=_("территория"), null=True, blank=True, on_delete=models.PROTECT
     )
-    building = models.ForeignKey(
-        Building, verbose_name=_("здание"), null=True, blank=True, on_delete=models.PROTECT
+    building = models.ForeignKey(  # indexed with the time, below
+        Building, verbose_name=_("здание"), null=True, blank=True, on_delete=models.PROTECT, db_index=False
     )
     place_kind = models.CharField(_("вид места"), max_length=32, choices=PlaceKind.choices, blank=True)
 
     topic = models.ForeignKey(Topic, verbose_name=_("тема"), null=True, blank=True, on_delete=models.PROTECT)
-    organisation = models.ForeignKey(
+    organisation = models.ForeignKey(  # indexed with the status, below
         Organisation,
         verbose_name=_("ответственная организация"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
     )
     routing_rule = models.ForeignKey(
         RoutingRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -252,7 +254,13 @@ class Appeal(models.Model):
         verbose_name = _("обращение")
         verbose_name_plural = _("обращения")
         ordering = ["-registered_at", "-pk"]
-        constraints = []
+        # Every index is paid for by each registration: the unique ones as constraints (a unique
+        # field would add a second, LIKE-pattern index on PostgreSQL that no query uses), and the
+        # building and organisation columns only inside the indexes that lead with them.
+        constraints = [
+            models.UniqueConstraint(fields=["number"], name="appeal_number_unique"),
+            models.UniqueConstraint(fields=["intake_key"], name="appeal_intake_key_unique"),
+        ]
         indexes = [
             models.Index(fields=["status", "resolution_due"], name="appeal_status_due"),
             models.Index(fields=["organisation", "status"], name="appeal_org_status"),
@@ -269,7 +277,9 @@ class Appeal(models.Model):
 class AppealEvent(models.Model):
     """A step on the appeal's timeline: what happened, who did it, when and why. Never changed afterwards."""
 
-    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="events")
+    appeal = models.ForeignKey(  # indexed with the time, below
+        Appeal, on_delete=models.CASCADE, related_name="events", db_index=False
+    )
     kind = models.CharField(_("событие"), max_length=32, choices=EventKind.choices)
     actor = models.ForeignKey(User, verbose_name=_("кто"), null=True, blank=True, on_delete=models.SET_NULL)
     at = models.DateTimeField(_("когда"))

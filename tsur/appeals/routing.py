@@ -33,9 +33,7 @@ class Table:
     """The active rules indexed by what they name, with every organisation and territory."""
 
     def __init__(self):
-        self.territories: dict[int, Territory] = {
-            t.pk: t for t in Territory.objects.only("id", "name", "kind", "path", "parent_id")
-        }
+        self.territories: dict[int, Territory] = Territory.objects.in_bulk()
         self.organisations: dict[int, Organisation] = Organisation.objects.in_bulk()
         # (topic, block, building) -> rules; a rule names a topic or a block or neither
         self.rules: dict[tuple, list[RoutingRule]] = defaultdict(list)

@@ -6,7 +6,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tsur.core.api.serializers import OrganisationBriefSerializer, TerritoryBriefSerializer
+from tsur.core.api.serializers import OrganisationBriefSerializer, PrebuiltFields, TerritoryBriefSerializer
 from tsur.core.choices import OrganisationKind, PlaceKind, Role
 from tsur.core.models import Building, Organisation, Territory
 from tsur.core.scopes import scope_for
@@ -138,7 +138,7 @@ class TopicBriefSerializer(serializers.Serializer):
     block = BlockBriefSerializer(read_only=True)
 
 
-class AppealCreateSerializer(serializers.Serializer):
+class AppealCreateSerializer(PrebuiltFields, serializers.Serializer):
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.PORTAL)
     external_id = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
     text = serializers.CharField(max_length=settings.TSUR["TEXT_MAX_CHARS"], trim_whitespace=True)

@@ -661,3 +661,26 @@ def test_hand_written_answer_matches_the_declared_fields():
     assert compared == 12
     assert AppealSerializer(full, context={"request": request}).data["author"] is None  # analyst
     assert bare.pk and full.merged_into_id == target.pk
+
+
+def test_prebuilt_fields_are_each_serializers_own():
+    """The intake serializer copies fields built once per class: two serializers in turn keep their
+    own fields, bound to themselves, and their own errors."""
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from tsur.appeals.api.serializers import AppealCreateSerializer
+
+    request = Request(APIRequestFactory().post("/"))
+    request.user = user_with_role(Role.OPERATOR)
+    good = AppealCreateSerializer(data={"text": "Яма на дороге"}, context={"request": request})
+    bad = AppealCreateSerializer(
+        data={"text": "", "latitude": "north", "photos": ["x"]}, context={"request": request}
+    )
+    assert good.is_valid() and not bad.is_valid()
+    assert set(bad.errors) == {"text", "latitude", "photos"} and good.errors == {}
+    for serializer in (good, bad):
+        assert all(field.parent is serializer for field in serializer.fields.values())
+        assert serializer.fields["photos"].child.parent is serializer.fields["photos"]
+    assert all(good.fields[name] is not bad.fields[name] for name in good.fields)
+    assert good.validated_data["text"] == "Яма на дороге"
