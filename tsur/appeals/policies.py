@@ -4,6 +4,8 @@ Visibility comes first (tsur.appeals.selectors): an appeal outside the user's sc
 found. Here we decide, for a visible appeal, which of the user's roles allows an action.
 """
 
+import re
+
 from tsur.core.choices import Role
 from tsur.core.scopes import scope_for
 
@@ -67,6 +69,23 @@ def can_see_personal_data(user, appeal: Appeal) -> bool:
     if appeal.author_id and appeal.author_id == user.pk:
         return True
     return _covers(user, PERSONAL_DATA_ROLES, appeal)
+
+
+# A flat, room, office or premises number: with it an address points at a household (152-ФЗ).
+FLAT = re.compile(
+    r"[,;]?\s*\b(?:кв(?:артира)?|комн(?:ата)?|ком|пом(?:ещение)?|оф(?:ис)?)\b\.?\s*№?\s*\d[\w/-]*",
+    re.IGNORECASE,
+)
+
+
+def public_address(address: str) -> str:
+    """The address without a flat, room or office number: the house, which is what a neighbour, an
+    analyst or a dispatcher needs, not the household."""
+    return FLAT.sub("", address).strip(" ,;")
+
+
+def shown_address(user, appeal: Appeal) -> str:
+    return appeal.address if can_see_personal_data(user, appeal) else public_address(appeal.address)
 
 
 def can_see_ticket_personal_data(user, ticket) -> bool:

@@ -147,9 +147,10 @@ class Consumer:
                 log.warning("MQTT: database unavailable (%s); retrying %s messages", error, len(messages))
                 connections.close_all()
                 until = time.monotonic() + delay
+                step = min(1.0, self.subscriber.keepalive / 4)  # a ping is due every half keep-alive
                 while time.monotonic() < until:  # the broker must not think us gone meanwhile
                     self.subscriber.keep_alive()
-                    time.sleep(min(1.0, max(0.0, until - time.monotonic())))
+                    time.sleep(min(step, max(0.0, until - time.monotonic())))
                 delay = min(delay * 2, 10)
 
     # -- the work, callable without a broker

@@ -20,7 +20,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from tsur.appeals import actions
+from tsur.appeals import actions, policies
 from tsur.appeals.choices import FINAL_STATUSES, Channel, EventKind, Status
 from tsur.appeals.models import Appeal, AppealEvent, Topic, TopicQuestion
 from tsur.core.errors import DomainError
@@ -214,7 +214,7 @@ def _request(appeal: Appeal, show_text: bool = False) -> dict:
         "requested_datetime": appeal.registered_at,
         "updated_datetime": appeal.updated_at,
         "expected_datetime": appeal.planned_at or appeal.resolution_due,
-        "address": appeal.address,
+        "address": appeal.address if show_text else policies.public_address(appeal.address),
         "address_id": appeal.building_id,
         "zipcode": "",
         "lat": appeal.latitude,

@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from tsur.appeals import policies
 from tsur.appeals.models import Appeal
 from tsur.appeals.selectors import appeals_visible_to
 from tsur.core.choices import Role
@@ -215,11 +216,13 @@ def _outage(request, pk: int, act: bool = False) -> Outage:
 def outage_detail(request, pk: int):
     outage = _outage(request, pk)
     linked = Appeal.objects.filter(outage_links__outage=outage)
-    appeals = (
+    appeals = list(
         linked.filter(pk__in=appeals_visible_to(request.user).values("pk"))
         .select_related("topic", "organisation", "building")
         .order_by("registered_at")
     )
+    for appeal in appeals:  # where there is no known building, the address as the citizen wrote it
+        appeal.shown_address = policies.shown_address(request.user, appeal)
     return render(
         request,
         "web/dispatch/outage.html",

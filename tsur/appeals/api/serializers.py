@@ -244,7 +244,7 @@ class AppealSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=Status.choices, read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     text = serializers.CharField(read_only=True)
-    address = serializers.CharField(read_only=True)
+    address = serializers.SerializerMethodField()
     latitude = serializers.FloatField(read_only=True, allow_null=True)
     longitude = serializers.FloatField(read_only=True, allow_null=True)
     territory = TerritoryBriefSerializer(read_only=True, allow_null=True)
@@ -283,7 +283,7 @@ class AppealSerializer(serializers.Serializer):
             "status": str(appeal.status),
             "status_display": str(appeal.get_status_display()),
             "text": appeal.text,
-            "address": appeal.address,
+            "address": self.get_address(appeal),
             "latitude": _float(appeal.latitude),
             "longitude": _float(appeal.longitude),
             "territory": None
@@ -322,10 +322,22 @@ class AppealSerializer(serializers.Serializer):
             "updated_at": _datetime(appeal.updated_at),
         }
 
+    def _personal(self, appeal) -> bool:
+        """Whether the reader may see the citizen's personal data in this appeal (asked once)."""
+        if getattr(self, "_personal_for", None) is not appeal:
+            request = self.context.get("request")
+            self._personal_for = appeal
+            self._personal_seen = request is not None and policies.can_see_personal_data(request.user, appeal)
+        return self._personal_seen
+
+    @extend_schema_field(serializers.CharField())
+    def get_address(self, appeal) -> str:
+        """Without a flat or room number for those who may not see the citizen's personal data."""
+        return appeal.address if self._personal(appeal) else policies.public_address(appeal.address)
+
     @extend_schema_field(serializers.DictField(allow_null=True))
     def get_author(self, appeal):
-        request = self.context.get("request")
-        if request is None or not policies.can_see_personal_data(request.user, appeal):
+        if not self._personal(appeal):
             return None
         return {"name": appeal.author_name, "email": appeal.author_email, "phone": appeal.author_phone}
 

@@ -419,6 +419,10 @@ def test_the_public_sees_no_citizen_text_and_clients_with_a_key_do(pothole, app_
     [keyed] = Client().get(f"{BASE}requests/{number}.json", {"api_key": app_key}).json()
     assert public["description"] == ""
     assert keyed["description"].startswith("Глубокая яма")
+    Appeal.objects.filter(number=number).update(address="ул. Гороховая, д. 2, кв. 17")
+    [public] = Client().get(f"{BASE}requests/{number}.json").json()
+    [keyed] = Client().get(f"{BASE}requests/{number}.json", {"api_key": app_key}).json()
+    assert (public["address"], keyed["address"]) == ("ул. Гороховая, д. 2", "ул. Гороховая, д. 2, кв. 17")
 
 
 def test_a_retry_with_the_same_report_id_finds_the_first_appeal(pothole, app_key):

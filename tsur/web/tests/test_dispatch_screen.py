@@ -12,7 +12,7 @@ from tsur.appeals import actions
 from tsur.appeals.tests.factories import TopicFactory
 from tsur.core.choices import Role
 from tsur.core.tests.factories import BuildingFactory, OrganisationFactory, user_with_role
-from tsur.dispatch import ingest, reference
+from tsur.dispatch import ingest, outages, reference
 from tsur.dispatch.choices import AlarmState, ObjectKind
 from tsur.dispatch.models import Alarm, Device, EngineeringObject, Outage
 
@@ -124,10 +124,19 @@ def test_acting_needs_the_csrf_token(network):
 
 def test_the_outage_page_lists_appeals_without_personal_data_and_answers_them(network):
     outage = Outage.objects.get(object=network["plant"])
+    neighbour, _ = actions.register(  # no known building: the address as the citizen wrote it
+        channel="portal",
+        text="Холодные батареи",
+        address="ул. Садовая, д. 7, кв. 31",
+        topic=network["appeal"].topic,
+        organisation=network["ours"],
+    )
+    outages.link(outage, neighbour)
     dispatcher = login(user_with_role(Role.DISPATCHER))
     page = dispatcher.get(reverse("web:dispatch-outage", args=[outage.pk])).content.decode()
     assert network["appeal"].number in page and "ул. Садовая, д. 5" in page
-    for private in ("Иванова", "ivanova@example.org", "+79110000000", "Нет отопления второй день"):
+    assert neighbour.number in page and "ул. Садовая, д. 7" in page
+    for private in ("Иванова", "ivanova@example.org", "+79110000000", "Нет отопления второй день", "кв. 31"):
         assert private not in page
 
     url = reverse("web:dispatch-outage-answer", args=[outage.pk])
@@ -135,14 +144,14 @@ def test_the_outage_page_lists_appeals_without_personal_data_and_answers_them(ne
     assert "плановое время" in refused.content.decode()
     planned = (timezone.localtime() + timedelta(hours=5)).strftime("%Y-%m-%dT%H:%M")
     answered = dispatcher.post(url, {"text": "Идёт ремонт", "planned_at": planned}, follow=True)
-    assert "Промежуточный ответ дан: 1" in answered.content.decode()
+    assert "Промежуточный ответ дан: 2" in answered.content.decode()
     network["appeal"].refresh_from_db()
     assert network["appeal"].status == "interim"
 
     ended = dispatcher.post(
         reverse("web:dispatch-outage-end", args=[outage.pk]), {"text": "Отопление дали"}, follow=True
     )
-    assert "ответ дан: 1" in ended.content.decode()
+    assert "ответ дан: 2" in ended.content.decode()
     network["appeal"].refresh_from_db()
     assert network["appeal"].status == "answered"
 
