@@ -11,15 +11,19 @@ class AppealsConfig(AppConfig):
         from tsur.core.models import Organisation, Territory
 
         from . import routing
-        from .api.serializers import forget_topics
+        from .api.serializers import topics_changed
         from .models import RoutingRule, ThematicBlock, Topic
 
         for model in (Topic, ThematicBlock):  # the intake remembers the rubricator for seconds
-            post_save.connect(forget_topics, sender=model, dispatch_uid=f"topics-{model.__name__}-save")
-            post_delete.connect(forget_topics, sender=model, dispatch_uid=f"topics-{model.__name__}-delete")
+            post_save.connect(topics_changed, sender=model, dispatch_uid=f"topics-{model.__name__}-save")
+            post_delete.connect(topics_changed, sender=model, dispatch_uid=f"topics-{model.__name__}-delete")
         for model in (RoutingRule, Organisation, Territory):  # and the routing table
-            post_save.connect(routing.forget, sender=model, dispatch_uid=f"routing-{model.__name__}-save")
-            post_delete.connect(routing.forget, sender=model, dispatch_uid=f"routing-{model.__name__}-delete")
+            post_save.connect(routing.changed, sender=model, dispatch_uid=f"routing-{model.__name__}-save")
+            post_delete.connect(
+                routing.changed, sender=model, dispatch_uid=f"routing-{model.__name__}-delete"
+            )
         m2m_changed.connect(
-            routing.forget, sender=Organisation.territories.through, dispatch_uid="routing-served-territories"
+            routing.changed,
+            sender=Organisation.territories.through,
+            dispatch_uid="routing-served-territories",
         )

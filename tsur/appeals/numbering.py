@@ -9,6 +9,7 @@ counter row does the same inside the registration's transaction.
 """
 
 import os
+import threading
 from datetime import datetime
 
 from django.db import connection
@@ -21,18 +22,28 @@ RESERVED = 20
 # (process id, the numbers of its block not issued yet, largest first): a child process forked from
 # one holding a block has a copy of it and must not issue the same numbers, hence the id.
 _block: tuple[int, list[int]] = (0, [])
+_taking = threading.Lock()
+
+
+def _after_fork() -> None:  # a child must not wait on a lock a thread of its parent held
+    global _taking
+    _taking = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_after_fork)
 
 
 def next_value() -> int:
     global _block
     if connection.vendor == "postgresql":
-        pid, left = _block
-        if pid != os.getpid() or not left:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [SEQUENCE, RESERVED])
-                left = sorted((row[0] for row in cursor.fetchall()), reverse=True)
-            _block = (os.getpid(), left)
-        return left.pop()  # atomic: threads of a process never take the same number
+        with _taking:  # threads of a process take numbers one at a time
+            pid, left = _block
+            if pid != os.getpid() or not left:
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [SEQUENCE, RESERVED])
+                    left = sorted((row[0] for row in cursor.fetchall()), reverse=True)
+                _block = (os.getpid(), left)
+            return left.pop()
     from .models import NumberCounter
 
     counter, _ = NumberCounter.objects.get_or_create(key="appeal")

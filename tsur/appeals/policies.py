@@ -73,15 +73,23 @@ def can_see_personal_data(user, appeal: Appeal) -> bool:
 
 # A flat, room, office or premises number: with it an address points at a household (152-ФЗ).
 FLAT = re.compile(
-    r"[,;]?\s*\b(?:кв(?:артира)?|комн(?:ата)?|ком|пом(?:ещение)?|оф(?:ис)?)\b\.?\s*№?\s*\d[\w/-]*",
+    r"[,;]?\s*(?<!\w)"
+    r"(?:кв(?:-ра|артира|арт)?|комн(?:ата)?|ком|пом(?:ещ(?:ение)?)?|оф(?:ис)?|ап(?:арт(?:аменты)?)?|каб(?:инет)?)"
+    r"(?![а-яё])\.?\s*(?:№|N)?\s*(?:\d[\w/-]*|[НH]-?\d[\w/-]*|[IVXLC]+(?!\w))",
     re.IGNORECASE,
 )
+DIGIT = re.compile(r"\d")
 
 
 def public_address(address: str) -> str:
     """The address without a flat, room or office number: the house, which is what a neighbour, an
-    analyst or a dispatcher needs, not the household."""
-    return FLAT.sub("", address).strip(" ,;")
+    analyst or a dispatcher needs, not the household. Only what follows a house number is taken
+    away («кв. 5» before it is a quarter of some towns)."""
+
+    def cut(match: re.Match) -> str:
+        return "" if DIGIT.search(address, 0, match.start()) else match.group(0)
+
+    return FLAT.sub(cut, address).strip(" ,;")
 
 
 def shown_address(user, appeal: Appeal) -> str:

@@ -10,11 +10,11 @@ the territories in memory (`table()`): a route costs no query. A change made in 
 at once (`forget`, connected in apps.py); one made in another process within TABLE_TTL_S.
 """
 
-import time
 from collections import defaultdict
 from dataclasses import dataclass
 
 from tsur.core.choices import OrganisationKind
+from tsur.core.memo import Remembered
 from tsur.core.models import Building, Organisation, Territory
 
 from .models import RoutingRule, Topic
@@ -33,30 +33,44 @@ class Table:
     """The active rules indexed by what they name, with every organisation and territory."""
 
     def __init__(self):
+        # Read in separate statements, so what is referred to is read after what refers to it: an
+        # organisation or territory added meanwhile is then found, not missing.
+        rules = list(RoutingRule.objects.filter(is_active=True).order_by("pk"))
+        served = list(
+            Organisation.territories.through.objects.filter(
+                organisation__kind=OrganisationKind.MUNICIPAL_ADMINISTRATION, organisation__is_active=True
+            )
+            .order_by("organisation_id", "territory_id")
+            .values_list("territory_id", "organisation_id")
+        )
         self.territories: dict[int, Territory] = Territory.objects.in_bulk()
         self.organisations: dict[int, Organisation] = Organisation.objects.in_bulk()
         # (topic, block, building) -> rules; a rule names a topic or a block or neither
         self.rules: dict[tuple, list[RoutingRule]] = defaultdict(list)
-        for rule in RoutingRule.objects.filter(is_active=True).order_by("pk"):
+        for rule in rules:
             if rule.territory_id in self.territories:
                 rule.territory = self.territories[rule.territory_id]
             block_id = None if rule.topic_id else rule.block_id
             self.rules[(rule.topic_id, block_id, rule.building_id)].append(rule)
         # territory -> the active municipal administrations serving it, in order of creation
         self.administrations: dict[int, list[Organisation]] = defaultdict(list)
-        served = Organisation.territories.through.objects.filter(
-            organisation__kind=OrganisationKind.MUNICIPAL_ADMINISTRATION, organisation__is_active=True
-        ).order_by("organisation_id", "territory_id")
-        for territory_id, organisation_id in served.values_list("territory_id", "organisation_id"):
-            self.administrations[territory_id].append(self.organisations[organisation_id])
+        for territory_id, organisation_id in served:
+            if organisation_id in self.organisations:  # deleted meanwhile
+                self.administrations[territory_id].append(self.organisations[organisation_id])
 
     def candidates(
         self, topic: Topic, chain: list[int], place_kind: str, building: Building | None
     ) -> list[RoutingRule]:
         within = set(chain)
         found = []
-        for what in ((topic.pk, None), (None, topic.block_id), (None, None)):
-            for where in (None, building.pk) if building is not None else (None,):
+        named = (
+            [(topic.pk, None), (None, topic.block_id), (None, None)]
+            if topic.block_id
+            else [(topic.pk, None), (None, None)]
+        )
+        places = (None, building.pk) if building is not None and building.pk else (None,)
+        for what in named:
+            for where in places:
                 for rule in self.rules.get((*what, where), ()):
                     if rule.place_kind and rule.place_kind != place_kind:
                         continue
@@ -66,22 +80,10 @@ class Table:
         return found
 
 
-_table: tuple[float, Table | None] = (-TABLE_TTL_S, None)
-
-
-def table() -> Table:
-    """The routing table of this process, read again once it is TABLE_TTL_S old."""
-    global _table
-    loaded_at, current = _table
-    if current is None or time.monotonic() - loaded_at >= TABLE_TTL_S:
-        current = Table()
-        _table = (time.monotonic(), current)
-    return current
-
-
-def forget(**kwargs) -> None:
-    global _table
-    _table = (-TABLE_TTL_S, None)
+_table = Remembered(Table, TABLE_TTL_S)
+table = _table.get  # the routing table of this process, read again once it is TABLE_TTL_S old
+forget = _table.forget
+changed = _table.changed  # connected in apps.py
 
 
 def _chain_ids(territory: Territory | None) -> list[int]:

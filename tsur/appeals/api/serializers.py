@@ -1,5 +1,4 @@
 import re
-import time
 
 from django.conf import settings
 from django.utils import timezone
@@ -8,6 +7,7 @@ from rest_framework import serializers
 
 from tsur.core.api.serializers import OrganisationBriefSerializer, PrebuiltFields, TerritoryBriefSerializer
 from tsur.core.choices import OrganisationKind, PlaceKind, Role
+from tsur.core.memo import Remembered
 from tsur.core.models import Building, Organisation, Territory
 from tsur.core.scopes import scope_for
 
@@ -56,23 +56,14 @@ class TopicRef(CodeRelatedField):
 
 
 TOPICS_TTL_S = 30.0
-_topics: tuple[float, dict[str, Topic]] = (-TOPICS_TTL_S, {})
-
-
-def topics_by_code() -> dict[str, Topic]:
-    """Active topics with their blocks, read at most every TOPICS_TTL_S per process; a change of
-    the rubricator in this process is seen at once (`forget_topics`, connected in apps.py)."""
-    global _topics
-    loaded_at, topics = _topics
-    if time.monotonic() - loaded_at >= TOPICS_TTL_S:
-        topics = {t.code: t for t in Topic.objects.filter(is_active=True).select_related("block")}
-        _topics = (time.monotonic(), topics)
-    return topics
-
-
-def forget_topics(**kwargs) -> None:
-    global _topics
-    _topics = (-TOPICS_TTL_S, {})
+# Active topics with their blocks by code, read at most every TOPICS_TTL_S per process; a change
+# of the rubricator in this process is seen at once (`topics_changed`, connected in apps.py).
+_topics = Remembered(
+    lambda: {t.code: t for t in Topic.objects.filter(is_active=True).select_related("block")}, TOPICS_TTL_S
+)
+topics_by_code = _topics.get
+forget_topics = _topics.forget
+topics_changed = _topics.changed
 
 
 # Channels an anonymous citizen may use; the others belong to systems and staff.

@@ -271,3 +271,30 @@ def test_numbers_are_never_issued_twice_across_processes(monkeypatch):
     assert len(set(issued)) == len(issued)
     assert first == sorted(first) and child == sorted(child)
     assert min(child) > max(first)
+
+
+@pytest.mark.django_db
+def test_the_register_has_no_index_it_does_not_use():
+    """Each index costs every registration: the numbers and intake keys are unique through their
+    constraints alone, and building, organisation and an event's appeal are indexed only as the
+    first column of the composite indexes (appeals migration 0009, which renames on PostgreSQL)."""
+    from django.db import connection
+
+    def single_column(table):
+        with connection.cursor() as cursor:
+            found = connection.introspection.get_constraints(cursor, table)
+        return {
+            (tuple(c["columns"]), bool(c["unique"]), name)
+            for name, c in found.items()
+            if len(c["columns"]) == 1 and (c["index"] or c["unique"]) and not c["primary_key"]
+        }
+
+    appeal = single_column("appeals_appeal")
+    for column in ("number", "intake_key"):
+        assert [unique for (columns, unique, _) in appeal if columns == (column,)] == [True]
+    assert {name for (_, unique, name) in appeal if unique} == {
+        "appeal_number_unique",
+        "appeal_intake_key_unique",
+    }
+    assert not {c for (c, _, _) in appeal} & {("building_id",), ("organisation_id",)}
+    assert ("appeal_id",) not in {c for (c, _, _) in single_column("appeals_appealevent")}

@@ -9,6 +9,7 @@ from tsur.appeals import actions, routing
 from tsur.appeals.choices import Channel, EventKind, Status
 from tsur.appeals.models import Appeal
 from tsur.appeals.tests.factories import BlockFactory, RuleFactory, TopicFactory
+from tsur.core import memo
 from tsur.core.choices import OrganisationKind, PlaceKind, TerritoryKind
 from tsur.core.tests.factories import BuildingFactory, OrganisationFactory, TerritoryFactory
 
@@ -531,6 +532,40 @@ def test_a_change_made_elsewhere_is_seen_once_the_table_is_old(topic, okrug, mon
 
     # when / then: until the table is TABLE_TTL_S old, the process routes by what it remembers
     assert routing.route(topic=topic, territory=okrug).rule == first
-    later = routing.time.monotonic() + routing.TABLE_TTL_S
-    monkeypatch.setattr(routing.time, "monotonic", lambda: later)
+    later = memo.time.monotonic() + routing.TABLE_TTL_S
+    monkeypatch.setattr(memo.time, "monotonic", lambda: later)
     assert routing.route(topic=topic, territory=okrug).organisation == later_target
+
+
+def test_a_change_saved_while_the_table_is_being_read_is_not_lost(topic, okrug, monkeypatch):
+    """A thread that began reading the table before a change must not keep what it read: the next
+    route reads again (gunicorn runs threads; here the change happens inside the read)."""
+    old = RuleFactory(topic=topic, territory=okrug)
+    new_target = OrganisationFactory()
+    read = routing.Table.__init__
+    changed = []
+
+    def read_while_another_request_saves(self):
+        read(self)
+        if not changed:
+            changed.append(RuleFactory(topic=topic, territory=okrug, priority=10, organisation=new_target))
+
+    monkeypatch.setattr(routing.Table, "__init__", read_while_another_request_saves)
+    assert routing.route(topic=topic, territory=okrug).rule == old  # read before the change
+    assert routing.route(topic=topic, territory=okrug).rule == changed[0]
+
+
+def test_a_change_committed_after_another_thread_read_the_table_is_seen(
+    topic, okrug, django_capture_on_commit_callbacks
+):
+    """Between a save and its commit another request may read the table without the change; the
+    commit forgets it again."""
+    old = RuleFactory(topic=topic, territory=okrug)
+    with django_capture_on_commit_callbacks(execute=True):
+        new = RuleFactory(topic=topic, territory=okrug, priority=10)
+        hidden = type(new).objects.filter(pk=new.pk)
+        hidden.update(is_active=False)  # what another connection sees before the commit
+        assert routing.route(topic=topic, territory=okrug).rule == old
+        hidden.update(is_active=True)  # (no signal)
+        assert routing.route(topic=topic, territory=okrug).rule == old  # that read is kept...
+    assert routing.route(topic=topic, territory=okrug).rule == new  # ...until the commit
