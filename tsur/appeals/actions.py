@@ -16,6 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from tsur.core import db
 from tsur.core.errors import DomainError, InvalidTransition
 from tsur.core.models import Building, Organisation, Territory, User
 from tsur.nlp import understanding
@@ -146,7 +147,7 @@ def _new_event(
 
 def _record(events: list[AppealEvent]) -> list[AppealEvent]:
     """Store events and, once the transaction commits, tell whoever must hear about them."""
-    events = AppealEvent.objects.bulk_create(events)
+    events = db.insert(events)
     recent = timezone.now() - timedelta(hours=1)
     for event in events:
         if event.kind in NOTIFYING and event.at > recent:
@@ -331,7 +332,7 @@ def register(
             # One insert: the appeal is stored in the status its registration ends in; the timeline
             # still shows both steps (registered, then assigned or sent to moderation).
             appeal.status = Status.ASSIGNED if route else Status.MODERATION
-            appeal.save()
+            db.insert([appeal])
             registered = (
                 {"channel": channel, "external_id": external_id} if external_id else {"channel": channel}
             )
