@@ -36,6 +36,11 @@ def browser_page(monkeypatch):
         page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="ru-RU")
         yield page
         browser.close()
+        # the ORM calls made under Playwright's loop opened connections of their own context: closed
+        # here, or the test database could not be dropped at the end
+        from django.db import connections
+
+        connections.close_all()
 
 
 @pytest.fixture
