@@ -5,14 +5,13 @@ Each action runs in one transaction, locks the appeal, refuses a step its status
 and hands side effects (notifications) to the job queue only after commit.
 """
 
-import functools
 import hashlib
 import logging
 import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -425,24 +424,12 @@ def register(
     return appeal, True
 
 
-@functools.cache
-def _building_query() -> tuple[str, list[str]]:
-    fields = [f.attname for f in Building._meta.concrete_fields]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in Building._meta.concrete_fields)
-    table = connection.ops.quote_name(Building._meta.db_table)
-    return f"SELECT {columns} FROM {table} WHERE address_key = %s", fields  # noqa: S608 - names from the model
-
-
 def _building_at(address: str) -> Building | None:
     """The known building at an address, its territory taken from the routing table. Most
     registrations ask this, so the query is written out once rather than compiled each time."""
-    sql, fields = _building_query()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [Building.key_for(address)])
-        row = cursor.fetchone()
-    if row is None:
+    building = db.get_by(Building, "address_key", Building.key_for(address))
+    if building is None:
         return None
-    building = Building.from_db(connection.alias, fields, row)
     territory = routing.table().territories.get(building.territory_id)
     if territory is not None:
         building.territory = territory

@@ -7,7 +7,7 @@ one. The result carries a sentence that the appeal keeps as the reason of its ro
 
 Routing runs on every registration, so each process keeps the active rules, the organisations and
 the territories in memory (`table()`): a route costs no query. A change made in this process is seen
-at once (`forget`, connected in apps.py); one made in another process within TABLE_TTL_S.
+at once (`changed`, connected in apps.py); one made in another process within TABLE_TTL_S.
 """
 
 from collections import defaultdict

@@ -1,4 +1,4 @@
-"""Inserts written out once per model, for the rows every registration writes.
+"""Statements written out once per model, for the rows every registration reads and writes.
 
 Django compiles an INSERT anew for every `save()` and `bulk_create()`: for an appeal and its first
 events that compilation cost a quarter of a registration's time. `insert` keeps the statement per
@@ -50,3 +50,22 @@ def insert(objs: list[models.Model], using: str = "default") -> list[models.Mode
         obj._state.adding = False
         obj._state.db = using
     return objs
+
+
+@functools.cache
+def _lookup(model: type[models.Model], alias: str, column: str) -> tuple[str, list[str]]:
+    connection = connections[alias]
+    meta = model._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in meta.concrete_fields)
+    sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(column)} = %s"  # noqa: S608 - names from the model
+    return sql, [f.attname for f in meta.concrete_fields]
+
+
+def get_by(model: type[models.Model], column: str, value, using: str = "default") -> models.Model | None:
+    """The object whose unique `column` holds `value`, or None (no related objects are loaded)."""
+    sql, attnames = _lookup(model, using, column)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [value])
+        row = cursor.fetchone()
+    return None if row is None else model.from_db(using, attnames, row)
