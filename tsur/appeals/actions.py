@@ -7,7 +7,6 @@ and hands side effects (notifications) to the job queue only after commit.
 
 import hashlib
 import logging
-import re
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -18,6 +17,7 @@ from django.utils import timezone
 from tsur.core import db
 from tsur.core.errors import DomainError, InvalidTransition
 from tsur.core.models import Building, Organisation, Territory, User
+from tsur.core.text import clean_text
 from tsur.nlp import understanding
 
 from . import complaint_book, deadlines, numbering, photos, routing, signals
@@ -75,26 +75,9 @@ NOTIFYING = frozenset(
         EventKind.REOPENED,
     }
 )
-HTML_TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def clean_text(text, *, field: str = "text", required: bool = True, limit: int | None = None) -> str:
-    if text is None:
-        text = ""
-    if not isinstance(text, str):
-        raise DomainError("Ожидается текст.", field=field)
-    text = text.replace("\x00", "").strip()
-    limit = limit or settings.TSUR["TEXT_MAX_CHARS"]
-    if required and not text:
-        raise DomainError("Текст не может быть пустым.", field=field)
-    if len(text) > limit:
-        raise DomainError(f"Текст длиннее {limit} символов.", field=field)
-    if HTML_TAG.search(text):
-        raise DomainError("Текст не должен содержать HTML-разметку.", field=field)
-    return text
 
 
 def _now(at: datetime | None) -> datetime:

@@ -18,6 +18,7 @@ from tsur.appeals import actions as appeal_actions
 from tsur.appeals.choices import FINAL_STATUSES, Status
 from tsur.appeals.models import Appeal, Topic
 from tsur.core.errors import DomainError, InvalidTransition
+from tsur.core.text import clean_text
 from tsur.nlp.duplicates import around, distance_m
 
 from .choices import SERVICES_OF_KIND, TOPICS_OF_SERVICE, OutageState
@@ -209,7 +210,7 @@ def answer_all(
         raise DomainError("Укажите плановое время восстановления.", field="planned_at")
     if planned_at <= timezone.now():
         raise DomainError("Плановое время восстановления должно быть в будущем.", field="planned_at")
-    text = appeal_actions.clean_text(text)
+    text = clean_text(text)
     counts = {"answered": 0, "skipped": 0}
     with transaction.atomic():
         Outage.objects.filter(pk=outage.pk).update(expected_end_at=planned_at)
@@ -227,7 +228,7 @@ def answer_all(
 def end(outage: Outage, actor, *, text: str, at: datetime | None = None, within=None) -> dict[str, int]:
     """The service is back: the outage ends and every open linked appeal gets `text` as its answer."""
     at = at or timezone.now()
-    text = appeal_actions.clean_text(text)
+    text = clean_text(text)
     counts = {"answered": 0, "skipped": 0}
     with transaction.atomic():
         updated = Outage.objects.filter(pk=outage.pk, state=OutageState.ACTIVE).update(
