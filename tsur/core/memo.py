@@ -18,6 +18,7 @@ from typing import Generic, TypeVar
 from django.db import transaction
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 
 class Remembered(Generic[T]):
@@ -41,5 +42,37 @@ class Remembered(Generic[T]):
     def changed(self, *args, using: str | None = None, **kwargs) -> None:
         """A receiver for the signals of the models this is read from: read again now, and once more
         when the change is committed."""
+        self.forget()
+        transaction.on_commit(self.forget, using=using)
+
+
+class RememberedByKey(Generic[K, T]):
+    """Like `Remembered`, for values read per key (a user's roles, a token, a district's name): each
+    kept `ttl` seconds with the generation it was read in; a change forgets them all. At most
+    `max_items` are kept, so a process that meets many keys does not grow without bound."""
+
+    def __init__(self, load: Callable[[K], T], ttl: float, max_items: int = 10_000):
+        self._load, self.ttl, self.max_items = load, ttl, max_items
+        self._generation = 0
+        self._kept: dict[K, tuple[T, float, int]] = {}
+
+    def get(self, key: K) -> T:
+        hit = self._kept.get(key)
+        if hit is not None and hit[2] == self._generation and time.monotonic() - hit[1] < self.ttl:
+            return hit[0]
+        seen = self._generation
+        value = self._load(key)
+        if len(self._kept) >= self.max_items:
+            self._kept = {}  # a new dict: a thread iterating the old one is not disturbed
+        self._kept[key] = (value, time.monotonic(), seen)
+        return value
+
+    def forget(self, *args, **kwargs) -> None:
+        """Read every key again on its next `get`."""
+        self._generation += 1
+        self._kept = {}
+
+    def changed(self, *args, using: str | None = None, **kwargs) -> None:
+        """A receiver for the signals of the models the values are read from."""
         self.forget()
         transaction.on_commit(self.forget, using=using)
