@@ -26,12 +26,11 @@ def _fresh_building_index():
 def _fresh_process_caches():
     """Tokens, role assignments, the rubricator and the routing table remembered for seconds in a
     process: each test starts without (ids may be reused after a rolled-back test on SQLite)."""
-    from tsur.appeals import routing
-    from tsur.appeals.api.serializers import forget_topics
+    from tsur.appeals import routing, rubricator
     from tsur.core.api import authentication
-    from tsur.core.scopes import forget_assignments
+    from tsur.core.models import remembered_assignments
 
     authentication.forget()
-    forget_assignments()
-    forget_topics()
+    remembered_assignments.forget()
+    rubricator.remembered.forget()
     routing.forget()

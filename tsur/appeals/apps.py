@@ -10,13 +10,16 @@ class AppealsConfig(AppConfig):
     def ready(self):
         from tsur.core.models import Organisation, Territory
 
-        from . import routing
-        from .api.serializers import topics_changed
+        from . import routing, rubricator
         from .models import RoutingRule, ThematicBlock, Topic
 
         for model in (Topic, ThematicBlock):  # the intake remembers the rubricator for seconds
-            post_save.connect(topics_changed, sender=model, dispatch_uid=f"topics-{model.__name__}-save")
-            post_delete.connect(topics_changed, sender=model, dispatch_uid=f"topics-{model.__name__}-delete")
+            post_save.connect(
+                rubricator.remembered.changed, sender=model, dispatch_uid=f"topics-{model.__name__}-save"
+            )
+            post_delete.connect(
+                rubricator.remembered.changed, sender=model, dispatch_uid=f"topics-{model.__name__}-delete"
+            )
         for model in (RoutingRule, Organisation, Territory):  # and the routing table
             post_save.connect(routing.changed, sender=model, dispatch_uid=f"routing-{model.__name__}-save")
             post_delete.connect(

@@ -7,7 +7,9 @@ from django.utils.translation import gettext_lazy as _
 
 from tsur.core.choices import PlaceKind
 from tsur.core.models import Building, Organisation, Territory, User
+from tsur.core.scopes import VIEW, RestrictedQuerySet
 
+from . import policies
 from .choices import Channel, CloseReason, DeadlineState, DeadlineUnit, EventKind, Priority, Status
 
 
@@ -153,6 +155,26 @@ class RoutingRule(models.Model):
         return f"{what} / {where} → {target}"
 
 
+class AppealQuerySet(RestrictedQuerySet):
+    """Appeals as a user may see or act on them (`restrict(user, action)`, actions and roles from
+    tsur.appeals.policies), and as the public may see them (`published`)."""
+
+    scope_lookups = {"organisation": "organisation", "territory": "territory", "author": "author"}
+    action_roles = policies.ACTION_ROLES
+
+    def also_reached_by(self, user, action: str) -> Q:
+        # what one filed (an agency's system, an operator at the hotline) stays visible to them
+        return Q(submitted_by=user.pk) if action == VIEW else Q(pk__in=[])
+
+    def published(self, viewer=None):
+        """What anybody may see: appeals accepted and not refused (policies.UNPUBLISHED_STATUSES),
+        and the viewer's own (a user, or the account of an Open311 client)."""
+        condition = ~Q(status__in=policies.UNPUBLISHED_STATUSES)
+        if viewer is not None and viewer.is_authenticated:
+            condition |= Q(submitted_by=viewer.pk) | Q(author=viewer.pk)
+        return self.filter(condition)
+
+
 class Appeal(models.Model):
     """One problem raised by a resident through any channel, from registration to closure."""
 
@@ -250,6 +272,8 @@ class Appeal(models.Model):
     media_url = models.URLField(_("ссылка на фото или видео"), max_length=1000, blank=True)
     updated_at = models.DateTimeField(_("изменено"), auto_now=True)
 
+    objects = AppealQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("обращение")
         verbose_name_plural = _("обращения")
@@ -334,6 +358,18 @@ class AppealPhoto(models.Model):
         return self.image.name
 
 
+class ComplaintTicketQuerySet(RestrictedQuerySet):
+    """The complaint book as far as a user's scope reaches (the company's own staff, the territory
+    of the building, and what the user entered)."""
+
+    scope_lookups = {
+        "organisation": "organisation",
+        "territory": "building__territory",
+        "author": "created_by",
+    }
+    action_roles = policies.TICKET_ROLES
+
+
 class ComplaintTicket(models.Model):
     """A ticket a resident filed with a management company (the unified complaint book).
     A complaint about the company reaches the region only when such a ticket was not fulfilled in time."""
@@ -358,6 +394,8 @@ class ComplaintTicket(models.Model):
     created_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = ComplaintTicketQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("заявка в книге жалоб")
         verbose_name_plural = _("книга жалоб")
@@ -371,6 +409,30 @@ class ComplaintTicket(models.Model):
 
     def __str__(self):
         return f"{self.organisation}: {self.number}"
+
+
+class ComplaintTicketEvent(models.Model):
+    """A step in the life of a complaint-book ticket: entered by the company, marked fulfilled. The
+    companies' effectiveness is read from these and from the appeals' timelines."""
+
+    class Kind(models.TextChoices):
+        FILED = "filed", _("Внесена в книгу жалоб")
+        FULFILLED = "fulfilled", _("Отмечена выполненной")
+
+    ticket = models.ForeignKey(ComplaintTicket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("событие"), max_length=16, choices=Kind.choices)
+    at = models.DateTimeField(_("когда"))
+    actor = models.ForeignKey(
+        User, verbose_name=_("кто"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("событие заявки книги жалоб")
+        verbose_name_plural = _("события заявок книги жалоб")
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.ticket}: {self.get_kind_display()}"
 
 
 class NumberCounter(models.Model):

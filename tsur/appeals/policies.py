@@ -1,17 +1,19 @@
-"""Who may take which step on an appeal they can see, and who may see the author's personal data.
+"""Who may take which step on an appeal, who may see the author's personal data, and what the
+public may see.
 
-Visibility comes first (tsur.appeals.selectors): an appeal outside the user's scope is simply not
-found. Here we decide, for a visible appeal, which of the user's roles allows an action.
+Visibility comes first (`Appeal.objects.restrict(user)`): an appeal outside the user's scope is
+simply not found. Here we decide, for a visible appeal, which of the user's roles allows an action.
+Both read the same tables below through tsur.core.scopes.
 """
 
 import re
 
 from tsur.core.choices import Role
-from tsur.core.scopes import scope_for
+from tsur.core.scopes import AUTHOR, Scope, scope_for
 
-from .models import Appeal
+from .choices import Status
+from .lifecycle import ALLOWED_FROM
 
-AUTHOR = "author"
 R = Role
 ACTION_ROLES: dict[str, frozenset[str]] = {
     "send_to_moderation": frozenset({R.OPERATOR, R.ADMINISTRATOR}),
@@ -32,32 +34,40 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
 }
 # Roles that work with the citizen and so may see their name and contacts (152-ФЗ: need to know).
 PERSONAL_DATA_ROLES = frozenset({R.OPERATOR, R.EXECUTOR, R.SUPERVISOR, R.ADMINISTRATOR})
+# The management company's own people keep its complaint book.
+TICKET_ROLES: dict[str, frozenset[str]] = {
+    "file_ticket": frozenset({R.EXECUTOR, R.SUPERVISOR, R.ADMINISTRATOR}),
+    "fulfil": frozenset({R.EXECUTOR, R.SUPERVISOR, R.ADMINISTRATOR}),
+    "see_personal_data": PERSONAL_DATA_ROLES,
+}
+# What the public may see of the register: appeals an operator has accepted and not refused (and,
+# to anyone, their own). A fresh appeal waits for moderation unseen; a refused one (spam, abuse,
+# someone's personal story) is never published. Used by the REST API, Open311 and pages alike.
+UNPUBLISHED_STATUSES = frozenset({Status.REGISTERED, Status.MODERATION, Status.REJECTED})
 
 
-def _covers(user, roles: frozenset[str], appeal: Appeal) -> bool:
-    """Whether one of `roles` the user holds reaches this appeal through its own scope."""
+def _scope(user, roles: frozenset[str]) -> Scope:
+    return scope_for(user, roles - {AUTHOR})
+
+
+def _covers(user, roles: frozenset[str], appeal) -> bool:
+    """Whether one of `roles` the user holds reaches this appeal (through its own scope, or as its
+    author when AUTHOR is among them)."""
     if not user.is_authenticated:
         return False
-    scope = scope_for(user, roles=roles)
-    if scope.region:
+    if AUTHOR in roles and appeal.author_id and appeal.author_id == user.pk:
         return True
-    org_path = appeal.organisation.path if appeal.organisation_id else None
-    territory_path = appeal.territory.path if appeal.territory_id else None
-    return any(org_path and org_path.startswith(p) for p in scope.organisation_paths) or any(
-        territory_path and territory_path.startswith(p) for p in scope.territory_paths
+    return _scope(user, roles).covers(
+        organisation=appeal.organisation if appeal.organisation_id else None,
+        territory=appeal.territory if appeal.territory_id else None,
     )
 
 
-def can(user, action: str, appeal: Appeal) -> bool:
-    allowed = ACTION_ROLES[action]
-    if AUTHOR in allowed and appeal.author_id and appeal.author_id == user.pk:
-        return True
-    return _covers(user, allowed - {AUTHOR}, appeal)
+def can(user, action: str, appeal) -> bool:
+    return _covers(user, ACTION_ROLES[action], appeal)
 
 
-def allowed_actions(user, appeal: Appeal) -> list[str]:
-    from .actions import ALLOWED_FROM
-
+def allowed_actions(user, appeal) -> list[str]:
     return [
         a
         for a in ACTION_ROLES
@@ -65,10 +75,25 @@ def allowed_actions(user, appeal: Appeal) -> list[str]:
     ]
 
 
-def can_see_personal_data(user, appeal: Appeal) -> bool:
-    if appeal.author_id and appeal.author_id == user.pk:
-        return True
-    return _covers(user, PERSONAL_DATA_ROLES, appeal)
+def is_staff(user) -> bool:
+    """Whether any staff role of the user reaches beyond their own appeals."""
+    return scope_for(user).is_staff
+
+
+def can_see_personal_data(user, appeal) -> bool:
+    return _covers(user, PERSONAL_DATA_ROLES | {AUTHOR}, appeal)
+
+
+def can_keep_book(user, action: str, organisation) -> bool:
+    """Whether the user may take `action` in the complaint book of this management company."""
+    return user.is_authenticated and _scope(user, TICKET_ROLES[action]).covers(organisation=organisation)
+
+
+def can_see_ticket_personal_data(user, ticket) -> bool:
+    """The complaint book's resident contacts: the company's own staff, operators and administrators."""
+    return user.is_authenticated and _scope(user, PERSONAL_DATA_ROLES).covers(
+        organisation=ticket.organisation
+    )
 
 
 # A flat, room, office or premises number: with it an address points at a household (152-ФЗ).
@@ -92,13 +117,5 @@ def public_address(address: str) -> str:
     return FLAT.sub(cut, address).strip(" ,;")
 
 
-def shown_address(user, appeal: Appeal) -> str:
+def shown_address(user, appeal) -> str:
     return appeal.address if can_see_personal_data(user, appeal) else public_address(appeal.address)
-
-
-def can_see_ticket_personal_data(user, ticket) -> bool:
-    """The complaint book's resident contacts: the company's own staff, operators and administrators."""
-    if not user.is_authenticated:
-        return False
-    scope = scope_for(user, roles=PERSONAL_DATA_ROLES)
-    return scope.region or any(ticket.organisation.path.startswith(p) for p in scope.organisation_paths)

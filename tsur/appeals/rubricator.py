@@ -1,13 +1,24 @@
-"""Loading a rubricator (blocks → topics with deadline regulation) from a JSON file, idempotently."""
+"""The rubricator (blocks → topics with deadline regulation): loaded from a JSON file, idempotently,
+and remembered in each process for the intake, which looks a topic up by its code on every filing."""
 
 import json
 from pathlib import Path
 
 from django.db import transaction
 
+from tsur.core.memo import Remembered
+
 from .models import ThematicBlock, Topic
 
 DEFAULT = Path(__file__).with_name("data") / "rubricator.json"
+TOPICS_TTL_S = 30.0
+
+# Active topics with their blocks by code, read at most every TOPICS_TTL_S per process; a change
+# of the rubricator in this process is seen at once (`remembered.changed`, connected in apps.py).
+remembered = Remembered(
+    lambda: {t.code: t for t in Topic.objects.filter(is_active=True).select_related("block")}, TOPICS_TTL_S
+)
+topics_by_code = remembered.get
 
 
 @transaction.atomic

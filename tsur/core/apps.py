@@ -9,13 +9,14 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from .api import authentication
-        from .models import Organisation, RoleAssignment, Territory
-        from .scopes import forget_assignments
+        from .models import Organisation, RoleAssignment, Territory, remembered_assignments
 
         # roles and the paths of their organisations and territories are remembered for seconds
         for model in (RoleAssignment, Organisation, Territory):
-            post_save.connect(forget_assignments, sender=model, dispatch_uid=f"scopes-{model.__name__}-save")
+            post_save.connect(
+                remembered_assignments.changed, sender=model, dispatch_uid=f"scopes-{model.__name__}-save"
+            )
             post_delete.connect(
-                forget_assignments, sender=model, dispatch_uid=f"scopes-{model.__name__}-delete"
+                remembered_assignments.changed, sender=model, dispatch_uid=f"scopes-{model.__name__}-delete"
             )
         authentication.connect()

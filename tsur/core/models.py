@@ -6,6 +6,8 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .choices import OrganisationKind, PlaceKind, Role, TerritoryKind
+from .memo import RememberedByKey
+from .scopes import RestrictedQuerySet
 
 
 class TreeNode(models.Model):
@@ -59,6 +61,16 @@ class Territory(TreeNode):
         return self.name
 
 
+class OrganisationQuerySet(RestrictedQuerySet):
+    """Organisations as far as a user's scope reaches: theirs and their subordinates, and those
+    serving their territories (distinct: an organisation may serve several)."""
+
+    scope_lookups = {"organisation": "", "territory": "territories"}
+
+    def restrict(self, user, action="view"):
+        return super().restrict(user, action).distinct()
+
+
 class Organisation(TreeNode):
     """Anybody who receives and answers appeals: an executive body, an administration, an agency,
     a management company, a utility or a contractor."""
@@ -78,6 +90,8 @@ class Organisation(TreeNode):
     email = models.EmailField(_("e-mail"), blank=True)
     territories = models.ManyToManyField(Territory, verbose_name=_("обслуживает территории"), blank=True)
     is_active = models.BooleanField(_("действует"), default=True)
+
+    objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("организация")
@@ -139,12 +153,18 @@ class User(AbstractUser):
     def role_set(self) -> frozenset[str]:
         if not self.pk:
             return frozenset()
-        from .scopes import _assignments
-
-        roles = {a.role for a in _assignments(self)}
+        roles = {a.role for a in self.role_assignments()}
         if self.is_superuser:
             roles.add(Role.ADMINISTRATOR)
         return frozenset(roles)
+
+    def role_assignments(self) -> list["RoleAssignment"]:
+        """The user's role assignments, read once per user object (that is, once per request) and
+        at most every few seconds per process."""
+        cached = self.__dict__.get("_scope_assignments")
+        if cached is None:
+            cached = self.__dict__["_scope_assignments"] = remembered_assignments.get(self.pk)
+        return cached
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.role_set.intersection(roles))
@@ -175,3 +195,13 @@ class RoleAssignment(models.Model):
     def __str__(self):
         limit = self.organisation or self.territory or _("весь регион")
         return f"{self.get_role_display()}: {limit}"
+
+
+# A user's role assignments, remembered in the process for a few seconds: every request needs them
+# (tsur.core.scopes). Changes are seen at once in the process that makes them (signals connected
+# in apps.py), in the other processes within ASSIGNMENTS_TTL_S (decision 0003).
+ASSIGNMENTS_TTL_S = 5.0
+remembered_assignments = RememberedByKey(
+    lambda pk: list(RoleAssignment.objects.filter(user=pk).select_related("organisation", "territory")),
+    ASSIGNMENTS_TTL_S,
+)

@@ -1,18 +1,28 @@
-"""The one place where a user's roles and scopes become a queryset restriction.
+"""The one place where a user's roles and scopes become a restriction.
 
 A staff role with no organisation and no territory covers the region; one with an organisation
 covers it and its subordinates; one with a territory covers everything inside it. Every
-authenticated user also sees what they authored. Views and the API never filter by hand.
+authenticated user also reaches what they authored. A model whose objects are scoped gets a
+`RestrictedQuerySet` (`Model.objects.restrict(user, action)`); a single object already in hand is
+checked with `Scope.covers`. Views, the API and pages never filter by hand.
 """
 
-import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import ClassVar
 
+from django.db import models
 from django.db.models import Q
 
 from .choices import Role
 
 STAFF_ROLES = frozenset(Role.values) - {Role.CITIZEN, Role.SYSTEM}
+AUTHOR = "author"  # in a table of roles per action: the object's own author may take it too
+VIEW = "view"
+
+
+def _under(path: str | None, prefixes: Iterable[str]) -> bool:
+    return bool(path) and any(path.startswith(p) for p in prefixes)
 
 
 @dataclass(frozen=True)
@@ -30,6 +40,17 @@ class Scope:
     @property
     def is_empty(self) -> bool:
         return not (self.region or self.organisation_paths or self.territory_paths or self.author_id)
+
+    def covers(self, *, organisation=None, territory=None, author_id: int | None = None) -> bool:
+        """Whether the scope reaches an object of this organisation, in this territory (each a tree
+        node or None), or written by this author."""
+        if self.region:
+            return True
+        return (
+            (organisation is not None and _under(organisation.path, self.organisation_paths))
+            or (territory is not None and _under(territory.path, self.territory_paths))
+            or (author_id is not None and author_id == self.author_id)
+        )
 
     def q(
         self, *, organisation: str | None = None, territory: str | None = None, author: str | None = None
@@ -52,7 +73,7 @@ class Scope:
         return condition
 
 
-def scope_for(user, roles: frozenset[str] | None = None) -> Scope:
+def scope_for(user, roles: Iterable[str] | None = None) -> Scope:
     """The scope of `user`, optionally counting only some of their roles."""
     if user is None or not user.is_authenticated:
         return Scope()
@@ -61,7 +82,7 @@ def scope_for(user, roles: frozenset[str] | None = None) -> Scope:
     region = False
     organisations: list[str] = []
     territories: list[str] = []
-    for assignment in _assignments(user):
+    for assignment in user.role_assignments():
         if assignment.role not in STAFF_ROLES or (roles is not None and assignment.role not in roles):
             continue
         if assignment.organisation_id:
@@ -78,30 +99,31 @@ def scope_for(user, roles: frozenset[str] | None = None) -> Scope:
     )
 
 
-# A user's role assignments, remembered in the process for a few seconds: every request needs them.
-# Changes made in this process are seen at once (signals, `forget_assignments`); in the other
-# processes within ASSIGNMENTS_TTL_S.
-ASSIGNMENTS_TTL_S = 5.0
-_remembered: dict[int, tuple[float, list]] = {}
+class RestrictedQuerySet(models.QuerySet):
+    """Objects scoped by an organisation, a territory and an author.
 
+    A model declares where these live (`scope_lookups`, as for `Scope.q`) and which roles may take
+    each action (`action_roles`; `VIEW` defaults to every staff role, and `AUTHOR` in a set lets the
+    object's author act too). `restrict(user, action)` keeps what the user may take `action` on."""
 
-def forget_assignments(**kwargs) -> None:
-    _remembered.clear()
+    scope_lookups: ClassVar[dict[str, str]] = {}
+    action_roles: ClassVar[dict[str, frozenset[str]]] = {}
 
+    def restrict(self, user, action: str = VIEW):
+        if user is None or not user.is_authenticated:
+            return self.none()
+        roles = self.action_roles.get(action)
+        if roles is None and action != VIEW:
+            raise LookupError(f"no roles are declared for {action!r} on {self.model.__name__}")
+        staff_roles = None if roles is None else roles - {AUTHOR}
+        scope = scope_for(user, staff_roles)
+        if scope.region:
+            return self.all()
+        lookups = dict(self.scope_lookups)
+        if roles is not None and AUTHOR not in roles:
+            lookups.pop("author", None)
+        return self.filter(scope.q(**lookups) | self.also_reached_by(user, action))
 
-def _assignments(user) -> list:
-    """The user's role assignments, read once per user object (that is, once per request) and at
-    most every few seconds per process."""
-    cached = user.__dict__.get("_scope_assignments")
-    if cached is None:
-        now = time.monotonic()
-        hit = _remembered.get(user.pk)
-        if hit is not None and now - hit[0] < ASSIGNMENTS_TTL_S:
-            cached = hit[1]
-        else:
-            cached = list(user.assignments.select_related("organisation", "territory"))
-            if len(_remembered) >= 10_000:
-                _remembered.clear()
-            _remembered[user.pk] = (now, cached)
-        user.__dict__["_scope_assignments"] = cached
-    return cached
+    def also_reached_by(self, user, action: str) -> Q:
+        """What the user reaches beyond their scope (for appeals: what they submitted)."""
+        return Q(pk__in=[])

@@ -14,14 +14,14 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from tsur.appeals import actions, policies
-from tsur.appeals.choices import FINAL_STATUSES, Channel, EventKind, Status
+from tsur.appeals.choices import FINAL_STATUSES, Channel, EventKind
 from tsur.appeals.models import Appeal, AppealEvent, Topic, TopicQuestion
 from tsur.core.errors import DomainError
 from tsur.core.models import Building, Territory
@@ -35,7 +35,6 @@ MAX_EXTRA_ATTRIBUTES = 20
 PUBLIC_RATE_PER_MINUTE = 120
 # when the shape of the API last changed (discovery's changeset)
 CHANGESET = "2026-11-23T00:00:00+03:00"
-HIDDEN_FROM_PUBLIC = (Status.REGISTERED, Status.MODERATION, Status.REJECTED)
 MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
 
 
@@ -255,11 +254,8 @@ def _notice(appeal: Appeal) -> str:
 
 
 def _visible(client: ApiClient | None):
-    appeals = Appeal.objects.select_related("topic", "organisation", "territory")
-    public = ~Q(status__in=HIDDEN_FROM_PUBLIC)
-    if client is not None:
-        return appeals.filter(public | Q(submitted_by=client.user))
-    return appeals.filter(public)
+    appeals = Appeal.objects.published(client.user if client is not None else None)
+    return appeals.select_related("topic", "organisation", "territory")
 
 
 def _date(request_or_data, name: str):

@@ -18,7 +18,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tsur.appeals import policies
 from tsur.appeals.models import Appeal
-from tsur.appeals.selectors import appeals_visible_to
 from tsur.core.choices import Role
 from tsur.core.errors import DomainError, InvalidTransition
 from tsur.core.models import Building
@@ -217,7 +216,7 @@ def outage_detail(request, pk: int):
     outage = _outage(request, pk)
     linked = Appeal.objects.filter(outage_links__outage=outage)
     appeals = list(
-        linked.filter(pk__in=appeals_visible_to(request.user).values("pk"))
+        linked.filter(pk__in=Appeal.objects.restrict(request.user).values("pk"))
         .select_related("topic", "organisation", "building")
         .order_by("registered_at")
     )
@@ -272,7 +271,7 @@ def outage_answer(request, pk: int):
             request.user,
             text=request.POST.get("text", ""),
             planned_at=_planned_at(request),
-            within=appeals_visible_to(request.user),
+            within=Appeal.objects.restrict(request.user),
         ),
         _("Промежуточный ответ дан: %(answered)s, пропущено: %(skipped)s."),
     )
@@ -285,7 +284,10 @@ def outage_end(request, pk: int):
         request,
         pk,
         lambda outage: outages.end(
-            outage, request.user, text=request.POST.get("text", ""), within=appeals_visible_to(request.user)
+            outage,
+            request.user,
+            text=request.POST.get("text", ""),
+            within=Appeal.objects.restrict(request.user),
         ),
         _("Отключение завершено, ответ дан: %(answered)s, пропущено: %(skipped)s."),
     )

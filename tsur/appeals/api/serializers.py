@@ -7,13 +7,14 @@ from rest_framework import serializers
 
 from tsur.core.api.serializers import OrganisationBriefSerializer, PrebuiltFields, TerritoryBriefSerializer
 from tsur.core.choices import OrganisationKind, PlaceKind, Role
-from tsur.core.memo import Remembered
+from tsur.core.errors import DomainError
 from tsur.core.models import Building, Organisation, Territory
-from tsur.core.scopes import scope_for
 
 from .. import policies
+from ..actions import tickets
 from ..choices import Channel, CloseReason, DeadlineState, Priority, Status
 from ..models import Appeal, AppealEvent, ComplaintTicket, RoutingRule, ThematicBlock, Topic
+from ..rubricator import topics_by_code
 
 
 class CodeRelatedField(serializers.SlugRelatedField):
@@ -53,17 +54,6 @@ class TopicRef(CodeRelatedField):
             if topic is not None:
                 return topic
         self.fail("does_not_exist", slug_name=self.slug_field, value=str(data)[:64].replace("\x00", ""))
-
-
-TOPICS_TTL_S = 30.0
-# Active topics with their blocks by code, read at most every TOPICS_TTL_S per process; a change
-# of the rubricator in this process is seen at once (`topics_changed`, connected in apps.py).
-_topics = Remembered(
-    lambda: {t.code: t for t in Topic.objects.filter(is_active=True).select_related("block")}, TOPICS_TTL_S
-)
-topics_by_code = _topics.get
-forget_topics = _topics.forget
-topics_changed = _topics.changed
 
 
 # Channels an anonymous citizen may use; the others belong to systems and staff.
@@ -165,7 +155,7 @@ class AppealCreateSerializer(PrebuiltFields, serializers.Serializer):
         user = self.context["request"].user
         if value in PUBLIC_CHANNELS:
             return value
-        if not user.is_authenticated or not (user.has_role(Role.SYSTEM) or scope_for(user).is_staff):
+        if not user.is_authenticated or not (user.has_role(Role.SYSTEM) or policies.is_staff(user)):
             raise serializers.ValidationError(
                 "Этот канал доступен только информационным системам и сотрудникам."
             )
@@ -480,9 +470,7 @@ class MergeSerializer(ReasonSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from ..selectors import appeals_visible_to
-
-        self.fields["into"].queryset = appeals_visible_to(self.context["request"].user)
+        self.fields["into"].queryset = Appeal.objects.restrict(self.context["request"].user)
 
 
 class ExtendSerializer(RequiredReasonSerializer):
@@ -523,8 +511,6 @@ class ComplaintTicketSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.BooleanField())
     def get_overdue(self, ticket):
-        from django.utils import timezone
-
         return ticket.fulfilled_at is None and ticket.due_at < timezone.now()
 
     def to_representation(self, ticket):
@@ -535,18 +521,10 @@ class ComplaintTicketSerializer(serializers.ModelSerializer):
         return data
 
     def validate(self, attrs):
-        from django.utils import timezone
-
-        if attrs["filed_at"] > timezone.now() + timezone.timedelta(minutes=5):
-            raise serializers.ValidationError({"filed_at": "Заявка не может быть подана в будущем."})
-        if attrs["due_at"] - attrs["filed_at"] > timezone.timedelta(days=30):
-            raise serializers.ValidationError(
-                {"due_at": "Срок исполнения заявки — не больше 30 дней с подачи."}
-            )
-        if attrs["due_at"] < attrs["filed_at"]:
-            raise serializers.ValidationError(
-                {"due_at": "Срок исполнения не может быть раньше подачи заявки."}
-            )
+        try:
+            tickets.check_terms(attrs["filed_at"], attrs["due_at"], timezone.now())
+        except DomainError as refusal:
+            raise serializers.ValidationError({refusal.field: refusal.message}) from refusal
         organisation = attrs["organisation"]
         if ComplaintTicket.objects.filter(organisation=organisation, number=attrs["number"]).exists():
             raise serializers.ValidationError({"number": "Заявка с таким номером уже есть в книге жалоб."})

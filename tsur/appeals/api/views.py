@@ -1,11 +1,10 @@
-from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
@@ -13,14 +12,11 @@ from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 from tsur.core.choices import OrganisationKind, Role
 from tsur.core.errors import DomainError
 from tsur.core.models import Organisation
-from tsur.core.scopes import scope_for
 from tsur.nlp import duplicates
 
 from .. import actions, complaint_book, policies
-from ..choices import Status
 from ..filtersets import AppealFilterSet, ComplaintTicketFilterSet
-from ..models import Appeal, AppealEvent, AppealPhoto, RoutingRule, ThematicBlock, Topic
-from ..selectors import appeals_visible_to, tickets_visible_to
+from ..models import Appeal, AppealEvent, AppealPhoto, ComplaintTicket, RoutingRule, ThematicBlock, Topic
 from . import serializers as s
 
 
@@ -59,7 +55,7 @@ class TopicViewSet(viewsets.ReadOnlyModelViewSet):
 
 class StaffOnly(permissions.BasePermission):
     def has_permission(self, request, view):
-        return request.user.is_authenticated and scope_for(request.user).is_staff
+        return request.user.is_authenticated and policies.is_staff(request.user)
 
 
 class RoutingRuleViewSet(viewsets.ReadOnlyModelViewSet):
@@ -101,7 +97,7 @@ class AppealViewSet(
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
-        queryset = appeals_visible_to(self.request.user).select_related(
+        queryset = Appeal.objects.restrict(self.request.user).select_related(
             "topic__block", "organisation", "territory", "merged_into"
         )
         return queryset.prefetch_related("photos")
@@ -171,7 +167,8 @@ class AppealViewSet(
     @action(detail=True, methods=["get"], url_path="status")
     def public_status(self, request, number=None):
         appeal = (
-            Appeal.objects.filter(number=number)
+            Appeal.objects.published(request.user)
+            .filter(number=number)
             .select_related("topic")
             .prefetch_related(Prefetch("events", queryset=AppealEvent.objects.filter(public=True)))
             .first()
@@ -195,7 +192,7 @@ class AppealViewSet(
             topic_id=appeal.topic_id,
             at=max(timezone.now(), appeal.registered_at),
             exclude_pk=appeal.pk,
-            queryset=appeals_visible_to(request.user),
+            queryset=Appeal.objects.restrict(request.user),
         )
         return Response(s.SimilarAppealSerializer(_with_topics(found), many=True).data)
 
@@ -211,7 +208,7 @@ class AppealViewSet(
             query.validated_data["text"],
             latitude=query.validated_data["lat"],
             longitude=query.validated_data["lon"],
-            queryset=Appeal.objects.exclude(status__in=[Status.REGISTERED, Status.MODERATION]),
+            queryset=Appeal.objects.published(),
             min_similarity=0.25,
             limit=5,
         )
@@ -276,8 +273,7 @@ def _with_topics(found):
     return [{"similar": f, "topic": topics.get(f.topic_id)} for f in found]
 
 
-def _is_staff(user) -> bool:
-    return scope_for(user).is_staff
+_is_staff = policies.is_staff
 
 
 def _lifecycle_view(name, serializer_class):
@@ -304,44 +300,32 @@ class ComplaintTicketViewSet(
     filterset_class = ComplaintTicketFilterSet
 
     def get_queryset(self):
-        return tickets_visible_to(self.request.user).select_related("organisation")
+        return ComplaintTicket.objects.restrict(self.request.user).select_related("organisation")
 
-    def _check_company(self, organisation):
-        scope = scope_for(
-            self.request.user, roles=frozenset({Role.EXECUTOR, Role.SUPERVISOR, Role.ADMINISTRATOR})
-        )
-        if not (scope.region or any(organisation.path.startswith(p) for p in scope.organisation_paths)):
+    def _check_company(self, action, organisation):
+        if not policies.can_keep_book(self.request.user, action, organisation):
             raise PermissionDenied("Заявки в книгу жалоб вносит сама управляющая организация.")
 
     def perform_create(self, serializer):
-        self._check_company(serializer.validated_data["organisation"])
-        try:
-            with transaction.atomic():
-                serializer.save(created_by=self.request.user)
-        except IntegrityError as error:  # the same number filed concurrently
-            raise ValidationError({"number": "Заявка с таким номером уже есть в книге жалоб."}) from error
+        data = serializer.validated_data
+        self._check_company("file_ticket", data["organisation"])
+        serializer.instance = actions.file_ticket(self.request.user, **data)
 
     @extend_schema(responses=s.EffectivenessSerializer(many=True))
     @action(detail=False, methods=["get"])
     def effectiveness(self, request):
         """Management companies in scope: tickets, tickets not fulfilled in time, complaints escalated."""
-        scope = scope_for(request.user)
-        companies = Organisation.objects.filter(kind=OrganisationKind.MANAGEMENT_COMPANY).filter(
-            scope.q(organisation="", territory="territories")
+        companies = Organisation.objects.restrict(request.user).filter(
+            kind=OrganisationKind.MANAGEMENT_COMPANY
         )
-        return Response(
-            s.EffectivenessSerializer(complaint_book.effectiveness(companies.distinct()), many=True).data
-        )
+        return Response(s.EffectivenessSerializer(complaint_book.effectiveness(companies), many=True).data)
 
     @extend_schema(request=s.FulfilSerializer, responses=s.ComplaintTicketSerializer)
     @action(detail=True, methods=["post"])
     def fulfil(self, request, pk=None):
         ticket = self.get_object()
-        self._check_company(ticket.organisation)
+        self._check_company("fulfil", ticket.organisation)
         serializer = s.FulfilSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        if ticket.fulfilled_at is not None:
-            raise DomainError("Заявка уже отмечена как выполненная.", code="already_fulfilled")
-        ticket.fulfilled_at = timezone.now()
-        ticket.save(update_fields=["fulfilled_at"])
-        return Response(s.ComplaintTicketSerializer(ticket).data)
+        ticket = actions.fulfil(ticket, request.user)
+        return Response(s.ComplaintTicketSerializer(ticket, context=self.get_serializer_context()).data)

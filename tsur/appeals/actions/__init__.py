@@ -1,0 +1,51 @@
+"""Every change of an appeal goes through a function here, grouped by who takes the step.
+
+Each step runs in one transaction, locks the appeal, refuses a step its status does not allow
+(InvalidTransition, nothing changed), writes its timeline event with the acting user and the reason,
+and hands side effects (notifications, dispatch's outage check) on only after commit — all of
+which `base.step` does around the change the step itself makes.
+
+    intake      register, add_photo
+    moderation  send_to_moderation, assign, reject, merge              (operator)
+    execution   take, request_clarification, interim_answer, answer,
+                redirect, extend, link_to_outage                       (executor)
+    citizen     citizen_reply, comment, close, reopen                  (citizen)
+    periodic    mark_deadlines, autoclose                              (job worker)
+    tickets     file_ticket, fulfil                                    (the complaint book)
+"""
+
+from ..lifecycle import ACTION_NAMES, ALLOWED_FROM
+from .citizen import citizen_reply, close, comment, reopen
+from .execution import answer, extend, interim_answer, link_to_outage, redirect, request_clarification, take
+from .intake import add_photo, intake_key, register
+from .moderation import assign, merge, reject, send_to_moderation
+from .periodic import autoclose, mark_deadline, mark_deadlines
+from .tickets import file_ticket, fulfil
+
+__all__ = [
+    "ACTION_NAMES",
+    "ALLOWED_FROM",
+    "add_photo",
+    "answer",
+    "assign",
+    "autoclose",
+    "citizen_reply",
+    "close",
+    "comment",
+    "extend",
+    "file_ticket",
+    "fulfil",
+    "intake_key",
+    "interim_answer",
+    "link_to_outage",
+    "mark_deadline",
+    "mark_deadlines",
+    "merge",
+    "redirect",
+    "register",
+    "reject",
+    "reopen",
+    "request_clarification",
+    "send_to_moderation",
+    "take",
+]

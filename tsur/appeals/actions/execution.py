@@ -1,0 +1,193 @@
+"""The executor's steps: take, ask the citizen, answer (interim and final), redirect, extend; and the
+link to a known outage that dispatch makes on the organisation's behalf."""
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from tsur.core.errors import DomainError
+from tsur.core.models import Organisation, User
+from tsur.core.text import clean_text
+
+from .. import complaint_book, deadlines, routing
+from ..choices import DeadlineState, EventKind, Status
+from ..models import Appeal, Topic
+from .base import apply_route, event, move, step
+
+
+@step("take")
+def take(appeal: Appeal, actor: User | None, *, at: datetime) -> Appeal:
+    move(appeal, Status.IN_WORK, EventKind.TAKEN, actor, at, public=True)
+    return appeal
+
+
+@step("request_clarification")
+def request_clarification(appeal: Appeal, actor: User | None, *, question: str, at: datetime) -> Appeal:
+    """Ask the citizen; the deadlines stand still until the citizen replies."""
+    question = clean_text(question, field="question")
+    appeal.paused_since = at
+    if appeal.first_responded_at is None:
+        appeal.first_responded_at = at
+    move(
+        appeal,
+        Status.CLARIFICATION,
+        EventKind.CLARIFICATION_REQUESTED,
+        actor,
+        at,
+        reason=question,
+        public=True,
+    )
+    return appeal
+
+
+@step("interim_answer")
+def interim_answer(
+    appeal: Appeal, actor: User | None, *, text: str, planned_at: datetime, at: datetime
+) -> Appeal:
+    """Tell the citizen what is being done and when it will be finished."""
+    text = clean_text(text)
+    if planned_at is None or timezone.is_naive(planned_at):
+        raise DomainError("Укажите плановую дату решения с часовым поясом.", field="planned_at")
+    if planned_at <= at:
+        raise DomainError("Плановая дата решения должна быть в будущем.", field="planned_at")
+    appeal.planned_at = planned_at
+    if appeal.first_responded_at is None:
+        appeal.first_responded_at = at
+    move(
+        appeal,
+        Status.INTERIM,
+        EventKind.INTERIM_ANSWER,
+        actor,
+        at,
+        reason=text,
+        data={"planned_at": planned_at.isoformat()},
+        public=True,
+    )
+    return appeal
+
+
+@step("answer")
+def answer(appeal: Appeal, actor: User | None, *, text: str, at: datetime) -> Appeal:
+    text = clean_text(text, limit=20000)
+    appeal.answered_at = at
+    if appeal.first_responded_at is None:
+        appeal.first_responded_at = at
+    on_time = appeal.resolution_due is None or at <= appeal.resolution_due
+    move(
+        appeal,
+        Status.ANSWERED,
+        EventKind.ANSWERED,
+        actor,
+        at,
+        reason=text,
+        data={"on_time": on_time},
+        public=True,
+    )
+    return appeal
+
+
+@step("redirect")
+def redirect(
+    appeal: Appeal,
+    actor: User | None,
+    *,
+    reason: str,
+    organisation: Organisation | None = None,
+    topic: Topic | None = None,
+    at: datetime,
+) -> Appeal:
+    """Not in this organisation's remit: hand the appeal on. The new organisation gets a fresh clock."""
+    reason = clean_text(reason, field="reason")
+    previous = appeal.organisation
+    if topic is not None:
+        appeal.topic = topic
+    if organisation is not None:
+        if previous and organisation.pk == previous.pk:
+            raise DomainError("Обращение уже у этой организации.", field="organisation")
+        route = routing.Route(organisation, None, f"Перенаправлено: «{organisation}»")
+    else:
+        route = routing.route(
+            topic=appeal.topic,
+            territory=appeal.territory,
+            place_kind=appeal.place_kind,
+            building=appeal.building,
+            exclude=(previous.pk,) if previous else (),
+        )
+    data = {"from_organisation": previous.pk if previous else None}
+    if topic is not None:
+        data["topic_to"] = topic.pk
+    if route is None:
+        appeal.organisation = None
+        data["to_moderation"] = True
+        move(appeal, Status.MODERATION, EventKind.REDIRECTED, actor, at, reason=reason, data=data)
+        return appeal
+    if appeal.complaint_ticket_id is None and complaint_book.applies(appeal.topic, route.organisation):
+        raise DomainError(
+            f"«{route.organisation}» — управляющая организация: жалоба на неё принимается только с номером "
+            "невыполненной заявки из книги жалоб. Верните обращение оператору (на модерацию).",
+            code="complaint_ticket_required",
+            field="organisation",
+        )
+    apply_route(appeal, route)
+    appeal.first_response_due = None
+    deadlines.start_clock(appeal, at)
+    appeal.deadline_state = DeadlineState.OK
+    data.update(to_organisation=route.organisation.pk, resolution_due=appeal.resolution_due.isoformat())
+    move(appeal, Status.ASSIGNED, EventKind.REDIRECTED, actor, at, reason=reason, data=data, public=True)
+    return appeal
+
+
+@step("extend")
+def extend(appeal: Appeal, actor: User | None, *, until: datetime, reason: str, at: datetime) -> Appeal:
+    """Move the resolution deadline, with a reason, never past the lawful maximum."""
+    reason = clean_text(reason, field="reason")
+    if until is None or timezone.is_naive(until):
+        raise DomainError("Укажите новый срок с часовым поясом.", field="until")
+    if appeal.extension_reason:
+        raise DomainError("Срок уже продлевался: 59-ФЗ допускает одно продление.", code="already_extended")
+    if appeal.resolution_due and at > appeal.resolution_due:
+        raise DomainError("Срок уже истёк: продлить можно только до его окончания.", code="deadline_passed")
+    if appeal.resolution_due and until <= appeal.resolution_due:
+        raise DomainError("Новый срок должен быть позже текущего.", field="until")
+    limit = deadlines.legal_limit(appeal, extended=True)
+    if until > limit:
+        raise DomainError(
+            f"Срок нельзя продлить дальше {timezone.localtime(limit):%d.%m.%Y}: это предел 59-ФЗ "
+            "(30 дней и однократное продление ещё на 30 дней).",
+            field="until",
+        )
+    previous = appeal.resolution_due
+    appeal.resolution_due = until
+    appeal.extension_reason = reason[:400]
+    appeal.deadline_state = deadlines.state_at(appeal, at)
+    appeal.save()
+    event(
+        appeal,
+        EventKind.EXTENDED,
+        actor,
+        at,
+        status_from=appeal.status,
+        reason=reason,
+        public=True,
+        data={"from": previous.isoformat() if previous else None, "to": until.isoformat()},
+    )
+    return appeal
+
+
+@step("link_to_outage")
+def link_to_outage(
+    appeal: Appeal, actor: User | None, *, outage_id: int, note: str, data: dict | None = None, at: datetime
+) -> Appeal:
+    """The appeal is about a known outage (an accident on a network object): the citizen sees that
+    the failure is known and will be told when it is over; status and clock stay."""
+    event(
+        appeal,
+        EventKind.OUTAGE_LINKED,
+        actor,
+        at,
+        status_from=appeal.status,
+        reason=clean_text(note, field="note", limit=2000),
+        data={"outage": outage_id, **(data or {})},
+        public=True,
+    )
+    return appeal

@@ -1,0 +1,55 @@
+"""The lifecycle of an appeal as data: which step may start from which status, and its name.
+
+Actions (tsur.appeals.actions) refuse a step from any other status; policies offer a person only
+the steps the status allows. Both read this one table.
+"""
+
+from .choices import FINAL_STATUSES, RUNNING_STATUSES, Status
+
+S = Status
+OPEN_STATUSES = frozenset(Status.values) - FINAL_STATUSES
+
+ALLOWED_FROM: dict[str, frozenset[str]] = {
+    "send_to_moderation": frozenset({S.REGISTERED, S.ASSIGNED}),
+    "assign": frozenset({S.REGISTERED, S.MODERATION}),
+    "take": frozenset({S.ASSIGNED}),
+    "request_clarification": frozenset({S.ASSIGNED, S.IN_WORK, S.INTERIM}),
+    "citizen_reply": frozenset({S.CLARIFICATION}),
+    "interim_answer": frozenset({S.IN_WORK, S.INTERIM}),
+    "answer": frozenset({S.IN_WORK, S.INTERIM}),
+    "close": frozenset({S.ANSWERED}),
+    "reopen": frozenset({S.ANSWERED, S.CLOSED}),
+    "reject": frozenset({S.REGISTERED, S.MODERATION, S.ASSIGNED, S.IN_WORK}),
+    "redirect": frozenset({S.ASSIGNED, S.IN_WORK, S.INTERIM}),
+    "merge": frozenset({S.REGISTERED, S.MODERATION, S.ASSIGNED, S.IN_WORK, S.INTERIM, S.CLARIFICATION}),
+    "extend": frozenset({S.ASSIGNED, S.IN_WORK, S.INTERIM, S.CLARIFICATION}),
+    "comment": frozenset(
+        {S.REGISTERED, S.MODERATION, S.ASSIGNED, S.IN_WORK, S.CLARIFICATION, S.INTERIM, S.ANSWERED}
+    ),
+    "add_photo": OPEN_STATUSES,
+    "link_to_outage": OPEN_STATUSES,
+    "mark_deadline": RUNNING_STATUSES,
+}
+ACTION_NAMES = {
+    "send_to_moderation": "направить на модерацию",
+    "assign": "назначить исполнителя",
+    "take": "принять в работу",
+    "request_clarification": "запросить уточнение",
+    "citizen_reply": "ответить на запрос уточнения",
+    "interim_answer": "дать промежуточный ответ",
+    "answer": "дать ответ",
+    "close": "закрыть",
+    "reopen": "возобновить",
+    "reject": "отклонить",
+    "redirect": "перенаправить",
+    "merge": "объединить как дубликат",
+    "extend": "продлить срок",
+    "comment": "добавить комментарий",
+    "add_photo": "добавить фото",
+    "link_to_outage": "связать с аварийным отключением",
+    "mark_deadline": "отметить состояние срока",
+}
+
+
+def allows(step: str, status: str) -> bool:
+    return status in ALLOWED_FROM[step]
