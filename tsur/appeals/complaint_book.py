@@ -2,13 +2,15 @@
 
 from datetime import datetime
 
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from tsur.core.choices import OrganisationKind
 from tsur.core.errors import DomainError
 from tsur.core.models import Building, Organisation
 
-from .models import ComplaintTicket, Topic
+from .choices import EventKind
+from .models import AppealEvent, ComplaintTicket, Topic
 
 
 def applies(topic: Topic | None, organisation: Organisation | None) -> bool:
@@ -73,11 +75,6 @@ def unfulfilled_ticket(
 def effectiveness(organisations) -> list[dict]:
     """Per management company: tickets in the book, those not fulfilled in time, and the complaints
     that reached the region because of them (read from the appeals' timelines)."""
-    from django.db.models import Count, F, Q
-
-    from .choices import EventKind
-    from .models import AppealEvent
-
     now = timezone.now()
     rows = organisations.annotate(
         ticket_count=Count("tickets", distinct=True),

@@ -16,6 +16,8 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
+from .models import NumberCounter
+
 SEQUENCE = "tsur_appeal_number_seq"
 RESERVED = 20
 
@@ -44,8 +46,6 @@ def next_value() -> int:
                     left = sorted((row[0] for row in cursor.fetchall()), reverse=True)
                 _block = (os.getpid(), left)
             return left.pop()
-    from .models import NumberCounter
-
     counter, _ = NumberCounter.objects.get_or_create(key="appeal")
     NumberCounter.objects.filter(pk=counter.pk).update(value=F("value") + 1)
     return NumberCounter.objects.values_list("value", flat=True).get(pk=counter.pk)

@@ -80,6 +80,11 @@ class IssuedToken(models.Model):
     def __str__(self):
         return str(self.token)
 
+    @classmethod
+    def issue(cls, appeal: Appeal, client: "ApiClient") -> "IssuedToken":
+        """The request's token, the same for a retried submission."""
+        return cls.objects.get_or_create(appeal=appeal, defaults={"client": client})[0]
+
 
 class ReceivedUpdate(models.Model):
     """An update a client posted (servicerequestupdates), by the client's own id: posted twice, it is

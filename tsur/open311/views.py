@@ -510,7 +510,7 @@ def _create(request, fmt):
         )
     except DomainError as error:
         raise Open311Error(400, str(error)) from error
-    issued, _ = IssuedToken.objects.get_or_create(appeal=appeal, defaults={"client": client})
+    issued = IssuedToken.issue(appeal, client)
     return render.document(
         fmt,
         "service_requests",
