@@ -18,9 +18,8 @@ from tsur.core import db
 from tsur.core.errors import DomainError, InvalidTransition
 from tsur.core.models import Building, Organisation, Territory, User
 from tsur.core.text import clean_text
-from tsur.nlp import understanding
 
-from . import complaint_book, deadlines, numbering, photos, routing, signals
+from . import complaint_book, deadlines, numbering, photos, routing, signals, understanding
 from .choices import FINAL_STATUSES, RUNNING_STATUSES, Channel, CloseReason, DeadlineState, EventKind, Status
 from .models import Appeal, AppealEvent, AppealPhoto, Topic
 

@@ -17,7 +17,7 @@ from tsur.core.scopes import scope_for
 from tsur.nlp import duplicates
 
 from .. import actions, complaint_book, policies
-from ..choices import Status
+from ..choices import FINAL_STATUSES, Status
 from ..filtersets import AppealFilterSet, ComplaintTicketFilterSet
 from ..models import Appeal, AppealEvent, AppealPhoto, RoutingRule, ThematicBlock, Topic
 from ..selectors import appeals_visible_to, tickets_visible_to
@@ -195,7 +195,7 @@ class AppealViewSet(
             topic_id=appeal.topic_id,
             at=max(timezone.now(), appeal.registered_at),
             exclude_pk=appeal.pk,
-            queryset=appeals_visible_to(request.user),
+            queryset=appeals_visible_to(request.user).exclude(status__in=FINAL_STATUSES),
         )
         return Response(s.SimilarAppealSerializer(_with_topics(found), many=True).data)
 
@@ -211,7 +211,9 @@ class AppealViewSet(
             query.validated_data["text"],
             latitude=query.validated_data["lat"],
             longitude=query.validated_data["lon"],
-            queryset=Appeal.objects.exclude(status__in=[Status.REGISTERED, Status.MODERATION]),
+            queryset=Appeal.objects.exclude(
+                status__in=[*FINAL_STATUSES, Status.REGISTERED, Status.MODERATION]
+            ),
             min_similarity=0.25,
             limit=5,
         )
