@@ -41,9 +41,9 @@ def prepare(database_url: str, data: Path, env: dict, reuse: bool = False) -> tu
     django.setup()
     from rest_framework.authtoken.models import Token
 
-    from tsur.appeals import demo
     from tsur.core.choices import Role
     from tsur.core.models import RoleAssignment, User
+    from tsur.demo import region as demo
 
     rows = demo.read_rows(data)
     region = demo.DemoRegion(rows)

@@ -70,10 +70,11 @@ def main():
     setup_django(args.database_url)
     from django.utils import timezone
 
-    from tsur.appeals import demo
-    from tsur.appeals.choices import Channel, Status
+    from tsur.appeals import understanding
+    from tsur.appeals.choices import FINAL_STATUSES, Channel, Status
     from tsur.appeals.models import Appeal
     from tsur.core.models import Building
+    from tsur.demo import region as demo
     from tsur.nlp import duplicates, places
     from tsur.nlp.features import Example
     from tsur.nlp.model import TextModel
@@ -130,7 +131,7 @@ def main():
     named = found = own = 0
     keys = {}
     for r in test:
-        mention = places.locate(r["text"])
+        mention = places.locate(r["text"], understanding.building_index())
         if not mention.street:
             continue
         named += 1
@@ -178,7 +179,11 @@ def main():
         probe = rnd.choice(appeals)
         started = time.perf_counter()
         found_similar = duplicates.find(
-            probe.text, latitude=probe.latitude, longitude=probe.longitude, at=now
+            probe.text,
+            queryset=Appeal.objects.exclude(status__in=FINAL_STATUSES),
+            latitude=probe.latitude,
+            longitude=probe.longitude,
+            at=now,
         )
         timings.append((time.perf_counter() - started) * 1000)
         hits.append(len(found_similar))

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "tsur.dispatch",
     "tsur.notify",
     "tsur.web",
+    "tsur.demo",  # fills the apps above with a demo region: listed last, depends on them all
 ]
 
 MIDDLEWARE = [

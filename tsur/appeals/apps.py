@@ -8,9 +8,9 @@ class AppealsConfig(AppConfig):
     verbose_name = "Обращения"
 
     def ready(self):
-        from tsur.core.models import Organisation, Territory
+        from tsur.core.models import Building, Organisation, Territory
 
-        from . import routing, rubricator
+        from . import routing, rubricator, understanding
         from .models import RoutingRule, ThematicBlock, Topic
 
         for model in (Topic, ThematicBlock):  # the intake remembers the rubricator for seconds
@@ -29,4 +29,22 @@ class AppealsConfig(AppConfig):
             routing.changed,
             sender=Organisation.territories.through,
             dispatch_uid="routing-served-territories",
+        )
+        # and what the text model's guesses are resolved to (topics, organisations, districts, streets)
+        for model in (Topic, ThematicBlock, Organisation, Territory):
+            post_save.connect(
+                understanding.reference_changed,
+                sender=model,
+                dispatch_uid=f"understanding-{model.__name__}-save",
+            )
+            post_delete.connect(
+                understanding.reference_changed,
+                sender=model,
+                dispatch_uid=f"understanding-{model.__name__}-delete",
+            )
+        post_save.connect(
+            understanding.buildings_changed, sender=Building, dispatch_uid="understanding-Building-save"
+        )
+        post_delete.connect(
+            understanding.buildings_changed, sender=Building, dispatch_uid="understanding-Building-delete"
         )

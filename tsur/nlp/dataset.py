@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from .features import Example
+from .example import Example
 
 csv.field_size_limit(10_000_000)
 

@@ -4,6 +4,9 @@ Candidates come from the database by place and time (the same building, or a box
 point; both indexed), so the work does not grow with the number of open appeals in the region but
 with the number around one place. Among them the text decides: the share of common lemmas and of
 common character trigrams, plus the agreement of topics. One answer in milliseconds.
+
+Which appeals may be candidates (open ones, those a user may see) is the caller's choice: `find`
+searches the queryset it is given, reading only the fields every appeal has.
 """
 
 import math
@@ -11,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from .text import lemmas, normalise
@@ -80,22 +83,20 @@ def distance_m(lat1, lon1, lat2, lon2) -> float:
 def find(
     text: str,
     *,
+    queryset: QuerySet,
     latitude: float | None = None,
     longitude: float | None = None,
     building_id: int | None = None,
     topic_id: int | None = None,
     at: datetime | None = None,
     exclude_pk: int | None = None,
-    queryset=None,
     radius_m: float | None = None,
     window_days: int | None = None,
     min_similarity: float = 0.3,
     limit: int = 10,
 ) -> list[Similar]:
-    """Open appeals near the place within the window whose text is at least `min_similarity` alike."""
-    from tsur.appeals.choices import FINAL_STATUSES
-    from tsur.appeals.models import Appeal
-
+    """Appeals of `queryset` (the open ones the caller may show) near the place within the window
+    whose text is at least `min_similarity` alike."""
     if latitude is None and building_id is None:
         return []
     at = at or timezone.now()
@@ -106,11 +107,7 @@ def find(
         place |= Q(building_id=building_id)
     if latitude is not None and longitude is not None:
         place |= around(latitude, longitude, radius_m)
-    candidates = (
-        (queryset if queryset is not None else Appeal.objects.all())
-        .filter(place, registered_at__gte=at - window, registered_at__lte=at)
-        .exclude(status__in=FINAL_STATUSES)
-    )
+    candidates = queryset.filter(place, registered_at__gte=at - window, registered_at__lte=at)
     if exclude_pk is not None:
         candidates = candidates.exclude(pk=exclude_pk)
     rows = candidates.order_by("-registered_at").values_list(

@@ -8,33 +8,15 @@
   register still meets «Парк, сад, бульвар, сквер» of the export it was trained on.
 """
 
-import functools
-from dataclasses import dataclass, field
-
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from .text import lemma, lemmas, normalise, tokens
+from .example import Example
+from .text import lemma, lemmas, navec, normalise, tokens
 
 EMBEDDING_WEIGHT = 1.5
-
-
-@dataclass(frozen=True)
-class Example:
-    """One appeal as the models see it: its text and the values of its context columns."""
-
-    text: str
-    context: dict[str, str] = field(default_factory=dict)
-
-
-@functools.cache
-def navec():
-    """The navec news embeddings that ship inside the natasha package (no download)."""
-    from natasha import NewsEmbedding
-
-    return NewsEmbedding()
 
 
 def _embedding(words: list[str]) -> np.ndarray:

@@ -30,7 +30,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.svm import LinearSVC
 
 from . import metrics
-from .features import Example, Featurizer
+from .example import Example
+from .features import Featurizer
 
 FORMAT = 2
 PRUNE_BELOW = 1e-4

@@ -6,16 +6,19 @@ how buildings are indexed too, so the house found in the text meets the building
 and through it the territory. A street alone still tells the territory when all of its houses lie
 in one district. Organisations are found by natasha's NER and by the quoted name after «УК»,
 «ТСЖ», «ЖСК», and matched to the register's organisations by their words.
+
+The register's buildings and organisations come in as arguments (`BuildingIndex.build`,
+`match_organisations`): what it keeps of them, and for how long, is the register's business
+(`tsur.appeals.understanding`).
 """
 
 import functools
 import re
-import threading
-import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .text import lemma, normalise, tokens
+from .text import lemma, navec, normalise, tokens
 
 STREET_TYPES = {
     "улица": "улица",
@@ -104,25 +107,17 @@ def parse_register_address(address: str) -> BuildingAddress | None:
 
 
 class BuildingIndex:
-    """Streets and houses of the register in memory; rebuilt when the register grows or ages."""
-
-    MAX_AGE_S = 600
+    """Streets and houses of the register, by the keys the text is reduced to."""
 
     def __init__(self):
         self.houses: dict[tuple[str, str, str], int] = {}
         self.street_territories: dict[str, set[int]] = defaultdict(set)
-        self.built_at = time.monotonic()
-        self.version = None
 
     @classmethod
-    def build(cls, version=None) -> "BuildingIndex":
-        from tsur.core.models import Building
-
+    def build(cls, buildings: Iterable[tuple[int, str, int | None]]) -> "BuildingIndex":
+        """From the register's buildings as (id, address, territory id)."""
         index = cls()
-        index.version = version
-        for pk, address, territory_id in Building.objects.values_list(
-            "pk", "address", "territory_id"
-        ).iterator(chunk_size=5000):
+        for pk, address, territory_id in buildings:
             parsed = parse_register_address(address)
             if parsed is None:
                 continue
@@ -133,40 +128,12 @@ class BuildingIndex:
         return index
 
 
-_index_lock = threading.Lock()
-_index: BuildingIndex | None = None
-
-
-def building_index() -> BuildingIndex:
-    global _index
-    from django.db.models import Count, Max
-
-    from tsur.core.models import Building
-
-    with _index_lock:
-        if _index is not None and time.monotonic() - _index.built_at < BuildingIndex.MAX_AGE_S:
-            return _index
-        version = tuple(Building.objects.aggregate(n=Count("pk"), last=Max("pk")).values())
-        if _index is None or _index.version != version:
-            _index = BuildingIndex.build(version)
-        else:
-            _index.built_at = time.monotonic()
-        return _index
-
-
-def reset_index() -> None:
-    global _index
-    with _index_lock:
-        _index = None
-
-
 @functools.cache
 def _extractors():
-    from natasha import AddrExtractor, MorphVocab, NewsNERTagger, Segmenter
+    # natasha loads on the first text read (seconds), not in every process that imports the register
+    from natasha import AddrExtractor, Doc, MorphVocab, NewsNERTagger, Segmenter
 
-    from .features import navec
-
-    return AddrExtractor(MorphVocab()), Segmenter(), NewsNERTagger(navec())
+    return AddrExtractor(MorphVocab()), Segmenter(), NewsNERTagger(navec()), Doc
 
 
 @dataclass
@@ -259,7 +226,7 @@ def _quick_street(text: str) -> tuple[int, int, str] | None:
 
 def _natasha_street(text: str) -> tuple[int, int, str] | None:
     """natasha's address grammar, for the rarer ways of writing; slow, so only around a street word."""
-    extractor, _, _ = _extractors()
+    extractor, _, _, _ = _extractors()
     for offset, window in _windows(STREET_HINT, text, 30, 40, limit=1):
         for m in extractor(window):
             if (m.fact.type or "").lower().rstrip(".") in STREET_TYPES:
@@ -288,12 +255,11 @@ def extract_address(text: str) -> PlaceMention:
     return mention
 
 
-def locate(text: str) -> PlaceMention:
-    """Street and house named in the text, matched to a building of the register and its territory."""
+def locate(text: str, index: BuildingIndex) -> PlaceMention:
+    """Street and house named in the text, matched to a building of the index and its territory."""
     mention = extract_address(text)
     if not mention.street:
         return mention
-    index = building_index()
     if mention.house:
         mention.building_id = index.houses.get(
             (mention.street, mention.house, mention.corpus)
@@ -307,9 +273,7 @@ def locate(text: str) -> PlaceMention:
 
 def organisation_names(text: str) -> list[str]:
     """Names of organisations as the text writes them: NER spans and «УК …»-style phrases."""
-    from natasha import Doc
-
-    _, segmenter, ner = _extractors()
+    _, segmenter, ner, Doc = _extractors()
     text = text[:2000]
     names = []
     for _, window in _windows(ORG_HINT, text, 30, 70):

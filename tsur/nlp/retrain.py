@@ -1,8 +1,9 @@
-"""Learning from operators: every appeal a person routed (moderation, redirect) is a label.
+"""Training again with new labels: a model's own export plus labels given by the register.
 
-`retrain` takes the model's own training file again (when it is still there and unchanged) and adds
-the register's labels, each counted several times so that a correction outweighs the export it
-contradicts, then writes the new model beside the old one and swaps them.
+`retrain` takes the model's training file again (when it is still there) and adds the labels, each
+counted several times so that a correction outweighs the export it contradicts, then writes the new
+model beside the old one and swaps them. Which decisions are labels is the register's business
+(`tsur.appeals.learning`).
 """
 
 from dataclasses import dataclass
@@ -11,9 +12,8 @@ from pathlib import Path
 from django.utils import timezone
 
 from . import dataset
-from .features import Example
+from .example import Example
 from .model import TextModel
-from .understanding import context_value
 
 
 @dataclass
@@ -23,77 +23,19 @@ class RetrainReport:
     model: TextModel
 
 
-def register_labels(since=None) -> list[tuple]:
-    """(appeal, whether its topic is a person's choice) for appeals a person routed.
-
-    The organisation of such an appeal is a person's decision. Its topic is one too, unless the
-    model set it at intake and nobody changed it since: the model must not learn from itself.
-    """
-    from tsur.appeals.choices import EventKind
-    from tsur.appeals.models import Appeal, AppealEvent
-
-    decided = AppealEvent.objects.filter(
-        kind__in=[EventKind.ASSIGNED, EventKind.REDIRECTED], actor__isnull=False
-    )
-    if since is not None:
-        decided = decided.filter(at__gte=since)
-    appeals = list(
-        Appeal.objects.filter(
-            pk__in=decided.values("appeal_id"), topic__isnull=False, organisation__isnull=False
-        )
-        .select_related("topic", "organisation", "territory")
-        .order_by("pk")
-    )
-    ids = [a.pk for a in appeals]
-    chosen_by_people = set(
-        decided.filter(appeal_id__in=ids, data__has_key="topic_to").values_list("appeal_id", flat=True)
-    )
-    guessed_by_model = {
-        appeal_id
-        for appeal_id, data in AppealEvent.objects.filter(
-            appeal_id__in=ids, kind=EventKind.UNDERSTOOD
-        ).values_list("appeal_id", "data")
-        if (data.get("topic") or {}).get("trusted")
-    }
-    return [(a, a.pk in chosen_by_people or a.pk not in guessed_by_model) for a in appeals]
-
-
-def _label_rows(model: TextModel, appeals: list) -> tuple[list[Example], dict[str, list[str]]]:
-    from tsur.appeals.models import Topic
-
-    bindings = model.manifest.get("bindings", {})
-    context_bindings = model.manifest.get("context_bindings", {})
-    examples, targets = [], {name: [] for name in model.targets}
-    topic_target = bindings.get("topic")
-    by_name = topic_target in model.classifiers and bool(
-        set(model.classifiers[topic_target].classes) & set(Topic.objects.values_list("name", flat=True))
-    )
-    for appeal, topic_is_label in appeals:
-        context = {
-            column: context_value(
-                field_name, place_kind=appeal.place_kind, territory=appeal.territory, address=appeal.address
-            )
-            for column, field_name in context_bindings.items()
-        }
-        examples.append(Example(appeal.text, context))
-        for name in model.targets:
-            if name == topic_target:
-                value = (appeal.topic.name if by_name else appeal.topic.code) if topic_is_label else ""
-            elif name == bindings.get("category"):
-                value = appeal.topic.category if topic_is_label else ""
-            elif name == bindings.get("organisation"):
-                value = appeal.organisation.name
-            else:
-                value = ""  # a target the register does not know: these rows teach it nothing
-            targets[name].append(value)
-    return examples, targets
-
-
-def retrain(directory: Path, *, weight: int = 3, since=None, progress=lambda message: None) -> RetrainReport:
+def retrain(
+    model: TextModel,
+    directory: Path,
+    label_examples: list[Example],
+    label_targets: dict[str, list[str]],
+    *,
+    weight: int = 3,
+    progress=lambda message: None,
+) -> RetrainReport:
+    """Train `model` again on its export and the labels (for each of its targets a value per
+    example; "" where the label says nothing about that target), and write it to `directory`."""
     directory = Path(directory)
-    model = TextModel.load(directory)
-    appeals = register_labels(since)
-    label_examples, label_targets = _label_rows(model, appeals)
+    corrections = len(label_examples)
 
     source = model.manifest.get("data", {})
     text_column = source.get("text_column", "text")
@@ -132,8 +74,8 @@ def retrain(directory: Path, *, weight: int = 3, since=None, progress=lambda mes
             "data": source,
             "bindings": model.manifest.get("bindings", {}),
             "context_bindings": model.manifest.get("context_bindings", {}),
-            "register_labels": {"appeals": len(appeals), "weight": weight, "at": timezone.now().isoformat()},
+            "register_labels": {"appeals": corrections, "weight": weight, "at": timezone.now().isoformat()},
         },
     )
     new.save(directory)
-    return RetrainReport(len(appeals), len(train_rows), new)
+    return RetrainReport(corrections, len(train_rows), new)

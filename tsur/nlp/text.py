@@ -2,7 +2,8 @@
 
 Citizens write «ещё» and «еще», paste links and phone numbers, and portals mask personal data
 as [XXX]; none of that says anything about the topic, so it is folded into a few stable tokens.
-Lemmas come from pymorphy3 and are cached per word: a region's vocabulary is small.
+Lemmas come from pymorphy3 and are cached per word: a region's vocabulary is small. The navec
+embeddings (for the classifiers and natasha's NER) are loaded once per process, on first use.
 """
 
 import functools
@@ -53,3 +54,12 @@ def lemma(word: str) -> str:
 
 def lemmas(normalised: str) -> list[str]:
     return [lemma(word) for word in tokens(normalised)]
+
+
+@functools.cache
+def navec():
+    """The navec news embeddings that ship inside the natasha package (no download)."""
+    # natasha is imported on first use: processes that never read a text do not pay for it
+    from natasha import NewsEmbedding
+
+    return NewsEmbedding()

@@ -13,9 +13,8 @@ from tsur.core import db
 from tsur.core.errors import DomainError
 from tsur.core.models import Building, Organisation, Territory, User
 from tsur.core.text import clean_text
-from tsur.nlp import understanding
 
-from .. import complaint_book, deadlines, numbering, photos, routing, signals
+from .. import complaint_book, deadlines, numbering, photos, routing, signals, understanding
 from ..choices import Channel, EventKind, Status
 from ..models import Appeal, AppealEvent, AppealPhoto, ComplaintTicket, Topic
 from .base import apply_route, event, moment, new_event, record, step

@@ -15,6 +15,7 @@ from tsur.core.models import Organisation
 from tsur.nlp import duplicates
 
 from .. import actions, complaint_book, policies
+from ..choices import FINAL_STATUSES
 from ..filtersets import AppealFilterSet, ComplaintTicketFilterSet
 from ..models import Appeal, AppealEvent, AppealPhoto, ComplaintTicket, RoutingRule, ThematicBlock, Topic
 from . import serializers as s
@@ -192,7 +193,7 @@ class AppealViewSet(
             topic_id=appeal.topic_id,
             at=max(timezone.now(), appeal.registered_at),
             exclude_pk=appeal.pk,
-            queryset=Appeal.objects.restrict(request.user),
+            queryset=Appeal.objects.restrict(request.user).exclude(status__in=FINAL_STATUSES),
         )
         return Response(s.SimilarAppealSerializer(_with_topics(found), many=True).data)
 
@@ -208,7 +209,7 @@ class AppealViewSet(
             query.validated_data["text"],
             latitude=query.validated_data["lat"],
             longitude=query.validated_data["lon"],
-            queryset=Appeal.objects.published(),
+            queryset=Appeal.objects.published().exclude(status__in=FINAL_STATUSES),
             min_similarity=0.25,
             limit=5,
         )

@@ -9,6 +9,8 @@ import gzip
 import random
 from pathlib import Path
 
+from django.core.management import call_command
+
 FILLER = "пожалуйста прошу срочно уже давно жители возле дома во дворе на улице опять который день".split()
 STREETS = ["Ленина", "Гагарина", "Садовая", "Мира", "Победы"]
 DISTRICTS = ["Северный", "Южный"]
@@ -60,3 +62,22 @@ def write(path: Path, n: int = 600, compress: bool = False, delimiter: str = ";"
         writer.writeheader()
         writer.writerows(rows(n))
     return path
+
+
+def train(csv_path: Path, out: Path, *extra: str) -> Path:
+    """A model of the region's export, by the command a region would use."""
+    call_command(
+        "nlp_train",
+        "--data", str(csv_path),
+        "--text-col", "обращение",
+        "--target", "рубрика",
+        "--target", "исполнитель",
+        "--context-col", "район",
+        "--split-col", "выборка",
+        "--bind", "topic=рубрика",
+        "--bind", "organisation=исполнитель",
+        "--bind-context", "район=district",
+        "--out", str(out),
+        *extra,
+    )  # fmt: skip
+    return out

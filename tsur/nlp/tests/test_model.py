@@ -9,7 +9,6 @@ from tsur.nlp.features import Example
 from tsur.nlp.model import TextModel
 
 from . import region
-from .conftest import train
 
 
 def run(*args) -> str:
@@ -100,7 +99,7 @@ def test_predict_prints_ranked_guesses(region_model):
 def test_gzipped_comma_file_trains_too(tmp_path):
     packed = region.write(tmp_path / "r.csv.gz", n=200, compress=True, delimiter=",")
     assert packed.read_bytes()[:2] == b"\x1f\x8b"
-    train(packed, tmp_path / "m", "--no-embeddings")
+    region.train(packed, tmp_path / "m", "--no-embeddings")
     assert TextModel.load(tmp_path / "m").manifest["embeddings"] is None
 
 
@@ -117,7 +116,7 @@ def test_broken_files_are_refused_clearly(tmp_path, content, message):
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
     with pytest.raises(CommandError, match=message):
-        train(path, tmp_path / "m")
+        region.train(path, tmp_path / "m")
     assert not (tmp_path / "m").exists()
 
 
@@ -128,7 +127,7 @@ def test_one_class_is_nothing_to_learn(tmp_path):
         + "".join(f"мусор {i};Мусор;Спецавтобаза;Северный;train\n" for i in range(20))
     )
     with pytest.raises(CommandError, match="меньше двух разных значений"):
-        train(path, tmp_path / "m")
+        region.train(path, tmp_path / "m")
 
 
 def test_unknown_target_and_missing_model_are_refused(region_model, region_csv, tmp_path):
@@ -143,5 +142,5 @@ def test_header_names_with_spaces_are_found(tmp_path):
     lines = path.read_text().splitlines()
     lines[0] = "; ".join(f" {c} " for c in lines[0].split(";"))
     path.write_text("\n".join(lines) + "\n")
-    train(path, tmp_path / "m", "--no-embeddings")
+    region.train(path, tmp_path / "m", "--no-embeddings")
     assert TextModel.load(tmp_path / "m").targets == ["рубрика", "исполнитель"]

@@ -1,6 +1,5 @@
 import pytest
 
-from tsur.core.tests.factories import BuildingFactory, OrganisationFactory, TerritoryFactory
 from tsur.nlp import places
 
 
@@ -33,43 +32,33 @@ def test_register_addresses_reduce_to_the_same_keys():
     assert places.street_key("ул. Мебельной") == places.street_key("МЕБЕЛЬНАЯ УЛИЦА") == "мебельный"
 
 
-@pytest.mark.django_db
 def test_text_is_matched_to_the_building_and_a_street_to_its_only_district():
-    places.reset_index()
-    north, south = TerritoryFactory(name="Северный"), TerritoryFactory(name="Южный")
-    house = BuildingFactory(address="г. Город, Мебельная улица, дом 47, корпус 1", territory=north)
-    BuildingFactory(address="г. Город, Мебельная улица, дом 49", territory=north)
-    BuildingFactory(address="г. Город, Садовая улица, дом 1", territory=north)
-    BuildingFactory(address="г. Город, Садовая улица, дом 90", territory=south)
+    north, south = 1, 2
+    index = places.BuildingIndex.build(
+        [
+            (10, "г. Город, Мебельная улица, дом 47, корпус 1", north),
+            (11, "г. Город, Мебельная улица, дом 49", north),
+            (12, "г. Город, Садовая улица, дом 1", north),
+            (13, "г. Город, Садовая улица, дом 90", south),
+            (14, "г. Город, без улицы", north),
+        ]
+    )
 
-    exact = places.locate("ул. Мебельная, д. 47, корп. 1 — протекает крыша")
-    assert (exact.building_id, exact.territory_id) == (house.pk, None)
-    assert places.locate("ул. Мебельная, д. 47 — протекает крыша").building_id == house.pk
+    exact = places.locate("ул. Мебельная, д. 47, корп. 1 — протекает крыша", index)
+    assert (exact.building_id, exact.territory_id) == (10, None)
+    assert places.locate("ул. Мебельная, д. 47 — протекает крыша", index).building_id == 10
 
-    street_only = places.locate("На Мебельной улице яма")
-    assert (street_only.building_id, street_only.territory_id) == (None, north.pk)
+    street_only = places.locate("На Мебельной улице яма", index)
+    assert (street_only.building_id, street_only.territory_id) == (None, north)
 
     # a street that crosses districts tells nothing about the territory
-    assert places.locate("На Садовой улице яма").territory_id is None
-    assert places.locate("Садовая ул., д. 500").building_id is None
+    assert places.locate("На Садовой улице яма", index).territory_id is None
+    assert places.locate("Садовая ул., д. 500", index).building_id is None
 
 
-@pytest.mark.django_db
-def test_new_buildings_are_seen_without_a_restart():
-    places.reset_index()
-    territory = TerritoryFactory()
-    assert places.locate("ул. Новая, д. 1").building_id is None
-    building = BuildingFactory(address="г. Город, Новая улица, дом 1", territory=territory)
-    places.building_index().built_at -= places.BuildingIndex.MAX_AGE_S + 1
-    assert places.locate("ул. Новая, д. 1").building_id == building.pk
-
-
-@pytest.mark.django_db
 def test_organisations_named_in_the_text_are_matched_to_the_register():
-    company = OrganisationFactory(name="ООО «Жилкомсервис № 2 Приморского района»")
-    OrganisationFactory(name="Жилкомсервис № 3 Невского района")
+    candidates = [(7, "ООО «Жилкомсервис № 2 Приморского района»"), (8, "Жилкомсервис № 3 Невского района")]
     names = places.organisation_names('УК "Жилкомсервис №2 Приморского района" не реагирует на заявки')
     assert names
-    candidates = [(company.pk, company.name), (company.pk + 1, "Жилкомсервис № 3 Невского района")]
-    assert places.match_organisations(names, candidates) == [company.pk]
+    assert places.match_organisations(names, candidates) == [7]
     assert places.match_organisations(["Рога и копыта"], candidates) == []

@@ -2,8 +2,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from tsur.nlp.features import Example, _context_features
+from tsur.nlp import dataset
+from tsur.nlp.features import Example, Featurizer, _context_features
 from tsur.nlp.metrics import choose_threshold
+from tsur.nlp.places import STREET_HINT, _windows
 from tsur.nlp.text import lemmas, normalise
 
 
@@ -53,9 +55,6 @@ def test_threshold_never_splits_equal_confidences():
 
 
 def test_fast_transform_equals_scikit_learns(region_csv):
-    from tsur.nlp import dataset
-    from tsur.nlp.features import Featurizer
-
     table = dataset.read_table(region_csv)
     examples = table.examples(table.rows, "обращение", ["район"])
     featurizer = Featurizer(embeddings=False)
@@ -86,8 +85,6 @@ def test_one_lucky_row_does_not_make_a_threshold():
 
 
 def test_windows_stay_short_whatever_the_text():
-    from tsur.nlp.places import STREET_HINT, _windows
-
     windows = _windows(STREET_HINT, "ул " * 1333, 30, 40)
     assert 1 <= len(windows) <= 2
     assert all(len(window) <= 2 * (30 + 40) for _, window in windows)

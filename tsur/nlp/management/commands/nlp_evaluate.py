@@ -5,8 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from tsur.nlp import dataset, metrics, reference
-
-from ._common import load_model, threshold_text
+from tsur.nlp.management.common import load_model, threshold_text
 
 
 class Command(BaseCommand):

@@ -3,8 +3,7 @@ import json
 from django.core.management.base import BaseCommand
 
 from tsur.nlp.features import Example
-
-from ._common import load_model, pairs, threshold_text
+from tsur.nlp.management.common import load_model, pairs, threshold_text
 
 
 class Command(BaseCommand):

@@ -5,9 +5,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from tsur.nlp import dataset, understanding
+from tsur.nlp.management.common import pairs, threshold_text
 from tsur.nlp.model import TextModel
-
-from ._common import pairs, threshold_text
 
 
 class Command(BaseCommand):

@@ -21,13 +21,12 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 
+from tsur.appeals import actions, rubricator
+from tsur.appeals.choices import Channel, CloseReason, DeadlineUnit
+from tsur.appeals.models import Appeal, RoutingRule, ThematicBlock, Topic
 from tsur.core.choices import OrganisationKind, PlaceKind, Role, TerritoryKind
 from tsur.core.errors import DomainError
 from tsur.core.models import Building, Organisation, RoleAssignment, Territory, User
-
-from . import actions, rubricator
-from .choices import Channel, CloseReason, DeadlineUnit
-from .models import Appeal, RoutingRule, ThematicBlock, Topic
 
 BLOCKS_OF_LABELS = Path(__file__).with_name("data") / "spb_blocks.json"
 PLACE_KINDS = {

@@ -4,7 +4,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from tsur.appeals import actions, demo, rubricator
+from tsur.appeals import actions, rubricator
+from tsur.demo import region as demo
+from tsur.dispatch import simulator
+from tsur.notify.models import Subscription
 
 DEMO_CONTROLLERS = 150  # scripts/up runs their simulator: `tsur dispatch_simulate --prefix demo`
 
@@ -46,11 +49,7 @@ class Command(BaseCommand):
         with tqdm(total=len(rows), desc="Обращения", unit="обр", disable=options["verbosity"] == 0) as bar:
             region.replay(rows, progress=bar.update)
         counts = actions.mark_deadlines()
-        from tsur.dispatch import simulator
-
         fleet = simulator.fleet(DEMO_CONTROLLERS, prefix="demo")
-        from tsur.notify.models import Subscription
-
         Subscription.objects.get_or_create(
             name="ЕДДС (демо: письма в var/mail)",
             defaults={

@@ -1,3 +1,6 @@
+"""What the text-model commands share (those of nlp and the register's `nlp_retrain`): where the
+model is, how its thresholds read, options of the form key=value."""
+
 import math
 from pathlib import Path
 

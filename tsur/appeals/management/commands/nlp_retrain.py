@@ -1,8 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from tsur.nlp import retrain
-
-from ._common import model_directory, threshold_text
+from tsur.appeals import learning
+from tsur.nlp.management.common import model_directory, threshold_text
 
 
 class Command(BaseCommand):
@@ -17,7 +16,9 @@ class Command(BaseCommand):
         if weight < 1:
             raise CommandError("--weight должен быть не меньше 1")
         try:
-            report = retrain.retrain(directory, weight=weight, progress=lambda m: self.stderr.write(f"  {m}"))
+            report = learning.retrain(
+                directory, weight=weight, progress=lambda m: self.stderr.write(f"  {m}")
+            )
         except ValueError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(

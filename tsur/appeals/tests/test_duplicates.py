@@ -1,3 +1,5 @@
+"""Near-duplicates among the register's open appeals, and what operators and the portal see of them."""
+
 from datetime import timedelta
 
 import pytest
@@ -5,7 +7,8 @@ from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from tsur.appeals.choices import Status
+from tsur.appeals.choices import FINAL_STATUSES, Status
+from tsur.appeals.models import Appeal
 from tsur.appeals.tests.factories import AppealFactory, TopicFactory
 from tsur.core.choices import Role
 from tsur.core.tests.factories import BuildingFactory, OrganisationFactory, user_with_role
@@ -14,6 +17,10 @@ from tsur.nlp import duplicates
 pytestmark = pytest.mark.django_db
 HERE = (59.9343, 30.3351)
 TEXT = "Во дворе переполнены мусорные контейнеры, мусор не вывозят неделю"
+
+
+def open_appeals():
+    return Appeal.objects.exclude(status__in=FINAL_STATUSES)
 
 
 def near(metres_north: float) -> tuple[float, float]:
@@ -38,7 +45,9 @@ def test_the_same_problem_nearby_is_found_and_ranked(topic):
     appeal_at(near(10), TEXT, topic=topic, status=Status.CLOSED)  # no longer open
     appeal_at(near(10), TEXT, topic=topic, registered_at=timezone.now() - timedelta(days=60))  # too old
 
-    found = duplicates.find(TEXT, latitude=HERE[0], longitude=HERE[1], topic_id=topic.pk)
+    found = duplicates.find(
+        TEXT, queryset=open_appeals(), latitude=HERE[0], longitude=HERE[1], topic_id=topic.pk
+    )
 
     assert [f.number for f in found] == [same.number, similar_far.number]
     assert found[0].similarity > found[1].similarity >= 0.3
@@ -48,14 +57,14 @@ def test_the_same_problem_nearby_is_found_and_ranked(topic):
 def test_the_same_building_counts_even_without_a_point():
     building = BuildingFactory()
     other = AppealFactory(building=building, text=TEXT, status=Status.ASSIGNED)
-    found = duplicates.find(TEXT, building_id=building.pk)
+    found = duplicates.find(TEXT, queryset=open_appeals(), building_id=building.pk)
     assert [f.number for f in found] == [other.number]
     assert found[0].distance_m is None
 
 
 def test_without_a_place_there_is_nothing_to_compare():
     AppealFactory(text=TEXT, latitude=HERE[0], longitude=HERE[1])
-    assert duplicates.find(TEXT) == []
+    assert duplicates.find(TEXT, queryset=open_appeals()) == []
 
 
 def test_a_different_topic_weighs_against_similar_words():

@@ -1,7 +1,5 @@
 """The default model of the demo region: trained by `tsur nlp_default`, understood by the register."""
 
-import csv
-import gzip
 import json
 from io import StringIO
 
@@ -10,21 +8,18 @@ from django.core.management import call_command
 
 from tsur.appeals import actions
 from tsur.appeals.choices import Channel, Status
-from tsur.appeals.tests.test_platform import COLUMNS, demo_rows
 from tsur.core.choices import PlaceKind
 from tsur.core.models import Territory
 from tsur.nlp import understanding
 from tsur.nlp.model import TextModel
 
+from .rows import write_export
+
 pytestmark = pytest.mark.django_db
 
 
 def test_default_model_binds_the_exports_columns_to_the_register(tmp_path, settings):
-    export = tmp_path / "export.csv.gz"
-    with gzip.open(export, "wt", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, COLUMNS)
-        writer.writeheader()
-        writer.writerows(demo_rows())
+    export = write_export(tmp_path / "export.csv.gz")
     call_command(
         "load_demo", "--file", str(export), "--all", "--users-file", str(tmp_path / "u"), verbosity=0
     )

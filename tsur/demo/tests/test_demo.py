@@ -1,0 +1,82 @@
+"""`tsur load_demo`: the demo region built from an export and replayed through the actions."""
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from tsur.appeals.choices import CloseReason, Status
+from tsur.appeals.models import Appeal, RoutingRule, Topic
+from tsur.core.models import Building, Organisation, Territory, User
+from tsur.dispatch.models import EngineeringObject
+from tsur.notify.models import Subscription
+
+from .rows import write_export
+
+
+@pytest.mark.django_db
+def test_demo_region_is_built_from_an_export_and_replayed_through_the_actions(tmp_path):
+    path = write_export(tmp_path / "export.csv.gz")
+    users_file = tmp_path / "users.txt"
+
+    call_command("load_demo", "--file", str(path), "--all", "--users-file", str(users_file), verbosity=0)
+
+    assert Territory.objects.get(code="spb").children.count() == 2
+    assert set(Territory.objects.filter(parent__name="Невский район").values_list("name", flat=True)) == {
+        "муниципальный округ Рыбацкое",
+        "муниципальный округ Народный",
+    }
+    housing = Organisation.objects.get(name="СПб ГКУ ЖА Невского района")
+    assert housing.parent.name == "Администрация Невского района"
+    assert Building.objects.count() == 7
+    assert Topic.objects.filter(code__startswith="spb-").count() == 2
+    assert RoutingRule.objects.filter(organisation=housing).exists()
+    assert Appeal.objects.count() == 36
+    # statuses follow the real history
+    closed = Appeal.objects.filter(status=Status.CLOSED)
+    assert set(closed.values_list("close_reason", flat=True)) == {CloseReason.SATISFIED, CloseReason.AUTO}
+    assert Appeal.objects.filter(status=Status.MODERATION).count() == 6
+    assert Appeal.objects.filter(status=Status.INTERIM).count() == 6
+    appeal = Appeal.objects.get(external_id="1000")
+    assert appeal.registered_at == timezone.datetime(
+        2021, 3, 1, 10, 0, tzinfo=timezone.get_default_timezone()
+    )
+    assert list(appeal.events.values_list("kind", flat=True)) == [
+        "registered",
+        "assigned",
+        "taken",
+        "answered",
+        "closed",
+    ]
+    assert "<br>" not in appeal.events.get(kind="answered").reason
+    # one user per role, with passwords kept for the person starting the demo
+    lines = users_file.read_text().splitlines()
+    assert [line.split("\t")[0] for line in lines] == [
+        "admin",
+        "operator",
+        "executor",
+        "supervisor",
+        "analyst",
+        "leader",
+        "dispatcher",
+        "citizen",
+    ]
+    assert User.objects.get(username="executor").assignments.get().organisation == housing
+    # the dispatcher's side of the demo: simulated objects near the demo buildings, the ЕДДС subscribed
+    assert EngineeringObject.objects.filter(code__startswith="demo-").count() == 150
+    assert Subscription.objects.get().address == "edds@demo.localhost"
+
+    # a second run adds nothing
+    call_command(
+        "load_demo", "--file", str(path), "--limit", "30", "--users-file", str(users_file), verbosity=0
+    )
+    assert Appeal.objects.count() == 36
+    assert EngineeringObject.objects.count() == 150
+    assert Subscription.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_without_the_export_the_platform_still_starts_with_the_default_rubricator(tmp_path, capsys):
+    call_command("load_demo", "--file", str(tmp_path / "absent.csv.gz"))
+    assert "не найден" in capsys.readouterr().out
+    assert Topic.objects.filter(code="zhkh-no-heating").exists()
+    assert Appeal.objects.count() == 0
