@@ -20,7 +20,7 @@ from tsur.core.models import Building, Organisation, Territory, User
 from tsur.core.text import clean_text
 from tsur.nlp import understanding
 
-from . import complaint_book, deadlines, numbering, photos, routing, signals
+from . import complaint_book, deadlines, notifications, numbering, photos, routing, signals
 from .choices import FINAL_STATUSES, RUNNING_STATUSES, Channel, CloseReason, DeadlineState, EventKind, Status
 from .models import Appeal, AppealEvent, AppealPhoto, Topic
 
@@ -130,12 +130,7 @@ def _new_event(
 def _record(events: list[AppealEvent]) -> list[AppealEvent]:
     """Store events and, once the transaction commits, tell whoever must hear about them."""
     events = db.insert(events)
-    recent = timezone.now() - timedelta(hours=1)
-    for event in events:
-        if event.kind in NOTIFYING and event.at > recent:
-            from . import tasks
-
-            transaction.on_commit(lambda pk=event.pk: tasks.notify_event(pk))
+    notifications.plan(events)
     return events
 
 
