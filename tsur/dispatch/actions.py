@@ -79,19 +79,15 @@ def raise_or_repeat(
                 )
                 _alarm_event(alarm, "raised", at, value=value)
                 transaction.on_commit(lambda pk=alarm.pk: notices.alarm_raised(pk), robust=True)
-                if rule.opens_outage:
-                    _open_outage_for(alarm)
+                if rule.opens_outage:  # here, and only here, an alarm opens an outage
+                    try:
+                        open_outage(engineering_object, None, alarm=alarm, at=at)
+                    except InvalidTransition:
+                        pass  # the object's active outage already stands for this trouble
                 return alarm
         except IntegrityError:  # raised by another worker a moment ago: repeat it instead
             continue
     raise RuntimeError("alarm could neither be raised nor repeated")
-
-
-def _open_outage_for(alarm: Alarm) -> None:
-    try:
-        open_outage(alarm.object, None, alarm=alarm, at=alarm.raised_at)
-    except InvalidTransition:
-        pass  # the object's active outage already stands for this trouble
 
 
 def back_to_normal(alarm: Alarm, value: float, at: datetime) -> Alarm:
