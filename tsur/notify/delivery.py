@@ -22,8 +22,10 @@ BACKOFF = [timedelta(minutes=m) for m in (1, 2, 5, 10, 30, 60, 120)]
 def attempt(delivery_id: int) -> str | None:
     """Try one delivery if it is due; returns its state afterwards (None if not ours to try)."""
     with transaction.atomic():
+        # only the delivery's row: its optional subscription is joined as the nullable side of an
+        # outer join, which PostgreSQL refuses to lock
         delivery = (
-            Delivery.objects.select_for_update(skip_locked=True)
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("subscription")
             .filter(pk=delivery_id, state__in=[DeliveryState.PENDING, DeliveryState.RETRYING])
             .first()
