@@ -122,7 +122,7 @@ def test_a_replayed_history_notifies_nobody():
     assert not Delivery.objects.exists()
 
 
-def test_the_citizen_hears_of_the_answer_and_supervisors_nothing_they_did_not_ask_for():
+def test_the_organisation_hears_of_new_work_the_citizen_of_the_answer_and_taking_it_tells_nobody():
     author = UserFactory(email="citizen@example.org")
     appeal = register(author=author)
     actions.take(appeal, None)
