@@ -1,13 +1,27 @@
-"""What the register tells people about its events (planned inside the step's transaction)."""
+"""Who hears about an appeal's events and what they are told: the organisation on new work
+(assigned, redirected, reopened), its supervisors on an escalation, the citizen on what concerns
+them. Only the kinds in `NOTIFYING`, and only events of the last hour: a replayed history
+notifies nobody.
+
+`plan` runs inside the action's transaction, right after its events are stored: one delivery per
+recipient is stored with them (so nothing is lost while the job worker or its queue is down) and
+sent by `tsur.notify` once the transaction commits; its periodic sweep retries what failed, and the
+admin («Доставки оповещений») shows what could not be delivered.
+"""
 
 from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 
-from .choices import EventKind
+from tsur.core.choices import Role
+from tsur.core.models import User
+from tsur.notify import publish
+from tsur.notify.choices import ChannelKind, Topic
+from tsur.notify.models import Delivery
 
-# Events that somebody must hear about; older ones (a replayed history) notify nobody.
+from .choices import EventKind
+from .models import AppealEvent
+
 NOTIFYING = frozenset(
     {
         EventKind.ASSIGNED,
@@ -21,12 +35,52 @@ NOTIFYING = frozenset(
         EventKind.REOPENED,
     }
 )
+TO_ORGANISATION = frozenset({EventKind.ASSIGNED, EventKind.REDIRECTED, EventKind.REOPENED})
+RECENT = timedelta(hours=1)
 
 
-def plan(events) -> None:
-    recent = timezone.now() - timedelta(hours=1)
-    for event in events:
-        if event.kind in NOTIFYING and event.at > recent:
-            from . import tasks  # temporary: replaced by stored deliveries (tsur.notify)
+def plan(events: list[AppealEvent]) -> None:
+    """Store the deliveries the events call for (stored events, in the action's transaction)."""
+    recent = timezone.now() - RECENT
+    deliveries = [
+        _email(event, address)
+        for event in events
+        if event.kind in NOTIFYING and event.at > recent
+        for address in recipients(event)
+    ]
+    publish.deliver(deliveries)
 
-            transaction.on_commit(lambda pk=event.pk: tasks.notify_event(pk))
+
+def recipients(event: AppealEvent) -> list[str]:
+    """The e-mail addresses an event goes to."""
+    appeal = event.appeal
+    if event.kind in TO_ORGANISATION:
+        # the action has the organisation loaded on the appeal: no query on the intake path
+        organisation = appeal.organisation
+        return [organisation.email] if organisation and organisation.email else []
+    if event.kind == EventKind.ESCALATED:
+        if not appeal.organisation_id:
+            return []
+        supervisors = User.objects.filter(
+            assignments__role=Role.SUPERVISOR,
+            assignments__organisation=appeal.organisation_id,
+            is_active=True,
+        ).exclude(email="")
+        return sorted(set(supervisors.values_list("email", flat=True)))
+    email = appeal.author_email or (appeal.author.email if appeal.author_id else "")
+    return [email] if email else []
+
+
+def _email(event: AppealEvent, address: str) -> Delivery:
+    appeal = event.appeal
+    lines = [f"Обращение № {appeal.number}", f"Статус: {appeal.get_status_display()}"]
+    if event.reason:
+        lines += ["", event.reason]
+    return Delivery(
+        channel=ChannelKind.EMAIL,
+        address=address,
+        topic=Topic.APPEAL,
+        subject=f"Обращение № {appeal.number}: {event.get_kind_display()}",
+        text="\n".join(lines),
+        payload={"appeal": appeal.number, "event": event.pk, "kind": event.kind},
+    )

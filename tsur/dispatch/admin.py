@@ -9,6 +9,7 @@ from .models import (
     Metric,
     Outage,
     OutageAppeal,
+    OutageEvent,
     Rejection,
 )
 
@@ -126,6 +127,17 @@ class OutageAppealInline(admin.TabularInline):
         return False  # linked by the platform or from the dispatcher's screen
 
 
+class OutageEventInline(admin.TabularInline):
+    model = OutageEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "kind", "actor", "appeal", "note", "data"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Outage)
 class OutageAdmin(admin.ModelAdmin):
     """Read-only here: outages open from alarms and end on the dispatcher's screen, which answers
@@ -135,7 +147,7 @@ class OutageAdmin(admin.ModelAdmin):
     list_filter = ["state", "object__kind"]
     search_fields = ["object__name", "object__code"]
     readonly_fields = [f.name for f in Outage._meta.fields] + ["buildings", "topics"]
-    inlines = [OutageAppealInline]
+    inlines = [OutageEventInline, OutageAppealInline]
 
     def has_add_permission(self, request):
         return False

@@ -1,5 +1,6 @@
-"""Every change of an alarm: raised or repeated by readings, acknowledged by a dispatcher, cleared
-by a dispatcher or by the return to normal. One open alarm per object and rule.
+"""Deciding from readings what they mean for alarms: a rule violated for long enough (or changing too
+fast, or silent too long) raises or repeats an alarm, a normal reading brings an open one back to
+normal. The changes themselves are actions (`tsur.dispatch.actions`); this module only decides.
 
 Rules are applied by an `Evaluator`. In a request it is short-lived and asks the database the few
 things a batch does not tell (since when a threshold has been crossed, the value a rate window ago).
@@ -14,16 +15,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection
 from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from tsur.core.errors import InvalidTransition
-from tsur.notify import events as notify_events
 
-from . import outages
+from . import actions
 from .choices import AlarmState, Condition
-from .models import Alarm, AlarmEvent, AlarmRule, Device, Reading
+from .models import Alarm, AlarmRule, Device, Reading
 
 RULES_TTL_S = 10.0  # a long-lived evaluator sees rule changes within this
 UNKNOWN = object()
@@ -141,18 +141,18 @@ class Evaluator:
             if rate is None:
                 return None
             if abs(rate) > rule.threshold:
-                return raise_or_repeat(device.object, rule, round(rate, 4), at)
+                return actions.raise_or_repeat(device.object, rule, round(rate, 4), at)
         elif rule.condition != Condition.NO_DATA:  # silence is decided by `check_silence`
             since = self._violated_since(rule, device, metric_id, series, points)
             if since is not None:
                 if at - since >= timedelta(seconds=rule.hold_seconds):
-                    return raise_or_repeat(device.object, rule, value, at)
+                    return actions.raise_or_repeat(device.object, rule, value, at)
                 return None
         if open_alarm is None:
             return None
         if open_alarm.state == AlarmState.ACTIVE and open_alarm.normal_since is not None:
             return None  # already marked as back to normal
-        return back_to_normal(open_alarm, value, at)
+        return actions.back_to_normal(open_alarm, value, at)
 
     def _violated_since(self, rule, device, metric_id, series, points) -> datetime | None:
         """Since when the series has been violating the rule without a break (None: it is not)."""
@@ -318,86 +318,6 @@ def check_silence(now: datetime | None = None) -> int:
             since = last or device.last_seen_at
             if since is None or now - since <= timedelta(seconds=rule.hold_seconds):
                 continue
-            raise_or_repeat(device.object, rule, round((now - since).total_seconds()), now)
+            actions.raise_or_repeat(device.object, rule, round((now - since).total_seconds()), now)
             touched += 1
     return touched
-
-
-def back_to_normal(alarm: Alarm, value: float, at: datetime) -> Alarm:
-    """An acknowledged alarm clears; an active one nobody has seen yet stays, marked as back to
-    normal, so a short fault never vanishes unseen."""
-    if alarm.state == AlarmState.ACKNOWLEDGED:
-        return clear(alarm, None, note="Возврат в норму", at=at)
-    with transaction.atomic():
-        updated = Alarm.objects.filter(
-            pk=alarm.pk, state=AlarmState.ACTIVE, normal_since__isnull=True
-        ).update(normal_since=at, value=value, last_seen_at=at)
-        if updated:
-            AlarmEvent.objects.create(alarm=alarm, kind="normal", at=at, value=value, note="Возврат в норму")
-    alarm.refresh_from_db()
-    return alarm
-
-
-def raise_or_repeat(engineering_object, rule: AlarmRule, value: float, at: datetime) -> Alarm:
-    for _ in range(2):
-        try:
-            with transaction.atomic():
-                alarm = (
-                    Alarm.objects.select_for_update()
-                    .filter(object=engineering_object, rule=rule)
-                    .exclude(state=AlarmState.CLEARED)
-                    .first()
-                )
-                if alarm is not None:
-                    alarm.repeats += 1
-                    alarm.value = value
-                    alarm.last_seen_at = max(alarm.last_seen_at, at)
-                    alarm.normal_since = None  # in trouble again
-                    alarm.save(update_fields=["repeats", "value", "last_seen_at", "normal_since"])
-                    return alarm
-                alarm = Alarm.objects.create(
-                    object=engineering_object,
-                    rule=rule,
-                    severity=rule.severity,
-                    value=value,
-                    raised_at=at,
-                    last_seen_at=at,
-                )
-                AlarmEvent.objects.create(alarm=alarm, kind="raised", at=at, value=value)
-                alarm.rule, alarm.object = rule, engineering_object
-                outages.open_for_alarm(alarm)
-                transaction.on_commit(lambda pk=alarm.pk: notify_events.alarm_raised(pk), robust=True)
-                return alarm
-        except IntegrityError:  # raised by another worker a moment ago: repeat it instead
-            continue
-    raise RuntimeError("alarm could neither be raised nor repeated")
-
-
-def acknowledge(alarm: Alarm, actor, note: str = "", at: datetime | None = None) -> Alarm:
-    at = at or timezone.now()
-    with transaction.atomic():
-        alarm = Alarm.objects.select_for_update().get(pk=alarm.pk)
-        if alarm.state != AlarmState.ACTIVE:
-            raise InvalidTransition(
-                f"Квитировать можно только активную тревогу (сейчас: {alarm.get_state_display()})."
-            )
-        alarm.state, alarm.acknowledged_at, alarm.acknowledged_by = AlarmState.ACKNOWLEDGED, at, actor
-        alarm.save(update_fields=["state", "acknowledged_at", "acknowledged_by"])
-        AlarmEvent.objects.create(alarm=alarm, kind="acknowledged", at=at, actor=actor, note=note[:400])
-    if alarm.normal_since is not None:  # seen, and already over
-        return clear(alarm, None, note="Возврат в норму", at=at)
-    return alarm
-
-
-def clear(alarm: Alarm, actor, note: str = "", at: datetime | None = None) -> Alarm:
-    at = at or timezone.now()
-    with transaction.atomic():
-        alarm = Alarm.objects.select_for_update().get(pk=alarm.pk)
-        if alarm.state == AlarmState.CLEARED:
-            raise InvalidTransition("Тревога уже снята.")
-        if alarm.state == AlarmState.ACTIVE:
-            raise InvalidTransition("Сначала квитируйте тревогу: снять можно только увиденную.")
-        alarm.state, alarm.cleared_at = AlarmState.CLEARED, at
-        alarm.save(update_fields=["state", "cleared_at"])
-        AlarmEvent.objects.create(alarm=alarm, kind="cleared", at=at, actor=actor, note=note[:400])
-    return alarm

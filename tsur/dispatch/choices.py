@@ -1,6 +1,9 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+# Alarms are rated on the scale the services subscribe by.
+from tsur.notify.choices import Severity as Severity
+
 
 class ObjectKind(models.TextChoices):
     BOILER_HOUSE = "boiler_house", _("Котельная")
@@ -30,12 +33,6 @@ class Condition(models.TextChoices):
     NO_DATA = "no_data", _("нет показаний дольше заданного")
 
 
-class Severity(models.TextChoices):
-    INFO = "info", _("информация")
-    WARNING = "warning", _("предупреждение")
-    CRITICAL = "critical", _("авария")
-
-
 class AlarmState(models.TextChoices):
     ACTIVE = "active", _("активна")
     ACKNOWLEDGED = "acknowledged", _("квитирована")
@@ -44,6 +41,13 @@ class AlarmState(models.TextChoices):
 
 class OutageState(models.TextChoices):
     ACTIVE = "active", _("действует")
+    ENDED = "ended", _("устранено")
+
+
+class OutageEventKind(models.TextChoices):
+    OPENED = "opened", _("открыто")
+    APPEAL_LINKED = "appeal_linked", _("связано обращение")
+    ANSWERED_ALL = "answered_all", _("промежуточный ответ всем")
     ENDED = "ended", _("устранено")
 
 

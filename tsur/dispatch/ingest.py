@@ -1,6 +1,11 @@
 """Telemetry intake, the same for MQTT and HTTP: every reading is checked on its own; a bad one is
 refused and counted, and never stops the good ones next to it.
 
+Storing readings (COPY on PostgreSQL), moving a device's «last seen» and counting refusals is intake
+of telemetry, not a change of dispatch's business state, so it is written here directly and in bulk;
+what the readings mean for alarms and outages is decided by `alarms.Evaluator` and done by
+`actions`, with their events.
+
 A reading is {"metric": code, "value": number, "unit": text, "at": ISO 8601 with time zone}.
 """
 

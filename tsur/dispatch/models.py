@@ -7,7 +7,16 @@ from django.utils.translation import gettext_lazy as _
 from tsur.core import keys
 from tsur.core.models import Building, Organisation, Territory
 
-from .choices import AlarmState, Condition, ObjectKind, OutageState, RejectReason, Service, Severity
+from .choices import (
+    AlarmState,
+    Condition,
+    ObjectKind,
+    OutageEventKind,
+    OutageState,
+    RejectReason,
+    Service,
+    Severity,
+)
 
 
 class EngineeringObject(models.Model):
@@ -322,3 +331,34 @@ class OutageAppeal(models.Model):
 
     def __str__(self):
         return f"{self.outage_id} ← {self.appeal_id}"
+
+
+class OutageEvent(models.Model):
+    """The outage's timeline: opened (by an alarm or by a dispatcher), an appeal linked to it, an
+    interim answer given to all its appeals, ended with the final answer; who did it, when, what
+    they wrote and how many appeals were answered or left alone."""
+
+    outage = models.ForeignKey(Outage, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("событие"), max_length=16, choices=OutageEventKind.choices)
+    at = models.DateTimeField(_("когда"))
+    actor = models.ForeignKey(
+        "core.User", verbose_name=_("кто"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    appeal = models.ForeignKey(
+        "appeals.Appeal",
+        verbose_name=_("обращение"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    note = models.TextField(_("текст"), blank=True)
+    data = models.JSONField(_("данные"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("событие отключения")
+        verbose_name_plural = _("события отключений")
+        ordering = ["at", "pk"]
+
+    def __str__(self):
+        return f"{self.outage_id} {self.kind} {self.at:%Y-%m-%d %H:%M:%S}"

@@ -21,6 +21,7 @@ from http.client import HTTPConnection
 from queue import Queue
 from urllib.parse import urlsplit
 
+import paho.mqtt.client as paho
 from django.db import transaction
 
 from tsur.core import keys
@@ -213,8 +214,6 @@ def _encode(readings: list[dict]) -> bytes:
 
 class MqttSink:
     def __init__(self, url: str):
-        import paho.mqtt.client as paho
-
         parts = urlsplit(url)
         self.client = paho.Client(
             paho.CallbackAPIVersion.VERSION2, client_id=f"tsur-sim-{random.randrange(1 << 30)}"

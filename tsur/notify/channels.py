@@ -13,7 +13,8 @@ import urllib.request
 from django.conf import settings
 from django.core.mail import send_mail
 
-from .models import ChannelKind, Delivery
+from .choices import ChannelKind
+from .models import Delivery
 
 TIMEOUT_S = 10
 
@@ -57,13 +58,13 @@ def _post(url: str, body: bytes, headers: dict[str, str], label: str | None = No
 
 def send_email(delivery: Delivery) -> None:
     try:
-        send_mail(delivery.subject, delivery.text, None, [delivery.subscription.address])
+        send_mail(delivery.subject, delivery.text, None, [delivery.target()[1]])
     except Exception as error:  # SMTP errors come in many classes
         raise DeliveryError(f"e-mail: {error}") from error
 
 
 def send_webhook(delivery: Delivery) -> None:
-    name = delivery.subscription.secret_env or "TSUR_WEBHOOK_SECRET"
+    name = (delivery.subscription.secret_env if delivery.subscription else "") or "TSUR_WEBHOOK_SECRET"
     secret = os.environ.get(name, "")
     if not secret:
         raise DeliveryError(f"the signing secret is not set: environment variable {name}")
@@ -73,7 +74,7 @@ def send_webhook(delivery: Delivery) -> None:
     ).encode()
     timestamp = str(int(time.time()))
     _post(
-        delivery.subscription.address,
+        delivery.target()[1],
         body,
         {
             "Content-Type": "application/json; charset=utf-8",
@@ -90,7 +91,7 @@ def send_telegram(delivery: Delivery) -> None:
     if not token:
         raise DeliveryError("TELEGRAM_BOT_TOKEN is not set")
     body = json.dumps(
-        {"chat_id": delivery.subscription.address, "text": f"{delivery.subject}\n\n{delivery.text}"[:4000]},
+        {"chat_id": delivery.target()[1], "text": f"{delivery.subject}\n\n{delivery.text}"[:4000]},
         ensure_ascii=False,
     ).encode()
     _post(

@@ -1,5 +1,9 @@
 """Attempting deliveries: at once after the event commits, then again with growing pauses until
-`MAX_ATTEMPTS`; the periodic job picks up whatever is due, so a worker restart loses nothing."""
+`MAX_ATTEMPTS`; the periodic job picks up whatever is due, so a worker restart loses nothing.
+
+A delivery is sent at most once: its row stays locked while it is being sent (others skip it) and
+is marked sent in the same transaction; on SQLite every transaction takes the write lock at its
+start (`transaction_mode` IMMEDIATE), which serialises the attempts just as well."""
 
 import logging
 from datetime import timedelta
@@ -18,8 +22,10 @@ BACKOFF = [timedelta(minutes=m) for m in (1, 2, 5, 10, 30, 60, 120)]
 def attempt(delivery_id: int) -> str | None:
     """Try one delivery if it is due; returns its state afterwards (None if not ours to try)."""
     with transaction.atomic():
+        # only the delivery's row: its optional subscription is joined as the nullable side of an
+        # outer join, which PostgreSQL refuses to lock
         delivery = (
-            Delivery.objects.select_for_update(skip_locked=True)
+            Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("subscription")
             .filter(pk=delivery_id, state__in=[DeliveryState.PENDING, DeliveryState.RETRYING])
             .first()
@@ -29,7 +35,7 @@ def attempt(delivery_id: int) -> str | None:
         now = timezone.now()
         delivery.attempts += 1
         try:
-            SENDERS[delivery.subscription.channel](delivery)
+            SENDERS[delivery.target()[0]](delivery)
         except (DeliveryError, KeyError) as error:
             delivery.last_error = str(error)[:500]
             if delivery.attempts >= MAX_ATTEMPTS:

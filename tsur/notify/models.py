@@ -1,33 +1,14 @@
 """Who is told about what (subscriptions of services such as the ЕДДС) and every delivery with its
-state: stored before it is attempted, so nothing is lost while a channel or the worker is down."""
+state: stored before it is attempted, so nothing is lost while a channel or the worker is down.
+
+Notify knows no domain: the apps above compose their notices and hand them here (dispatch in
+`tsur.dispatch.notices`, the register in `tsur.appeals.notifications`)."""
 
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tsur.dispatch.choices import ObjectKind, Severity
-
-
-class ChannelKind(models.TextChoices):
-    EMAIL = "email", _("электронная почта")
-    WEBHOOK = "webhook", _("веб-хук с подписью")
-    TELEGRAM = "telegram", _("бот в мессенджере")
-
-
-class Topic(models.TextChoices):
-    ALARM_RAISED = "alarm_raised", _("тревога на объекте")
-    OUTAGE_OPENED = "outage_opened", _("аварийное отключение")
-    OUTAGE_ENDED = "outage_ended", _("отключение устранено")
-
-
-class DeliveryState(models.TextChoices):
-    PENDING = "pending", _("ожидает отправки")
-    SENT = "sent", _("доставлено")
-    RETRYING = "retrying", _("повтор после ошибки")
-    FAILED = "failed", _("не доставлено")
-
-
-SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
+from .choices import SEVERITY_RANK, ChannelKind, DeliveryState, Severity, Topic
 
 
 class Subscription(models.Model):
@@ -45,12 +26,19 @@ class Subscription(models.Model):
         blank=True,
         help_text=_("для веб-хука: имя переменной с ключом подписи (по умолчанию TSUR_WEBHOOK_SECRET)"),
     )
-    topics = models.JSONField(_("события"), default=list, help_text=str(Topic.values))
+    topics = models.JSONField(
+        _("события"),
+        default=list,
+        help_text=_("коды событий: alarm_raised, outage_opened, outage_ended"),
+    )
     min_severity = models.CharField(
         _("начиная с важности"), max_length=16, choices=Severity.choices, default=Severity.WARNING
     )
     object_kinds = models.JSONField(
-        _("типы объектов"), default=list, blank=True, help_text=str(ObjectKind.values)
+        _("типы объектов"),
+        default=list,
+        blank=True,
+        help_text=_('коды типов инженерных объектов, например ["boiler_house", "substation"]; пусто — любые'),
     )
     is_active = models.BooleanField(_("действует"), default=True)
 
@@ -72,7 +60,21 @@ class Subscription(models.Model):
 
 
 class Delivery(models.Model):
-    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="deliveries")
+    """One notice to one recipient, with where it stands: pending, sent, retrying after an error, or
+    given up (what operators look for in the admin). The recipient is a subscription's channel and
+    address, or a channel and address of its own (the register writes to an organisation, its
+    supervisors or a citizen directly)."""
+
+    subscription = models.ForeignKey(
+        Subscription,
+        verbose_name=_("подписка"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    channel = models.CharField(_("канал"), max_length=16, choices=ChannelKind.choices, blank=True)
+    address = models.CharField(_("адрес"), max_length=500, blank=True)
     topic = models.CharField(_("событие"), max_length=32, choices=Topic.choices)
     subject = models.CharField(_("тема"), max_length=300)
     text = models.TextField(_("текст"))
@@ -91,6 +93,23 @@ class Delivery(models.Model):
         verbose_name_plural = _("доставки оповещений")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["state", "next_attempt_at"], name="delivery_due")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(subscription__isnull=False)
+                | (~models.Q(channel="") & ~models.Q(address="")),
+                name="delivery_has_a_recipient",
+            )
+        ]
 
     def __str__(self):
-        return f"{self.subscription} — {self.subject}"
+        return f"{self.recipient()} — {self.subject}"
+
+    def target(self) -> tuple[str, str]:
+        """The channel and address it goes to: its own, else its subscription's (read at each attempt,
+        so a corrected subscription takes effect on the next retry)."""
+        if self.address:
+            return self.channel, self.address
+        return self.subscription.channel, self.subscription.address
+
+    def recipient(self) -> str:
+        return str(self.subscription) if self.subscription_id else self.address

@@ -22,7 +22,7 @@ from tsur.core.choices import Role
 from tsur.core.errors import DomainError, InvalidTransition
 from tsur.core.models import Building
 from tsur.core.scopes import scope_for
-from tsur.dispatch import alarms, outages
+from tsur.dispatch import actions
 from tsur.dispatch.choices import AlarmState, OutageState
 from tsur.dispatch.models import Alarm, EngineeringObject, Outage
 
@@ -192,13 +192,13 @@ def _alarm_step(request, pk: int, step, done: str):
 @login_required
 @require_POST
 def acknowledge(request, pk: int):
-    return _alarm_step(request, pk, alarms.acknowledge, _("Тревога квитирована."))
+    return _alarm_step(request, pk, actions.acknowledge, _("Тревога квитирована."))
 
 
 @login_required
 @require_POST
 def clear(request, pk: int):
-    return _alarm_step(request, pk, alarms.clear, _("Тревога снята."))
+    return _alarm_step(request, pk, actions.clear, _("Тревога снята."))
 
 
 def _outage(request, pk: int, act: bool = False) -> Outage:
@@ -266,7 +266,7 @@ def outage_answer(request, pk: int):
     return _outage_step(
         request,
         pk,
-        lambda outage: outages.answer_all(
+        lambda outage: actions.answer_all(
             outage,
             request.user,
             text=request.POST.get("text", ""),
@@ -283,7 +283,7 @@ def outage_end(request, pk: int):
     return _outage_step(
         request,
         pk,
-        lambda outage: outages.end(
+        lambda outage: actions.end_outage(
             outage,
             request.user,
             text=request.POST.get("text", ""),
@@ -299,6 +299,6 @@ def outage_relink(request, pk: int):
     def relink(outage):
         if outage.state != OutageState.ACTIVE:
             raise Http404
-        return {"n": outages.link_existing(outage)}
+        return {"n": actions.link_candidates(outage)}
 
     return _outage_step(request, pk, relink, _("Связано новых обращений: %(n)s."))

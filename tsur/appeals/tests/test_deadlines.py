@@ -15,6 +15,7 @@ from tsur.appeals.tests.factories import TopicFactory
 from tsur.core.choices import Role
 from tsur.core.errors import DomainError
 from tsur.core.tests.factories import OrganisationFactory, user_with_role
+from tsur.notify.models import Delivery, DeliveryState
 
 pytestmark = pytest.mark.django_db
 
@@ -453,6 +454,9 @@ def test_escalation_mails_the_organisations_supervisor_once(django_capture_on_co
 
     # then
     assert (counts, again, repeated) == ({"soon": 1, "overdue": 0}, {"soon": 0, "overdue": 0}, [])
+    assert list(Delivery.objects.values_list("address", "state")) == [
+        ("boss@example.org", DeliveryState.SENT)
+    ]
     assert len(mailoutbox) == 1
     mail = mailoutbox[0]
     assert mail.to == ["boss@example.org"]
@@ -473,6 +477,7 @@ def test_escalation_in_the_past_mails_nobody(django_capture_on_commit_callbacks,
     # then
     assert counts == {"soon": 0, "overdue": 1}
     assert appeal.events.filter(kind=EventKind.ESCALATED).count() == 1
+    assert not Delivery.objects.exists()
     assert mailoutbox == []
 
 

@@ -6,10 +6,16 @@ import pytest
 from django.utils import timezone
 
 from tsur.core.errors import InvalidTransition
-from tsur.core.tests.factories import OrganisationFactory, UserFactory
-from tsur.dispatch import alarms, ingest
+from tsur.core.tests.factories import UserFactory
+from tsur.dispatch import actions, alarms, ingest
 from tsur.dispatch.choices import AlarmState, Condition, ObjectKind, Severity
-from tsur.dispatch.models import Alarm, AlarmEvent, AlarmRule, Device, EngineeringObject, Metric
+from tsur.dispatch.models import Alarm, AlarmEvent, Reading
+from tsur.dispatch.tests.factories import (
+    AlarmRuleFactory,
+    DeviceFactory,
+    EngineeringObjectFactory,
+    MetricFactory,
+)
 
 pytestmark = pytest.mark.django_db
 NOW = timezone.now()
@@ -17,29 +23,22 @@ NOW = timezone.now()
 
 @pytest.fixture
 def setup():
-    owner = OrganisationFactory()
-    boiler = EngineeringObject.objects.create(
-        code="b1", name="Котельная 1", kind=ObjectKind.BOILER_HOUSE, owner=owner
+    boiler = EngineeringObjectFactory(code="b1", name="Котельная 1")
+    pump = EngineeringObjectFactory(
+        code="p1", name="Насосная 1", kind=ObjectKind.PUMPING_STATION, owner=boiler.owner
     )
-    pump = EngineeringObject.objects.create(
-        code="p1", name="Насосная 1", kind=ObjectKind.PUMPING_STATION, owner=owner
-    )
-    t_supply = Metric.objects.create(
-        code="t_supply", name="Температура подачи", unit="°C", min_value=-50, max_value=200
-    )
-    fault = Metric.objects.create(code="fault", name="Авария", unit="flag", min_value=0, max_value=1)
-    cold = AlarmRule.objects.create(
+    cold = AlarmRuleFactory(
         name="Низкая температура подачи",
-        metric=t_supply,
+        metric=MetricFactory(code="t_supply"),
         object_kind=ObjectKind.BOILER_HOUSE,
         condition=Condition.BELOW,
         threshold=55,
         hold_seconds=600,
         severity=Severity.CRITICAL,
     )
-    faulty = AlarmRule.objects.create(name="Авария контроллера", metric=fault, condition=Condition.FLAG)
-    boiler_plc, _ = Device.issue("plc-b1", boiler)
-    pump_plc, _ = Device.issue("plc-p1", pump)
+    faulty = AlarmRuleFactory(name="Авария контроллера", condition=Condition.FLAG, severity=Severity.WARNING)
+    boiler_plc = DeviceFactory(code="plc-b1", object=boiler)
+    pump_plc = DeviceFactory(code="plc-p1", object=pump)
     return {"boiler": boiler_plc, "pump": pump_plc, "cold": cold, "faulty": faulty}
 
 
@@ -89,7 +88,7 @@ def test_back_to_normal_before_anybody_saw_it_stays_until_acknowledged(setup):
     alarm = Alarm.objects.get()
     assert (alarm.state, alarm.normal_since) == (AlarmState.ACTIVE, NOW - timedelta(minutes=4))
 
-    alarms.acknowledge(alarm, UserFactory())  # seen, and already over: cleared
+    actions.acknowledge(alarm, UserFactory())  # seen, and already over: cleared
     alarm.refresh_from_db()
     assert alarm.state == AlarmState.CLEARED
     assert list(alarm.events.values_list("kind", flat=True)) == [
@@ -104,7 +103,7 @@ def test_an_acknowledged_alarm_clears_itself_and_a_new_fault_opens_a_new_one(set
     boiler = setup["boiler"]
     send(boiler, "fault", "flag", (5, 1))
     first = Alarm.objects.get()
-    alarms.acknowledge(first, UserFactory())
+    actions.acknowledge(first, UserFactory())
     send(boiler, "fault", "flag", (4, 0))
     first.refresh_from_db()
     assert first.state == AlarmState.CLEARED
@@ -119,7 +118,7 @@ def test_a_late_reading_says_nothing_about_now(setup):
     boiler = setup["boiler"]
     send(boiler, "fault", "flag", (2, 1))
     alarm = Alarm.objects.get()
-    alarms.acknowledge(alarm, UserFactory())
+    actions.acknowledge(alarm, UserFactory())
     send(boiler, "fault", "flag", (10, 0))  # an old normal reading arrives late
     alarm.refresh_from_db()
     assert alarm.state == AlarmState.ACKNOWLEDGED
@@ -138,25 +137,25 @@ def test_a_dispatcher_acknowledges_then_clears(setup):
     dispatcher = UserFactory()
 
     with pytest.raises(InvalidTransition, match="квитируйте"):
-        alarms.clear(alarm, dispatcher)  # nobody has seen it yet
-    alarms.acknowledge(alarm, dispatcher, note="Выехала бригада")
+        actions.clear(alarm, dispatcher)  # nobody has seen it yet
+    actions.acknowledge(alarm, dispatcher, note="Выехала бригада")
     alarm.refresh_from_db()
     assert (alarm.state, alarm.acknowledged_by) == (AlarmState.ACKNOWLEDGED, dispatcher)
     with pytest.raises(InvalidTransition):
-        alarms.acknowledge(alarm, dispatcher)
+        actions.acknowledge(alarm, dispatcher)
 
     # still faulty: the acknowledged alarm takes the repeats, no second alarm
     send(setup["boiler"], "fault", "flag", (0, 1))
     assert Alarm.objects.count() == 1
 
-    alarms.clear(alarm, dispatcher, note="Устранено")
+    actions.clear(alarm, dispatcher, note="Устранено")
     alarm.refresh_from_db()
     assert alarm.state == AlarmState.CLEARED
     assert list(alarm.events.values_list("kind", "actor")) == [
         ("raised", None), ("acknowledged", dispatcher.pk), ("cleared", dispatcher.pk)
     ]  # fmt: skip
     with pytest.raises(InvalidTransition):
-        alarms.clear(alarm, dispatcher)
+        actions.clear(alarm, dispatcher)
 
 
 def test_a_failing_rule_does_not_lose_the_readings(setup, monkeypatch):
@@ -165,16 +164,15 @@ def test_a_failing_rule_does_not_lose_the_readings(setup, monkeypatch):
 
     monkeypatch.setattr(alarms.Evaluator, "evaluate", broken)
     send(setup["boiler"], "fault", "flag", (1, 1))
-    from tsur.dispatch.models import Reading
 
     assert Reading.objects.count() == 1
     assert not Alarm.objects.exists()
 
 
 def test_a_fast_fall_raises_a_rate_alarm(setup):
-    falling = AlarmRule.objects.create(
+    falling = AlarmRuleFactory(
         name="Быстрое падение температуры",
-        metric=Metric.objects.get(code="t_supply"),
+        metric=MetricFactory(code="t_supply"),
         condition=Condition.RATE,
         threshold=1.5,  # °C per minute
         window_seconds=600,
@@ -190,9 +188,9 @@ def test_a_fast_fall_raises_a_rate_alarm(setup):
 
 
 def test_silence_raises_no_data_and_fresh_readings_bring_it_back(setup):
-    silent = AlarmRule.objects.create(
+    silent = AlarmRuleFactory(
         name="Нет данных 15 минут",
-        metric=Metric.objects.get(code="t_supply"),
+        metric=MetricFactory(code="t_supply"),
         condition=Condition.NO_DATA,
         hold_seconds=900,
         object_kind=ObjectKind.BOILER_HOUSE,
@@ -206,7 +204,7 @@ def test_silence_raises_no_data_and_fresh_readings_bring_it_back(setup):
     assert (alarm.object, alarm.value) == (boiler.object, 1200)
     assert not Alarm.objects.filter(object=setup["pump"].object).exists()  # not a boiler house
 
-    alarms.acknowledge(alarm, UserFactory())
+    actions.acknowledge(alarm, UserFactory())
     send(boiler, "t_supply", "°C", (-1, 70.5))
     alarm.refresh_from_db()
     assert alarm.state == AlarmState.CLEARED

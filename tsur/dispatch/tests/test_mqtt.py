@@ -10,12 +10,18 @@ from datetime import timedelta
 
 import paho.mqtt.client as paho
 import pytest
+from django.db import OperationalError
 from django.utils import timezone
 
-from tsur.core.tests.factories import OrganisationFactory
+from tsur.appeals import actions
+from tsur.appeals.tests.factories import TopicFactory
+from tsur.core.tests.factories import BuildingFactory, OrganisationFactory
+from tsur.dispatch import reference, simulator
 from tsur.dispatch.choices import ObjectKind
-from tsur.dispatch.models import Device, EngineeringObject, Metric, Reading, Rejection
+from tsur.dispatch.models import Alarm, Device, EngineeringObject, Outage, Reading, Rejection
 from tsur.dispatch.mqtt import TOPIC, Consumer
+from tsur.dispatch.tests.factories import DeviceFactory, EngineeringObjectFactory, MetricFactory
+from tsur.dispatch.tests.payloads import payload
 
 pytestmark = pytest.mark.django_db(transaction=True)
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -81,11 +87,9 @@ def broker(tmp_path):
 
 @pytest.fixture
 def plant():
-    plant = EngineeringObject.objects.create(
-        code="kotelnaya-3", name="Котельная №3", kind=ObjectKind.BOILER_HOUSE, owner=OrganisationFactory()
-    )
-    Metric.objects.create(code="t_supply", name="Температура подачи", unit="°C", min_value=-50, max_value=200)
-    Device.issue("plc-3-1", plant)
+    plant = EngineeringObjectFactory(code="kotelnaya-3", name="Котельная №3")
+    MetricFactory(code="t_supply")
+    DeviceFactory(code="plc-3-1", object=plant)
     return plant
 
 
@@ -115,7 +119,7 @@ def readings(*values, minutes_ago=1):
 
 def test_readings_published_by_a_controller_are_stored(plant, broker, consumer):
     sender = publisher(broker.port)
-    sender.publish("tsur/v1/plc-3-1/readings", readings(70.0, 70.5, 71.0), qos=1).wait_for_publish(5)
+    sender.publish("tsur/v1/plc-3-1/readings", payload("good_batch"), qos=1).wait_for_publish(5)
 
     wait_until(lambda: Reading.objects.count() == 3, what="three readings")
     assert sorted(Reading.objects.values_list("value", flat=True)) == [70.0, 70.5, 71.0]
@@ -124,15 +128,15 @@ def test_readings_published_by_a_controller_are_stored(plant, broker, consumer):
 
 def test_bad_messages_are_counted_and_never_block_good_ones(plant, broker, consumer):
     sender = publisher(broker.port)
-    for topic, payload in [
-        ("tsur/v1/plc-unknown/readings", readings(70.0)),  # unknown device
-        ("tsur/v1/plc-3-1/readings", b"\x00\xffnot json"),  # malformed
+    for topic, body in [
+        ("tsur/v1/plc-unknown/readings", payload("good_batch")),  # unknown device
+        ("tsur/v1/plc-3-1/readings", payload("not_json")),  # malformed
         ("tsur/v1/plc-3-1/readings", b"[" * 100_000),  # nested past the recursion limit
-        ("tsur/v1/plc-3-1/readings", json.dumps({"readings": "lots"})),  # malformed
-        ("tsur/v1/plc-3-1/readings", readings(900.0, 72.0)),  # one impossible, one good
+        ("tsur/v1/plc-3-1/readings", payload("readings_not_a_list")),  # malformed
+        ("tsur/v1/plc-3-1/readings", payload("one_impossible_one_good")),
         ("tsur/v1/plc-3-1/readings", readings(73.0)),  # good
     ]:
-        sender.publish(topic, payload, qos=1).wait_for_publish(5)
+        sender.publish(topic, body, qos=1).wait_for_publish(5)
 
     wait_until(lambda: Reading.objects.count() == 2, what="the two good readings")
     wait_until(lambda: sum(Rejection.objects.values_list("count", flat=True)) == 5, what="five refusals")
@@ -227,19 +231,16 @@ def test_a_burst_is_stored_once_in_batches_and_qos0_too(plant, broker, consumer)
 
 
 def test_through_the_broker_a_failure_becomes_an_alarm_an_outage_and_links_the_appeals(broker, consumer):
-    from tsur.appeals import actions
-    from tsur.appeals.tests.factories import TopicFactory
-    from tsur.core.tests.factories import BuildingFactory
-    from tsur.dispatch import reference
-    from tsur.dispatch.models import Alarm, Outage
-
     reference.ensure()
     home = BuildingFactory(address="пр. Энгельса, д. 10")
-    station = EngineeringObject.objects.create(
-        code="tp-12", name="ТП-12", kind=ObjectKind.SUBSTATION, owner=OrganisationFactory(name="Горсети")
+    station = EngineeringObjectFactory(
+        code="tp-12",
+        name="ТП-12",
+        kind=ObjectKind.SUBSTATION,
+        owner=OrganisationFactory(name="Горсети"),
+        serves=[home],
     )
-    station.serves.set([home])
-    Device.issue("tp-12-plc", station)
+    DeviceFactory(code="tp-12-plc", object=station)
     earlier, _ = actions.register(
         channel="hotline",
         text="В доме нет света",
@@ -248,25 +249,8 @@ def test_through_the_broker_a_failure_becomes_an_alarm_an_outage_and_links_the_a
         organisation=station.owner,
         at=timezone.now() - timedelta(minutes=15),
     )
-    at = timezone.now().isoformat()
     sender = publisher(broker.port)
-    bad = [
-        {"metric": "voltage", "value": 230, "unit": "kV", "at": at},  # wrong unit
-        {
-            "metric": "voltage",
-            "value": 229,
-            "unit": "V",
-            "at": (timezone.now() + timedelta(hours=2)).isoformat(),
-        },
-        {"metric": "humidity", "value": 40, "unit": "%", "at": at},  # unknown metric
-    ]
-    good = [
-        {"metric": "fault", "value": 1, "unit": "flag", "at": at},
-        {"metric": "voltage", "value": 0, "unit": "V", "at": at},
-    ]
-    sender.publish(
-        "tsur/v1/tp-12-plc/readings", json.dumps({"readings": bad + good}), qos=1
-    ).wait_for_publish(5)
+    sender.publish("tsur/v1/tp-12-plc/readings", payload("substation_fault"), qos=1).wait_for_publish(5)
 
     wait_until(lambda: Outage.objects.filter(object=station).exists(), what="the outage")
     alarm = Alarm.objects.get(object=station, rule__name="Авария контроллера")
@@ -300,8 +284,6 @@ def test_what_the_broker_holds_survives_its_restart(plant, broker):
 
 
 def test_while_the_database_is_away_the_batch_waits_and_the_connection_stays(plant, broker, monkeypatch):
-    from django.db import OperationalError
-
     waiting = Consumer(f"mqtt://127.0.0.1:{broker.port}", client_id="tsur-db-away", keepalive=1)
     real, back_at = waiting.intake.accept_many, time.monotonic() + 4  # four keep-alives of silence
 
@@ -326,9 +308,6 @@ def test_while_the_database_is_away_the_batch_waits_and_the_connection_stays(pla
 
 
 def test_the_simulator_feeds_the_consumer_through_the_broker(broker, consumer):
-    from tsur.core.tests.factories import BuildingFactory
-    from tsur.dispatch import simulator
-
     BuildingFactory.create_batch(30)
     controllers = simulator.fleet(20, prefix="t")
     assert len(controllers) == 20 == Device.objects.filter(code__startswith="t-").count()

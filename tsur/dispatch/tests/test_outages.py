@@ -12,10 +12,13 @@ from tsur.appeals.choices import EventKind, Status
 from tsur.appeals.tests.factories import TopicFactory
 from tsur.core.errors import InvalidTransition
 from tsur.core.tests.factories import BuildingFactory, OrganisationFactory, UserFactory
-from tsur.dispatch import alarms, ingest, outages, reference
+from tsur.dispatch import actions as dispatch_actions
+from tsur.dispatch import ingest, reference
 from tsur.dispatch.choices import ObjectKind, OutageState
-from tsur.dispatch.models import Device, EngineeringObject, Outage
-from tsur.notify.models import Delivery, DeliveryState, Subscription
+from tsur.dispatch.models import AlarmRule, EngineeringObject, Outage
+from tsur.dispatch.tests.factories import DeviceFactory, EngineeringObjectFactory
+from tsur.notify.models import Delivery, DeliveryState
+from tsur.notify.tests.factories import SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 NOW = timezone.now()
@@ -25,11 +28,8 @@ NOW = timezone.now()
 def city(django_capture_on_commit_callbacks):
     reference.ensure()
     served, other = BuildingFactory.create_batch(2), BuildingFactory()
-    boiler = EngineeringObject.objects.create(
-        code="k7", name="Котельная №7", kind=ObjectKind.BOILER_HOUSE, owner=OrganisationFactory()
-    )
-    boiler.serves.set(served)
-    device, _ = Device.issue("plc-k7", boiler)
+    boiler = EngineeringObjectFactory(code="k7", name="Котельная №7", serves=served)
+    device = DeviceFactory(code="plc-k7", object=boiler)
     heating = TopicFactory(code="zhkh-no-heating", name="Отсутствие отопления")
     roads = TopicFactory(code="dorogi-potholes", name="Ямы")
     utility = OrganisationFactory(name="Теплосеть")
@@ -86,16 +86,14 @@ def test_a_failure_opens_an_outage_and_links_the_appeals_it_caused(city, django_
 
 
 def test_one_outage_per_object_and_only_by_rules_that_say_so(city, django_capture_on_commit_callbacks):
-    from tsur.dispatch.models import AlarmRule
-
     AlarmRule.objects.filter(name="Авария контроллера").update(opens_outage=False)
     fault(city["device"])
     assert not Outage.objects.exists()
 
     AlarmRule.objects.filter(name="Авария контроллера").update(opens_outage=True)
     alarm = city["boiler"].alarms.get()
-    alarms.acknowledge(alarm, UserFactory())
-    alarms.clear(alarm, UserFactory())
+    dispatch_actions.acknowledge(alarm, UserFactory())
+    dispatch_actions.clear(alarm, UserFactory())
     fault(city["device"], at=NOW - timedelta(seconds=30))
     fault(city["device"], at=NOW - timedelta(seconds=10))  # a repeat of the same alarm
     pressure = ingest.accept(
@@ -117,26 +115,23 @@ def test_one_outage_per_object_and_only_by_rules_that_say_so(city, django_captur
 
 
 def test_an_object_serving_nobody_opens_no_outage(city):
-    camera = EngineeringObject.objects.create(
-        code="cam1", name="Камера 1", kind=ObjectKind.CAMERA, owner=city["utility"]
-    )
-    camera.serves.set(city["served"])
-    device, _ = Device.issue("cam1-plc", camera)
-    fault(device)  # a camera leaves nobody without a service
-    lonely = EngineeringObject.objects.create(
-        code="k8", name="Котельная №8", kind=ObjectKind.BOILER_HOUSE, owner=city["utility"]
-    )
-    fault(Device.issue("plc-k8", lonely)[0])  # serves no building and no radius
+    camera = EngineeringObjectFactory(kind=ObjectKind.CAMERA, serves=city["served"])
+    fault(DeviceFactory(object=camera))  # a camera leaves nobody without a service
+    lonely = EngineeringObjectFactory()
+    fault(DeviceFactory(object=lonely))  # serves no building and no radius
     assert camera.alarms.exists() and lonely.alarms.exists()
     assert not Outage.objects.exists()
 
 
 def test_lighting_outage_links_by_radius(city, django_capture_on_commit_callbacks):
     lighting = TopicFactory(code="blag-street-lighting", name="Не работает уличное освещение")
-    cabinet = EngineeringObject.objects.create(
-        code="shno-1", name="ШНО-1", kind=ObjectKind.LIGHTING_CABINET, owner=city["utility"],
-        latitude=59.9300, longitude=30.3100, service_radius_m=300,
-    )  # fmt: skip
+    cabinet = EngineeringObjectFactory(
+        name="ШНО-1",
+        kind=ObjectKind.LIGHTING_CABINET,
+        latitude=59.9300,
+        longitude=30.3100,
+        service_radius_m=300,
+    )
     near, _ = actions.register(
         channel="portal", text="Не горят фонари на улице", topic=lighting, organisation=city["utility"],
         latitude=59.9310, longitude=30.3110, at=NOW - timedelta(minutes=20),
@@ -146,7 +141,7 @@ def test_lighting_outage_links_by_radius(city, django_capture_on_commit_callback
         latitude=59.9500, longitude=30.3100, at=NOW - timedelta(minutes=20),
     )  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):
-        fault(Device.issue("shno-1-plc", cabinet)[0])
+        fault(DeviceFactory(object=cabinet))
     assert list(Outage.objects.get(object=cabinet).appeals.all()) == [near]
     assert far.pk
 
@@ -161,14 +156,14 @@ def test_the_operator_answers_all_at_once_and_everyone_is_told_at_the_end(
         fault(city["device"])
     outage = Outage.objects.get()
     second = appeal(city, city["served"][1], city["heating"])
-    outages.link(outage, second)
+    dispatch_actions.link_appeal(outage, second)
     actions.take(second, UserFactory())
     assert {first.status, status_of(second)} == {Status.ASSIGNED, Status.IN_WORK}
 
     with pytest.raises(Exception, match="плановое время"):
-        outages.answer_all(outage, dispatcher, text="Идёт ремонт")
+        dispatch_actions.answer_all(outage, dispatcher, text="Идёт ремонт")
     planned = timezone.now() + timedelta(hours=6)
-    counts = outages.answer_all(outage, dispatcher, text="Идёт ремонт котла", planned_at=planned)
+    counts = dispatch_actions.answer_all(outage, dispatcher, text="Идёт ремонт котла", planned_at=planned)
     assert counts == {"answered": 2, "skipped": 0}
     for linked in (first, second):
         linked.refresh_from_db()
@@ -176,7 +171,7 @@ def test_the_operator_answers_all_at_once_and_everyone_is_told_at_the_end(
 
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        counts = outages.end(outage, dispatcher, text="Отопление восстановлено")
+        counts = dispatch_actions.end_outage(outage, dispatcher, text="Отопление восстановлено")
     assert counts == {"answered": 2, "skipped": 0}
     outage.refresh_from_db()
     assert outage.state == OutageState.ENDED and outage.ended_by == dispatcher
@@ -185,7 +180,7 @@ def test_the_operator_answers_all_at_once_and_everyone_is_told_at_the_end(
         assert linked.status == Status.ANSWERED
         assert linked.events.filter(kind=EventKind.ANSWERED, reason="Отопление восстановлено").exists()
     with pytest.raises(InvalidTransition):
-        outages.end(outage, dispatcher, text="ещё раз")
+        dispatch_actions.end_outage(outage, dispatcher, text="ещё раз")
 
 
 def status_of(appeal):
@@ -195,14 +190,13 @@ def status_of(appeal):
 
 def test_services_are_notified_by_their_subscriptions(city, django_capture_on_commit_callbacks, settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    edds = Subscription.objects.create(
-        name="ЕДДС района", channel="email", address="edds@example.org",
+    edds = SubscriptionFactory(
+        name="ЕДДС района", address="edds@example.org",
         topics=["alarm_raised", "outage_opened", "outage_ended"], min_severity="critical",
     )  # fmt: skip
-    Subscription.objects.create(
-        name="Только освещение", channel="email", address="light@example.org",
-        topics=["alarm_raised"], object_kinds=[ObjectKind.LIGHTING_CABINET],
-    )  # fmt: skip
+    SubscriptionFactory(
+        name="Только освещение", address="light@example.org", object_kinds=[ObjectKind.LIGHTING_CABINET]
+    )
     with django_capture_on_commit_callbacks(execute=True):
         fault(city["device"])
     deliveries = Delivery.objects.filter(subscription=edds)
@@ -225,7 +219,8 @@ def test_an_ended_outage_takes_no_more_appeals_and_names_with_brackets_are_fine(
     assert list(outage.appeals.all()) == [first]  # linked despite the brackets in the name
     assert "«K7»" in first.events.get(kind=EventKind.OUTAGE_LINKED).reason
 
-    outages.end(outage, UserFactory(), text="Восстановлено")
+    dispatch_actions.end_outage(outage, UserFactory(), text="Восстановлено")
     late = appeal(city, city["served"][1], city["heating"])
-    assert outages.link(outage, late) is False
+    with pytest.raises(InvalidTransition, match="устранено"):
+        dispatch_actions.link_appeal(outage, late)
     assert not late.outages.exists()

@@ -7,9 +7,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from tsur.core.tests.factories import BuildingFactory, OrganisationFactory
-from tsur.dispatch.choices import ObjectKind
-from tsur.dispatch.models import Device, EngineeringObject, Metric, Reading, Rejection
+from tsur.core.tests.factories import BuildingFactory
+from tsur.dispatch.models import Device, Reading, Rejection
+from tsur.dispatch.tests.factories import DeviceFactory, EngineeringObjectFactory, MetricFactory
+from tsur.dispatch.tests.payloads import payload
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/telemetry/"
@@ -17,14 +18,13 @@ URL = "/api/v1/telemetry/"
 
 @pytest.fixture
 def boiler():
-    plant = EngineeringObject.objects.create(
-        code="kotelnaya-7", name="Котельная №7", kind=ObjectKind.BOILER_HOUSE, owner=OrganisationFactory()
+    plant = EngineeringObjectFactory(
+        code="kotelnaya-7", name="Котельная №7", serves=BuildingFactory.create_batch(2)
     )
-    plant.serves.add(BuildingFactory(), BuildingFactory())
-    Metric.objects.create(code="t_supply", name="Температура подачи", unit="°C", min_value=-50, max_value=200)
-    Metric.objects.create(code="fault", name="Авария контроллера", unit="flag", min_value=0, max_value=1)
-    device, token = Device.issue("plc-7-1", plant)
-    return device, token
+    MetricFactory(code="t_supply")
+    MetricFactory(code="fault", name="Авария контроллера", unit="flag", min_value=0, max_value=1)
+    device = DeviceFactory(code="plc-7-1", object=plant)
+    return device, device.token
 
 
 def at(minutes_ago: float = 1) -> str:
@@ -42,16 +42,7 @@ def counted() -> dict:
 
 def test_good_readings_are_stored_and_the_device_is_seen(boiler):
     device, token = boiler
-    response = send(
-        token,
-        {
-            "readings": [
-                {"metric": "t_supply", "value": 71.5, "unit": "°C", "at": at(2)},
-                {"metric": "t_supply", "value": 72, "unit": "°C", "at": at(1)},
-                {"metric": "fault", "value": 0, "unit": "flag", "at": at(1)},
-            ]
-        },
-    )
+    response = send(token, payload("heat_point_status"), raw=True)
     assert response.status_code == 202
     assert response.json() == {"accepted": 3, "rejected": []}
     assert sorted(Reading.objects.values_list("value", flat=True)) == [0.0, 71.5, 72.0]
@@ -62,23 +53,8 @@ def test_good_readings_are_stored_and_the_device_is_seen(boiler):
 
 def test_every_kind_of_bad_reading_is_refused_and_counted_while_good_ones_pass(boiler):
     _, token = boiler
-    readings = [
-        {"metric": "t_supply", "value": 70.1, "unit": "°C", "at": at()},  # good
-        {"metric": "pressure", "value": 5, "unit": "bar", "at": at()},  # unknown metric
-        {"metric": "t_supply", "value": 343.15, "unit": "K", "at": at()},  # wrong unit
-        {"metric": "t_supply", "value": 900, "unit": "°C", "at": at()},  # impossible
-        {"metric": "t_supply", "value": "71", "unit": "°C", "at": at()},  # a string
-        {"metric": "t_supply", "value": True, "unit": "°C", "at": at()},  # a boolean
-        {"metric": "t_supply", "value": 70, "unit": "°C", "at": at(-60)},  # an hour ahead
-        {"metric": "t_supply", "value": 70, "unit": "°C", "at": at(60 * 24 * 8)},  # 8 days old
-        {"metric": "t_supply", "value": 70, "unit": "°C", "at": "2026-11-23 10:00"},  # no time zone
-        {"metric": "t_supply", "value": 70, "unit": "°C", "at": "2026-13-45T99:00:00Z"},  # impossible date
-        ["not", "an", "object"],
-        {"metric": "t_supply", "value": 10**400, "unit": "°C", "at": at()},  # too big for a float
-        {"metric": "t_supply", "value": 70, "unit": "°C", "at": "2026-11-23T10:00:00+20:00"},  # no such zone
-        {"metric": "fault", "value": 1, "unit": "flag", "at": at()},  # good
-    ]
-    response = send(token, {"readings": readings})
+    # one good reading, then every way a reading can be wrong, then another good one
+    response = send(token, payload("every_kind_of_bad_reading"), raw=True)
 
     assert response.status_code == 202
     body = response.json()

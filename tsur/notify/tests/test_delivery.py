@@ -9,11 +9,13 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.db import IntegrityError
 from django.utils import timezone
 
 from tsur.notify import delivery
 from tsur.notify.channels import signature
-from tsur.notify.models import Delivery, DeliveryState, Subscription
+from tsur.notify.models import Delivery, DeliveryState
+from tsur.notify.tests.factories import DeliveryFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -49,15 +51,8 @@ def receiver():
 
 
 def delivery_to(channel, address, **fields):
-    subscription = Subscription.objects.create(
-        name="ЕДДС", channel=channel, address=address, topics=["alarm_raised"], **fields
-    )
-    return Delivery.objects.create(
-        subscription=subscription,
-        topic="alarm_raised",
-        subject="[авария] Котельная №7",
-        text="Авария контроллера",
-        payload={"alarm": {"id": 1}},
+    return DeliveryFactory(
+        subscription=SubscriptionFactory(name="ЕДДС", channel=channel, address=address, **fields)
     )
 
 
@@ -156,3 +151,18 @@ def test_a_broken_address_counts_its_attempts_and_gives_up():
         state = delivery.attempt(sent.pk)
     sent.refresh_from_db()
     assert state == DeliveryState.FAILED and sent.attempts == delivery.MAX_ATTEMPTS
+
+
+def test_a_delivery_to_an_address_of_its_own_needs_no_subscription(receiver, monkeypatch):
+    monkeypatch.setenv("TSUR_WEBHOOK_SECRET", "k")
+    sent = DeliveryFactory(subscription=None, channel="webhook", address=f"{receiver.url}/direct")
+
+    assert delivery.attempt(sent.pk) == DeliveryState.SENT
+    path, headers, body = receiver.requests[0]
+    assert path == "/direct"
+    assert headers["X-Tsur-Signature"] == "sha256=" + signature("k", headers["X-Tsur-Timestamp"], body)
+
+
+def test_a_delivery_without_a_recipient_is_refused_by_the_database():
+    with pytest.raises(IntegrityError):
+        Delivery.objects.create(topic="appeal", subject="Обращение", text="", channel="email")

@@ -12,7 +12,8 @@ from tsur.appeals import actions
 from tsur.appeals.tests.factories import TopicFactory
 from tsur.core.choices import Role
 from tsur.core.tests.factories import BuildingFactory, OrganisationFactory, user_with_role
-from tsur.dispatch import ingest, outages, reference
+from tsur.dispatch import actions as dispatch_actions
+from tsur.dispatch import ingest, reference
 from tsur.dispatch.choices import AlarmState, ObjectKind
 from tsur.dispatch.models import Alarm, Device, EngineeringObject, Outage
 
@@ -131,7 +132,7 @@ def test_the_outage_page_lists_appeals_without_personal_data_and_answers_them(ne
         topic=network["appeal"].topic,
         organisation=network["ours"],
     )
-    outages.link(outage, neighbour)
+    dispatch_actions.link_appeal(outage, neighbour)
     dispatcher = login(user_with_role(Role.DISPATCHER))
     page = dispatcher.get(reverse("web:dispatch-outage", args=[outage.pk])).content.decode()
     assert network["appeal"].number in page and "ул. Садовая, д. 5" in page
@@ -167,8 +168,6 @@ def test_another_organisations_outage_is_not_found(network):
 
 
 def test_appeals_outside_the_dispatchers_scope_are_neither_shown_nor_answered(network):
-    from tsur.appeals.tests.factories import TopicFactory  # noqa: F401 - the fixture made the topic
-
     outage = Outage.objects.get(object=network["plant"])
     company = OrganisationFactory(name="Управляющая компания X")
     foreign, _ = actions.register(
@@ -178,9 +177,7 @@ def test_appeals_outside_the_dispatchers_scope_are_neither_shown_nor_answered(ne
         topic=outage.topics.get(code="zhkh-no-heating"),
         organisation=company,
     )
-    from tsur.dispatch import outages as outage_actions
-
-    assert outage_actions.link(outage, foreign)
+    assert dispatch_actions.link_appeal(outage, foreign)
     dispatcher = login(user_with_role(Role.DISPATCHER, organisation=network["ours"]))
     page = dispatcher.get(reverse("web:dispatch-outage", args=[outage.pk])).content.decode()
     assert network["appeal"].number in page and foreign.number not in page

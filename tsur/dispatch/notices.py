@@ -1,48 +1,22 @@
-"""What the dispatch events tell the services: one delivery per interested subscription, stored
-first, then attempted by the worker."""
+"""What dispatch tells the services (the ЕДДС, a utility's dispatch) through their subscriptions:
+an alarm raised, an outage opened, an outage ended. Composed here, delivered by `tsur.notify`.
 
-import logging
+Each is called once the action's transaction has committed, so it reads what was committed: the
+outage's notice counts the appeals linked to it by then."""
 
-from django.db import transaction
 from django.utils import timezone
 
-from .models import Delivery, Subscription, Topic
+from tsur.notify import publish
+from tsur.notify.choices import Severity, Topic
 
-log = logging.getLogger(__name__)
-
-
-def _publish(topic: str, severity: str, object_kind: str, subject: str, text: str, payload: dict) -> int:
-    subscriptions = [
-        s for s in Subscription.objects.filter(is_active=True) if s.wants(topic, severity, object_kind)
-    ]
-    if not subscriptions:
-        return 0
-    created = Delivery.objects.bulk_create(
-        [
-            Delivery(subscription=s, topic=topic, subject=subject[:300], text=text, payload=payload)
-            for s in subscriptions
-        ]
-    )  # both PostgreSQL and SQLite hand back the new keys
-    ids = [d.pk for d in created]
-
-    def schedule():
-        from . import tasks
-
-        for pk in ids:
-            try:
-                tasks.send(pk)
-            except Exception:  # the queue is down: the periodic sweep will send it
-                log.warning("delivery %s left to the periodic sweep", pk)
-
-    transaction.on_commit(schedule)
-    return len(ids)
+from .models import Alarm, EngineeringObject, Outage
 
 
 def _when(at) -> str:
     return f"{timezone.localtime(at):%d.%m.%Y %H:%M}"
 
 
-def _object_payload(engineering_object) -> dict:
+def _object_payload(engineering_object: EngineeringObject) -> dict:
     return {
         "object": {
             "code": engineering_object.code,
@@ -57,8 +31,6 @@ def _object_payload(engineering_object) -> dict:
 
 
 def alarm_raised(alarm_id: int) -> int:
-    from tsur.dispatch.models import Alarm
-
     alarm = Alarm.objects.select_related("object__owner", "rule__metric").filter(pk=alarm_id).first()
     if alarm is None:
         return 0
@@ -80,16 +52,26 @@ def alarm_raised(alarm_id: int) -> int:
         },
         **_object_payload(obj),
     }
-    return _publish(Topic.ALARM_RAISED, alarm.severity, obj.kind, subject, text, payload)
+    return publish.to_subscribers(
+        Topic.ALARM_RAISED,
+        severity=alarm.severity,
+        object_kind=obj.kind,
+        subject=subject,
+        text=text,
+        payload=payload,
+    )
 
 
-def _outage(outage_id: int):
-    from tsur.dispatch.models import Outage
-
+def _outage(outage_id: int) -> Outage | None:
     return Outage.objects.select_related("object__owner", "alarm").filter(pk=outage_id).first()
 
 
-def _outage_payload(outage) -> dict:
+def _severity(outage: Outage) -> str:
+    # an outage a dispatcher opened by hand (no alarm) is as grave as any: people are without a service
+    return outage.alarm.severity if outage.alarm else Severity.CRITICAL
+
+
+def _outage_payload(outage: Outage) -> dict:
     return {
         "outage": {
             "id": outage.pk,
@@ -108,7 +90,6 @@ def outage_opened(outage_id: int) -> int:
     outage = _outage(outage_id)
     if outage is None:
         return 0
-    severity = outage.alarm.severity if outage.alarm else "critical"
     buildings = outage.buildings.count()
     subject = f"Аварийное отключение: {outage.services_display()} — {outage.object.name}"
     text = (
@@ -116,17 +97,30 @@ def outage_opened(outage_id: int) -> int:
         f"от объекта «{outage.object.name}» ({outage.object.address or 'адрес не указан'}).\n"
         f"Связано обращений: {outage.links.count()}."
     )
-    return _publish(Topic.OUTAGE_OPENED, severity, outage.object.kind, subject, text, _outage_payload(outage))
+    return publish.to_subscribers(
+        Topic.OUTAGE_OPENED,
+        severity=_severity(outage),
+        object_kind=outage.object.kind,
+        subject=subject,
+        text=text,
+        payload=_outage_payload(outage),
+    )
 
 
 def outage_ended(outage_id: int) -> int:
     outage = _outage(outage_id)
     if outage is None:
         return 0
-    severity = outage.alarm.severity if outage.alarm else "critical"
     subject = f"Отключение устранено: {outage.services_display()} — {outage.object.name}"
     text = (
         f"Услуга восстановлена {_when(outage.ended_at)} (отключение с {_when(outage.started_at)}). "
         f"Ответ получили обращения, связанные с отключением: {outage.links.count()}."
     )
-    return _publish(Topic.OUTAGE_ENDED, severity, outage.object.kind, subject, text, _outage_payload(outage))
+    return publish.to_subscribers(
+        Topic.OUTAGE_ENDED,
+        severity=_severity(outage),
+        object_kind=outage.object.kind,
+        subject=subject,
+        text=text,
+        payload=_outage_payload(outage),
+    )
