@@ -220,6 +220,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "tsur.core.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["tsur.core.api.filters.FilterBackend"],
+    # JSON too deep or malformed is a 400 with a message, never a RecursionError's 500
+    "DEFAULT_PARSER_CLASSES": [
+        "tsur.core.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         "public_intake": os.environ.get("PUBLIC_INTAKE_RATE", "20/min"),

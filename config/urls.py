@@ -4,9 +4,11 @@ from django.urls import include, path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.throttling import AnonRateThrottle
 
 from tsur.core.admin_import import import_view
+from tsur.core.api.parsers import JSONParser
 from tsur.core.views import home
 from tsur.dispatch.views import telemetry
 
@@ -19,6 +21,8 @@ class ObtainToken(ObtainAuthToken):
     """A token for a system or a person, with password guessing limited per address."""
 
     throttle_classes = [LoginThrottle]
+    # DRF's view names its own parsers, DRF's JSON parser among them: ours answers deep JSON with a 400
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
 
 
 admin.site.site_header = "ЦУР: администрирование"
