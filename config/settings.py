@@ -160,6 +160,9 @@ else:
         "consumer": {"workers": int(os.environ.get("HUEY_WORKERS", "2")), "worker_type": "thread"},
     }
 
+# Django's password check, refused after too many failures per account or address (tsur.core.signin)
+AUTHENTICATION_BACKENDS = ["tsur.core.signin.LockoutBackend"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -278,6 +281,12 @@ TSUR = {
     # Near-duplicates: same problem within this distance and this many days.
     "DUPLICATE_RADIUS_M": int(os.environ.get("TSUR_DUPLICATE_RADIUS_M", "150")),
     "DUPLICATE_WINDOW_DAYS": int(os.environ.get("TSUR_DUPLICATE_WINDOW_DAYS", "30")),
+    # Password guessing: after this many failed sign-ins within the window, an account (from any
+    # address) or an address (for any account) is refused, even with the right password, until the
+    # window passes; the count is kept in the database and shared by every process.
+    "SIGNIN_FAILURES_PER_ACCOUNT": int(os.environ.get("TSUR_SIGNIN_FAILURES_PER_ACCOUNT", "5")),
+    "SIGNIN_FAILURES_PER_ADDRESS": int(os.environ.get("TSUR_SIGNIN_FAILURES_PER_ADDRESS", "30")),
+    "SIGNIN_WINDOW_MINUTES": int(os.environ.get("TSUR_SIGNIN_WINDOW_MINUTES", "15")),
 }
 
 LOGGING = {

@@ -1,32 +1,19 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.throttling import AnonRateThrottle
 
 from tsur.core.admin_import import import_view
-from tsur.core.api.parsers import JSONParser
+from tsur.core.api.views import ObtainToken
+from tsur.core.forms import AdminSignInForm, SignInForm
 from tsur.core.views import home
 from tsur.dispatch.views import telemetry
 
-
-class LoginThrottle(AnonRateThrottle):
-    scope = "login"
-
-
-class ObtainToken(ObtainAuthToken):
-    """A token for a system or a person, with password guessing limited per address."""
-
-    throttle_classes = [LoginThrottle]
-    # DRF's view names its own parsers, DRF's JSON parser among them: ours answers deep JSON with a 400
-    parser_classes = [JSONParser, FormParser, MultiPartParser]
-
-
 admin.site.site_header = "ЦУР: администрирование"
 admin.site.site_title = "ЦУР"
+admin.site.login_form = AdminSignInForm  # says so when password guessing has locked the account out
 
 urlpatterns = [
     path("", home, name="home"),
@@ -39,6 +26,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("tsur.web.urls")),
 ]

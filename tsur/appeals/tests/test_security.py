@@ -194,7 +194,7 @@ def working_appeal():
 @pytest.mark.parametrize("kind", list(MALFORMED))
 def test_malformed_json_is_a_clear_400_anonymously(kind):
     anonymous = APIClient()
-    for url in (URL, f"{URL}nearby/"):
+    for url in (URL, f"{URL}nearby/", "/api/v1/auth/token/"):
         response = anonymous.post(url, data=_body(MALFORMED[kind]), content_type="application/json")
         assert response.status_code == 400, (url, response.content[:200])
         assert response.json()["detail"].startswith("Тело запроса"), response.json()
