@@ -67,6 +67,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tsur.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -207,9 +208,42 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "cur@localhost")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES")
-CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES")
+# Cookies go over HTTPS only, unless DEBUG or SECURE_COOKIES=0 (scripts/up's demo over plain HTTP).
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 X_FRAME_OPTIONS = "DENY"
+# Browsers that reached the platform over HTTPS keep to it (sent on HTTPS responses only).
+SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "0" if DEBUG else str(365 * 24 * 3600)))
+if env_bool("BEHIND_TLS_PROXY"):
+    # The proxy in front terminates TLS and says so in X-Forwarded-Proto (it must overwrite the
+    # client's own); without this Django sees plain HTTP and HSTS is never sent.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (tsur.core.middleware): scripts only from this site's files, no inline
+# script; images also from the region's tile server.
+# (a server's subdomains, «{s}.tiles…», as a wildcard)
+_TILES_ORIGIN = "/".join(MAP_TILES_URL.replace("{s}", "*").split("/")[:3]) if "://" in MAP_TILES_URL else ""
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": f"'self' data: {_TILES_ORIGIN}".strip(),
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+# Pages of third-party code that sets inline styles (the admin's change lists, DRF's browsable API,
+# Swagger UI, Redoc) or runs workers from blob: (Redoc); their scripts are still only this site's files.
+CONTENT_SECURITY_POLICY_RELAXED = {
+    "paths": ("/admin/", "/api/"),
+    "style-src": "'self' 'unsafe-inline'",
+    "worker-src": "'self' blob:",
+}
+# Reported by the browser, not enforced: for trying a stricter policy on a running platform.
+CONTENT_SECURITY_POLICY_REPORT_ONLY = env_bool("CSP_REPORT_ONLY")
 
 # Messages live in the session, not in a cookie: one of them carries a new Open311 client's key.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
