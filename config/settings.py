@@ -164,6 +164,15 @@ else:
 # Django's password check, refused after too many failures per account or address (tsur.core.signin)
 AUTHENTICATION_BACKENDS = ["tsur.core.signin.LockoutBackend"]
 
+# Argon2 (memory-hard) for new and changed passwords; the others only verify older hashes, which
+# are rehashed with Argon2 at their owner's next sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
