@@ -45,7 +45,8 @@ class AppealFilterSet(FilterSet):
         value = value.strip()[:200]
         if not value:
             return queryset
-        personal = scope_for(self.request.user, roles=policies.PERSONAL_DATA_ROLES).q(
+        reader = getattr(self.request, "user", None)  # none outside a request: nobody's data
+        personal = scope_for(reader, roles=policies.PERSONAL_DATA_ROLES).q(
             organisation="organisation", territory="territory", author="author"
         )
         return queryset.filter(
