@@ -68,6 +68,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "tsur.core.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -161,6 +162,18 @@ else:
         "consumer": {"workers": int(os.environ.get("HUEY_WORKERS", "2")), "worker_type": "thread"},
     }
 
+# Django's password check, refused after too many failures per account or address (tsur.core.signin)
+AUTHENTICATION_BACKENDS = ["tsur.core.signin.LockoutBackend"]
+
+# Argon2 (memory-hard) for new and changed passwords; the others only verify older hashes, which
+# are rehashed with Argon2 at their owner's next sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -205,9 +218,42 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "cur@localhost")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES")
-CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES")
+# Cookies go over HTTPS only, unless DEBUG or SECURE_COOKIES=0 (scripts/up's demo over plain HTTP).
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 X_FRAME_OPTIONS = "DENY"
+# Browsers that reached the platform over HTTPS keep to it (sent on HTTPS responses only).
+SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "0" if DEBUG else str(365 * 24 * 3600)))
+if env_bool("BEHIND_TLS_PROXY"):
+    # The proxy in front terminates TLS and says so in X-Forwarded-Proto (it must overwrite the
+    # client's own); without this Django sees plain HTTP and HSTS is never sent.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (tsur.core.middleware): scripts only from this site's files, no inline
+# script; images also from the region's tile server.
+# (a server's subdomains, «{s}.tiles…», as a wildcard)
+_TILES_ORIGIN = "/".join(MAP_TILES_URL.replace("{s}", "*").split("/")[:3]) if "://" in MAP_TILES_URL else ""
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": f"'self' data: {_TILES_ORIGIN}".strip(),
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+# Pages of third-party code that sets inline styles (the admin's change lists, DRF's browsable API,
+# Swagger UI, Redoc) or runs workers from blob: (Redoc); their scripts are still only this site's files.
+CONTENT_SECURITY_POLICY_RELAXED = {
+    "paths": ("/admin/", "/api/"),
+    "style-src": "'self' 'unsafe-inline'",
+    "worker-src": "'self' blob:",
+}
+# Reported by the browser, not enforced: for trying a stricter policy on a running platform.
+CONTENT_SECURITY_POLICY_REPORT_ONLY = env_bool("CSP_REPORT_ONLY")
 
 # Messages live in the session, not in a cookie: one of them carries a new Open311 client's key.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
@@ -221,6 +267,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "tsur.core.api.pagination.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["tsur.core.api.filters.FilterBackend"],
+    # JSON too deep or malformed is a 400 with a message, never a RecursionError's 500
+    "DEFAULT_PARSER_CLASSES": [
+        "tsur.core.api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_RATES": {
         "public_intake": os.environ.get("PUBLIC_INTAKE_RATE", "20/min"),
@@ -273,6 +325,12 @@ TSUR = {
     # Near-duplicates: same problem within this distance and this many days.
     "DUPLICATE_RADIUS_M": int(os.environ.get("TSUR_DUPLICATE_RADIUS_M", "150")),
     "DUPLICATE_WINDOW_DAYS": int(os.environ.get("TSUR_DUPLICATE_WINDOW_DAYS", "30")),
+    # Password guessing: after this many failed sign-ins within the window, an account (from any
+    # address) or an address (for any account) is refused, even with the right password, until the
+    # window passes; the count is kept in the database and shared by every process.
+    "SIGNIN_FAILURES_PER_ACCOUNT": int(os.environ.get("TSUR_SIGNIN_FAILURES_PER_ACCOUNT", "5")),
+    "SIGNIN_FAILURES_PER_ADDRESS": int(os.environ.get("TSUR_SIGNIN_FAILURES_PER_ADDRESS", "30")),
+    "SIGNIN_WINDOW_MINUTES": int(os.environ.get("TSUR_SIGNIN_WINDOW_MINUTES", "15")),
 }
 
 LOGGING = {

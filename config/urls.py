@@ -1,28 +1,19 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.views import LoginView
 from django.urls import include, path
 from django.views.static import serve
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
-from rest_framework.authtoken.views import ObtainAuthToken
-from rest_framework.throttling import AnonRateThrottle
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 
 from tsur.core.admin_import import import_view
+from tsur.core.api.views import ObtainToken
+from tsur.core.forms import AdminSignInForm, SignInForm
 from tsur.core.views import home
 from tsur.dispatch.views import telemetry
 
-
-class LoginThrottle(AnonRateThrottle):
-    scope = "login"
-
-
-class ObtainToken(ObtainAuthToken):
-    """A token for a system or a person, with password guessing limited per address."""
-
-    throttle_classes = [LoginThrottle]
-
-
 admin.site.site_header = "ЦУР: администрирование"
 admin.site.site_title = "ЦУР"
+admin.site.login_form = AdminSignInForm  # says so when password guessing has locked the account out
 
 urlpatterns = [
     path("", home, name="home"),
@@ -33,8 +24,10 @@ urlpatterns = [
     path("open311/v2/", include("tsur.open311.urls")),
     path("api/v1/telemetry/", telemetry, name="telemetry"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # Swagger UI's start-up script as a file of its own (?script): no inline script under the CSP
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("tsur.web.urls")),
 ]

@@ -3,7 +3,9 @@ from django.db.models import Q
 
 from tsur.core.api.filters import FilterSet, IdFilter
 from tsur.core.models import Territory
+from tsur.core.scopes import scope_for
 
+from . import policies
 from .choices import Channel, DeadlineState, Status
 from .models import Appeal, ComplaintTicket
 
@@ -38,10 +40,21 @@ class AppealFilterSet(FilterSet):
         return queryset.filter(territory__path__startswith=territory.path) if territory else queryset.none()
 
     def search(self, queryset, name, value):
+        """The full address is searched only in appeals whose citizen's data the reader may see;
+        elsewhere the house's address: a flat number must not be confirmable by searching it (152-ФЗ)."""
         value = value.strip()[:200]
         if not value:
             return queryset
-        return queryset.filter(Q(number=value) | Q(text__icontains=value) | Q(address__icontains=value))
+        reader = getattr(self.request, "user", None)  # none outside a request: nobody's data
+        personal = scope_for(reader, roles=policies.PERSONAL_DATA_ROLES).q(
+            organisation="organisation", territory="territory", author="author"
+        )
+        return queryset.filter(
+            Q(number=value)
+            | Q(text__icontains=value)
+            | Q(building__address__icontains=value)
+            | (Q(address__icontains=value) & personal)
+        )
 
 
 class ComplaintTicketFilterSet(FilterSet):

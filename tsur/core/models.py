@@ -197,6 +197,23 @@ class RoleAssignment(models.Model):
         return f"{self.get_role_display()}: {limit}"
 
 
+class SignInFailure(models.Model):
+    """A failed sign-in, counted against the account and against the client's address (one row each)
+    to stop password guessing across every process (tsur.core.signin). Keys are keyed hashes: the
+    table holds neither usernames, which may be phones or e-mails, nor addresses (152-ФЗ)."""
+
+    key = models.CharField(max_length=64)
+    at = models.DateTimeField(db_index=True)  # rows older than the window are pruned by it
+
+    class Meta:
+        verbose_name = _("неудачный вход")
+        verbose_name_plural = _("неудачные входы")
+        indexes = [models.Index(fields=["key", "at"], name="core_signinfailure_key_at")]
+
+    def __str__(self):
+        return f"{self.key[:8]}… {self.at:%Y-%m-%d %H:%M:%S}"
+
+
 # A user's role assignments, remembered in the process for a few seconds: every request needs them
 # (tsur.core.scopes). Changes are seen at once in the process that makes them (signals connected
 # in apps.py), in the other processes within ASSIGNMENTS_TTL_S (decision 0003).

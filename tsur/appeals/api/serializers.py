@@ -193,9 +193,33 @@ class AppealEventSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_actor(self, event):
+        """Staff and systems by full name or role; the citizen as «Заявитель», to every reader: the
+        timeline is read by roles without the right to the citizen's data (152-ФЗ), and a username
+        is never shown, since it may be a phone or an e-mail."""
         if event.actor_id is None:
             return None
-        return event.actor.get_full_name() or event.actor.username
+        return actor_label(event.actor)
+
+
+CITIZEN_LABEL = "Заявитель"
+# The role a staff account is named by when it has no full name, most answerable first.
+LABELLED_ROLES = (
+    Role.ADMINISTRATOR,
+    Role.OPERATOR,
+    Role.SUPERVISOR,
+    Role.EXECUTOR,
+    Role.DISPATCHER,
+    Role.ANALYST,
+    Role.LEADERSHIP,
+    Role.SYSTEM,
+)
+
+
+def actor_label(user) -> str:
+    role = next((r for r in LABELLED_ROLES if user.has_role(r)), None)
+    if role is None:  # a citizen, acting on their own appeal
+        return CITIZEN_LABEL
+    return user.get_full_name() or str(Role(role).label)
 
 
 _DATETIME = serializers.DateTimeField(read_only=True)
@@ -518,6 +542,7 @@ class ComplaintTicketSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         if request is None or not policies.can_see_ticket_personal_data(request.user, ticket):
             data["citizen_name"] = data["citizen_phone"] = None
+            data["address"] = policies.public_address(ticket.address)  # the house, not the flat
         return data
 
     def validate(self, attrs):

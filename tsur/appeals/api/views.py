@@ -5,10 +5,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
+from tsur.core.api.parsers import JSONParser
 from tsur.core.choices import OrganisationKind, Role
 from tsur.core.errors import DomainError
 from tsur.core.models import Organisation
@@ -233,7 +234,11 @@ class AppealViewSet(
         photo = AppealPhoto.objects.filter(appeal=appeal, pk=photo_id).first()
         if photo is None:
             raise Http404
-        response = FileResponse(photo.image.open("rb"), content_type=photo.content_type)
+        try:
+            file = photo.image.open("rb")
+        except (FileNotFoundError, ValueError) as error:  # its file lost from storage, or never named
+            raise Http404 from error
+        response = FileResponse(file, content_type=photo.content_type)
         response["Cache-Control"] = "private, max-age=3600"
         return response
 

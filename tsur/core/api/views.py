@@ -1,10 +1,46 @@
 import django_filters
 from rest_framework import permissions, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.exceptions import Throttled
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.throttling import AnonRateThrottle
 
+from tsur.core import signin
 from tsur.core.api.filters import FilterSet
 from tsur.core.models import Building, Organisation, Territory
 
+from .parsers import JSONParser
 from .serializers import BuildingSerializer, OrganisationSerializer, TerritorySerializer
+
+
+class LoginThrottle(AnonRateThrottle):
+    scope = "login"
+
+
+class LockedOut(Throttled):
+    """429 with the lockout's own message (DRF's would append an English «Expected available in…»)
+    and Retry-After."""
+
+    def __init__(self, wait: int):
+        super().__init__(detail=signin.refusal(wait))
+        self.wait = wait
+
+
+class ObtainToken(ObtainAuthToken):
+    """A token for a system or a person. Requests are rate-limited per address (LoginThrottle, in the
+    cache); failed passwords count towards the lockout every sign-in form shares (tsur.core.signin)."""
+
+    throttle_classes = [LoginThrottle]
+    # DRF's view names its own parsers, DRF's JSON parser among them: ours answers deep JSON with a 400
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def post(self, request, *args, **kwargs):
+        username = request.data.get("username") if hasattr(request.data, "get") else None
+        if isinstance(username, str) and username:
+            wait = signin.retry_after(username, signin.client_address(request))
+            if wait is not None:
+                raise LockedOut(wait)
+        return super().post(request, *args, **kwargs)
 
 
 class TerritoryFilterSet(FilterSet):

@@ -2,6 +2,7 @@
 failed object on the map and its alarm, acknowledge it, open the outage and answer its appeals."""
 
 import os
+import re
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -34,6 +35,14 @@ def browser_page(monkeypatch):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="ru-RU")
+        # what the Content-Security-Policy refused, as the browser reports it on the console
+        page.csp_violations = []
+        page.on(
+            "console",
+            lambda message: (
+                "Content Security Policy" in message.text and page.csp_violations.append(message.text)
+            ),
+        )
         yield page
         browser.close()
         # the ORM calls made under Playwright's loop opened connections of their own context: closed
@@ -115,3 +124,23 @@ def test_a_dispatcher_acknowledges_an_alarm_and_answers_the_outage(live_server, 
     failure["appeal"].refresh_from_db()
     assert failure["appeal"].status == "interim"
     assert Outage.objects.get().expected_end_at is not None
+    assert page.csp_violations == []
+
+
+@pytest.mark.parametrize(
+    ("url", "ready"), [("/api/docs/", ".swagger-ui .opblock"), ("/api/redoc/", "redoc h1")]
+)
+def test_the_api_documentation_works_under_the_content_security_policy(live_server, browser_page, url, ready):
+    page = browser_page
+    response = page.goto(f"{live_server.url}{url}")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+
+    page.wait_for_selector(ready, timeout=15_000)
+
+    assert "appeals" in page.content()
+    # Redoc's own page asks a CDN for fonts and a logo: refusing those is the policy at work
+    assert [
+        v
+        for v in page.csp_violations
+        if not re.search(r"'https://(fonts\.googleapis\.com|cdn\.redoc\.ly)/", v)
+    ] == []
