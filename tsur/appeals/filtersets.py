@@ -3,9 +3,7 @@ from django.db.models import Q
 
 from tsur.core.api.filters import FilterSet, IdFilter
 from tsur.core.models import Territory
-from tsur.core.scopes import scope_for
 
-from . import policies
 from .choices import Channel, DeadlineState, Status
 from .models import Appeal, ComplaintTicket
 
@@ -46,9 +44,7 @@ class AppealFilterSet(FilterSet):
         if not value:
             return queryset
         reader = getattr(self.request, "user", None)  # none outside a request: nobody's data
-        personal = scope_for(reader, roles=policies.PERSONAL_DATA_ROLES).q(
-            organisation="organisation", territory="territory", author="author"
-        )
+        personal = Appeal.objects.restriction(reader, "see_personal_data")
         return queryset.filter(
             Q(number=value)
             | Q(text__icontains=value)

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tsur.core.choices import PlaceKind
 from tsur.core.models import Building, Organisation, Territory, User
-from tsur.core.scopes import VIEW, RestrictedQuerySet
+from tsur.core.scopes import AUTHOR, VIEW, RestrictedQuerySet
 
 from . import policies
 from .choices import Channel, CloseReason, DeadlineState, DeadlineUnit, EventKind, Priority, Status
@@ -160,7 +160,7 @@ class AppealQuerySet(RestrictedQuerySet):
     tsur.appeals.policies), and as the public may see them (`published`)."""
 
     scope_lookups = {"organisation": "organisation", "territory": "territory", "author": "author"}
-    action_roles = policies.ACTION_ROLES
+    action_roles = {**policies.ACTION_ROLES, "see_personal_data": policies.PERSONAL_DATA_ROLES | {AUTHOR}}
 
     def also_reached_by(self, user, action: str) -> Q:
         # what one filed (an agency's system, an operator at the hotline) stays visible to them

@@ -110,19 +110,23 @@ class RestrictedQuerySet(models.QuerySet):
     action_roles: ClassVar[dict[str, frozenset[str]]] = {}
 
     def restrict(self, user, action: str = VIEW):
+        condition = self.restriction(user, action)
+        return self.all() if condition == Q() else self.filter(condition)
+
+    def restriction(self, user, action: str = VIEW) -> Q:
+        """The condition `restrict` filters by, to combine with others (Q() when nothing is kept out)."""
         if user is None or not user.is_authenticated:
-            return self.none()
+            return Q(pk__in=[])
         roles = self.action_roles.get(action)
         if roles is None and action != VIEW:
             raise LookupError(f"no roles are declared for {action!r} on {self.model.__name__}")
-        staff_roles = None if roles is None else roles - {AUTHOR}
-        scope = scope_for(user, staff_roles)
+        scope = scope_for(user, None if roles is None else roles - {AUTHOR})
         if scope.region:
-            return self.all()
+            return Q()
         lookups = dict(self.scope_lookups)
         if roles is not None and AUTHOR not in roles:
             lookups.pop("author", None)
-        return self.filter(scope.q(**lookups) | self.also_reached_by(user, action))
+        return scope.q(**lookups) | self.also_reached_by(user, action)
 
     def also_reached_by(self, user, action: str) -> Q:
         """What the user reaches beyond their scope (for appeals: what they submitted)."""

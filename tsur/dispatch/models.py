@@ -6,7 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 from tsur.core import keys
 from tsur.core.models import Building, Organisation, Territory
+from tsur.core.scopes import RestrictedQuerySet
 
+from . import policies
 from .choices import (
     AlarmState,
     Condition,
@@ -17,6 +19,14 @@ from .choices import (
     Service,
     Severity,
 )
+
+
+class EngineeringObjectQuerySet(RestrictedQuerySet):
+    """Objects as far as a user's scope reaches, by their owner and their territory
+    (tsur.dispatch.policies)."""
+
+    scope_lookups = {"organisation": "owner", "territory": "territory"}
+    action_roles = policies.OBJECT_ROLES
 
 
 class EngineeringObject(models.Model):
@@ -52,6 +62,8 @@ class EngineeringObject(models.Model):
         help_text=_("для уличного освещения и сетей без списка зданий: обращения в этом радиусе"),
     )
     is_active = models.BooleanField(_("действует"), default=True)
+
+    objects = EngineeringObjectQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("инженерный объект")

@@ -16,31 +16,29 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from tsur.appeals import policies
+from tsur.appeals import policies as appeal_policies
 from tsur.appeals.models import Appeal
-from tsur.core.choices import Role
 from tsur.core.errors import DomainError, InvalidTransition
 from tsur.core.models import Building
-from tsur.core.scopes import scope_for
+from tsur.core.scopes import VIEW
 from tsur.dispatch import actions
+from tsur.dispatch import policies as dispatch_policies
 from tsur.dispatch.choices import AlarmState, OutageState
 from tsur.dispatch.models import Alarm, EngineeringObject, Outage
 
-VIEW_ROLES = frozenset({Role.DISPATCHER, Role.ADMINISTRATOR, Role.LEADERSHIP})
-ACT_ROLES = frozenset({Role.DISPATCHER, Role.ADMINISTRATOR})
 SILENT_AFTER = timedelta(minutes=10)
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 
 def _objects(request, act: bool = False):
-    scope = scope_for(request.user, ACT_ROLES if act else VIEW_ROLES)
-    if not scope.is_staff:
+    action = dispatch_policies.ACT if act else VIEW
+    if not dispatch_policies.may(request.user, action):
         raise PermissionDenied(_("Диспетчерская доступна диспетчерам, администраторам и руководству."))
-    return EngineeringObject.objects.filter(scope.q(organisation="owner", territory="territory"))
+    return EngineeringObject.objects.restrict(request.user, action)
 
 
 def _can_act(request) -> bool:
-    return scope_for(request.user, ACT_ROLES).is_staff
+    return dispatch_policies.may(request.user, dispatch_policies.ACT)
 
 
 @login_required
@@ -221,7 +219,7 @@ def outage_detail(request, pk: int):
         .order_by("registered_at")
     )
     for appeal in appeals:  # where there is no known building, the address as the citizen wrote it
-        appeal.shown_address = policies.shown_address(request.user, appeal)
+        appeal.shown_address = appeal_policies.shown_address(request.user, appeal)
     return render(
         request,
         "web/dispatch/outage.html",

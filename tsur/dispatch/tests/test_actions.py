@@ -9,11 +9,12 @@ from django.utils import timezone
 from tsur.appeals import actions as appeal_actions
 from tsur.appeals.choices import EventKind, Status
 from tsur.appeals.tests.factories import TopicFactory
+from tsur.core.choices import Role
 from tsur.core.errors import DomainError, InvalidTransition
-from tsur.core.tests.factories import BuildingFactory, OrganisationFactory, UserFactory
+from tsur.core.tests.factories import BuildingFactory, OrganisationFactory, UserFactory, user_with_role
 from tsur.dispatch import actions
 from tsur.dispatch.choices import AlarmState, ObjectKind, OutageEventKind, OutageState
-from tsur.dispatch.models import Alarm, AlarmEvent, Outage, OutageAppeal, OutageEvent
+from tsur.dispatch.models import Alarm, AlarmEvent, EngineeringObject, Outage, OutageAppeal, OutageEvent
 from tsur.dispatch.tests.factories import (
     AlarmFactory,
     AlarmRuleFactory,
@@ -336,3 +337,15 @@ def test_an_ended_outage_is_not_ended_again_and_nothing_changes(outage_with_appe
         actions.end_outage(outage, UserFactory(), text="Ещё раз")
 
     assert outage_as_stored(outage) == before
+
+
+def test_engineering_objects_are_restricted_by_owner_and_territory_and_only_dispatchers_act():
+    ours = EngineeringObjectFactory()
+    EngineeringObjectFactory()  # another owner's
+    dispatcher = user_with_role(Role.DISPATCHER, organisation=ours.owner)
+    leadership = user_with_role(Role.LEADERSHIP)
+
+    assert list(EngineeringObject.objects.restrict(dispatcher)) == [ours]
+    assert list(EngineeringObject.objects.restrict(dispatcher, "act")) == [ours]
+    assert EngineeringObject.objects.restrict(leadership).count() == 2
+    assert not EngineeringObject.objects.restrict(leadership, "act").exists()
