@@ -9,7 +9,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from tsur.core import db
+from tsur.core import db, outbound
 from tsur.core.errors import DomainError
 from tsur.core.models import Building, Organisation, Territory, User
 from tsur.core.text import clean_text
@@ -102,6 +102,10 @@ def register(
         topic.pk if topic else None,
     )
     place = _place(address, latitude, longitude, territory, building, place_kind)
+    if media_url:
+        # whoever opens the link later (an operator's browser, a preview) must not be led into the
+        # platform's own network
+        outbound.check_url(media_url, what="Ссылка на фото или видео", field="media_url")
     author_name = clean_text(author_name, field="author_name", required=False, limit=200)
     photo_files = list(photo_files)
     if len(photo_files) > settings.TSUR["PHOTO_MAX_COUNT"]:

@@ -150,6 +150,13 @@ class AppealCreateSerializer(PrebuiltFields, serializers.Serializer):
         default=list,
         max_length=settings.TSUR["PHOTO_MAX_COUNT"],
     )
+    media_url = serializers.URLField(
+        max_length=1000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Ссылка на фото или видео в интернете (не во внутренней сети).",
+    )
 
     def validate_channel(self, value):
         user = self.context["request"].user
@@ -276,6 +283,7 @@ class AppealSerializer(serializers.Serializer):
     )
     author = serializers.SerializerMethodField()
     photos = serializers.SerializerMethodField()
+    media_url = serializers.CharField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
     def to_representation(self, appeal):
@@ -324,6 +332,7 @@ class AppealSerializer(serializers.Serializer):
             "merged_into": appeal.merged_into.number if appeal.merged_into_id else None,
             "author": self.get_author(appeal),
             "photos": self.get_photos(appeal),
+            "media_url": appeal.media_url,
             "updated_at": _datetime(appeal.updated_at),
         }
 
