@@ -331,7 +331,8 @@ def intake_key(channel: str, external_id: str, submitted_by: User | None, *conte
 
 
 def _store_photo(appeal, upload, content_type, width, height, actor, at) -> AppealPhoto:
-    clean = photos.clean_copy(upload, content_type)
+    # the copy's own size: turned upright from the EXIF orientation, it may be the other way round
+    clean, width, height = photos.clean_copy(upload, content_type)
     photo = AppealPhoto(
         appeal=appeal,
         content_type=content_type,
