@@ -335,6 +335,10 @@ TSUR = {
     # listed here (CIDR, comma-separated) are allowed as well — a receiver inside the region's own
     # network. Empty by default; the tests allow 127.0.0.1 for their local HTTP server.
     "ALLOWED_PRIVATE_NETWORKS": env_list("TSUR_ALLOWED_PRIVATE_NETWORKS"),
+    # Days a finished appeal keeps its citizen's name, contacts and flat before the daily job
+    # anonymises it (152-ФЗ: no longer than the purpose needs); five years, as the archive keeps
+    # citizens' appeals. 0: kept until erased on request.
+    "PERSONAL_DATA_RETENTION_DAYS": int(os.environ.get("TSUR_PERSONAL_DATA_RETENTION_DAYS", "1825")),
 }
 
 LOGGING = {

@@ -157,6 +157,13 @@ class AppealCreateSerializer(PrebuiltFields, serializers.Serializer):
         default="",
         help_text="Ссылка на фото или видео в интернете (не во внутренней сети).",
     )
+    personal_data_consent = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Согласие гражданина на обработку персональных данных (152-ФЗ): обязательно на портале "
+        "и в приложении; оператор горячей линии отмечает его со слов гражданина, система — если "
+        "получила его вместе с обращением.",
+    )
 
     def validate_channel(self, value):
         user = self.context["request"].user
@@ -353,6 +360,10 @@ class AppealSerializer(serializers.Serializer):
     def get_author(self, appeal):
         if not self._personal(appeal):
             return None
+        shown = self.context.get("contacts_shown")  # the view journals them (actions.record_contacts_seen)
+        if shown is not None and (appeal.author_name or appeal.author_email or appeal.author_phone):
+            if appeal.author_id is None or appeal.author_id != self.context["request"].user.pk:
+                shown.add(appeal.pk)
         return {"name": appeal.author_name, "email": appeal.author_email, "phone": appeal.author_phone}
 
     @extend_schema_field(serializers.ListField(child=serializers.URLField()))

@@ -59,7 +59,11 @@ def png_header(width: int, height: int) -> bytes:
 
 
 def file_(upload):
-    response = APIClient().post(URL, {"text": "Граффити на фасаде", "photos": [upload]}, format="multipart")
+    response = APIClient().post(
+        URL,
+        {"personal_data_consent": True, "text": "Граффити на фасаде", "photos": [upload]},
+        format="multipart",
+    )
     return response
 
 

@@ -70,7 +70,9 @@ def test_open311_takes_a_link_to_the_internet(pothole, app_key):
 @pytest.mark.parametrize("url", INTERNAL)
 def test_rest_refuses_a_link_into_the_internal_network(lighting, url):
     response = APIClient().post(
-        "/api/v1/appeals/", {"text": "Не горит фонарь", "media_url": url}, format="json"
+        "/api/v1/appeals/",
+        {"personal_data_consent": True, "text": "Не горит фонарь", "media_url": url},
+        format="json",
     )
 
     assert response.status_code == 400
@@ -81,7 +83,11 @@ def test_rest_refuses_a_link_into_the_internal_network(lighting, url):
 def test_rest_takes_a_link_to_the_internet_and_shows_it_to_staff(lighting):
     response = APIClient().post(
         "/api/v1/appeals/",
-        {"text": "Не горит фонарь", "media_url": "https://photos.example.org/1.jpg"},
+        {
+            "personal_data_consent": True,
+            "text": "Не горит фонарь",
+            "media_url": "https://photos.example.org/1.jpg",
+        },
         format="json",
     )
     assert response.status_code == 201, response.content
