@@ -47,6 +47,11 @@ def is_public(address: str) -> bool:
         ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1
     if any(ip in network for network in _allowed_networks()):
         return True
+    if isinstance(ip, ipaddress.IPv6Address):
+        # 6to4 and Teredo carry an IPv4 address inside, which is where a relay would connect
+        inner = ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
+        if inner is not None and not is_public(str(inner)):
+            return False
     return ip.is_global and not ip.is_multicast
 
 
@@ -71,7 +76,7 @@ def check_host(host: str, port: int | None = None, *, what: str = "Адрес") 
     return found
 
 
-def check_url(url: str, *, what: str = "Адрес", field: str | None = None, resolve_now: bool = True) -> None:
+def check_url(url: str, *, what: str = "Адрес", field: str | None = None) -> None:
     """Refuse a URL that is not http(s) or whose host is (or resolves to) a non-public address.
     A name that does not resolve now is let through: it cannot be reached now, and it is checked
     again at the moment it is used."""
@@ -82,8 +87,6 @@ def check_url(url: str, *, what: str = "Адрес", field: str | None = None, r
         port = parts.port
     except ValueError:
         raise BlockedAddress(f"{what}: неверный номер порта.", field=field) from None
-    if not resolve_now:
-        return
     try:
         check_host(parts.hostname, port, what=what)
     except BlockedAddress as refusal:

@@ -23,6 +23,8 @@ INTERNAL = [
     "http://[fd00:ec2::254]/latest/",
     "http://100.100.100.200/latest/meta-data/",
     "http://0.0.0.0/x.jpg",
+    "http://[::ffff:169.254.169.254]/latest/",
+    "http://[2002:7f00:1::1]/x.jpg",  # 6to4 around 127.0.0.1
     "http://photos.internal.example.org/x.jpg",  # resolves to 127.0.0.1 below
     "http://twofaced.example.org/x.jpg",  # one public address, one loopback
 ]
