@@ -1,6 +1,9 @@
+import socket
+
 import pytest
 
 from tsur.appeals import routing, rubricator, understanding
+from tsur.core import outbound
 from tsur.core.api import authentication
 from tsur.core.models import remembered_assignments
 from tsur.nlp import understanding as text_model
@@ -34,3 +37,20 @@ def _fresh_process_caches():
     remembered_assignments.forget()
     rubricator.remembered.forget()
     routing.forget()
+
+
+@pytest.fixture(autouse=True)
+def dns(monkeypatch):
+    """The resolver of links and webhooks (tsur.core.outbound) as a table the test fills:
+    `dns["hooks.example.org"] = "127.0.0.1"`. Addresses written as numbers resolve as themselves;
+    any other name is unknown, so no test waits for, or depends on, a real DNS server."""
+    table: dict[str, str] = {}
+
+    def resolve(host, port, *args, **kwargs):
+        if host in table:
+            family = socket.AF_INET6 if ":" in table[host] else socket.AF_INET
+            return [(family, socket.SOCK_STREAM, 6, "", (table[host], port or 0))]
+        return socket.getaddrinfo(host, port, *args, flags=socket.AI_NUMERICHOST, **kwargs)
+
+    monkeypatch.setattr(outbound, "getaddrinfo", resolve)
+    return table

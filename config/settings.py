@@ -331,6 +331,14 @@ TSUR = {
     "SIGNIN_FAILURES_PER_ACCOUNT": int(os.environ.get("TSUR_SIGNIN_FAILURES_PER_ACCOUNT", "5")),
     "SIGNIN_FAILURES_PER_ADDRESS": int(os.environ.get("TSUR_SIGNIN_FAILURES_PER_ADDRESS", "30")),
     "SIGNIN_WINDOW_MINUTES": int(os.environ.get("TSUR_SIGNIN_WINDOW_MINUTES", "15")),
+    # Links and webhooks are reached only on the public internet (tsur.core.outbound); networks
+    # listed here (CIDR, comma-separated) are allowed as well — a receiver inside the region's own
+    # network. Empty by default; the tests allow 127.0.0.1 for their local HTTP server.
+    "ALLOWED_PRIVATE_NETWORKS": env_list("TSUR_ALLOWED_PRIVATE_NETWORKS"),
+    # Days a finished appeal keeps its citizen's name, contacts and flat before the daily job
+    # anonymises it (152-ФЗ: no longer than the purpose needs); five years, as the archive keeps
+    # citizens' appeals. 0: kept until erased on request.
+    "PERSONAL_DATA_RETENTION_DAYS": int(os.environ.get("TSUR_PERSONAL_DATA_RETENTION_DAYS", "1825")),
 }
 
 LOGGING = {

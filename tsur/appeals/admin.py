@@ -1,6 +1,21 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 
-from .models import Appeal, AppealEvent, ComplaintTicket, RoutingRule, ThematicBlock, Topic, TopicQuestion
+from tsur.core.errors import DomainError
+
+from . import actions, policies
+from .choices import AccessInterface
+from .models import (
+    Appeal,
+    AppealEvent,
+    ComplaintTicket,
+    PersonalDataAccess,
+    RoutingRule,
+    ThematicBlock,
+    Topic,
+    TopicQuestion,
+)
 
 
 class TopicInline(admin.TabularInline):
@@ -86,6 +101,63 @@ class AppealAdmin(admin.ModelAdmin):
     search_fields = ["number", "text", "address"]
     list_select_related = ["topic", "organisation"]
     inlines = [AppealEventInline]
+    show_full_result_count = False
+
+    actions = ["erase_personal_data"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The page shows the citizen's name and contacts: journalled, as in the API."""
+        response = super().change_view(request, object_id, form_url, extra_context)
+        appeal = response.context_data.get("original") if hasattr(response, "context_data") else None
+        if appeal is not None and (appeal.author_name or appeal.author_email or appeal.author_phone):
+            actions.record_contacts_seen(request.user, [appeal.pk], AccessInterface.ADMIN)
+        return response
+
+    @admin.action(description="Обезличить персональные данные (по запросу гражданина)")
+    def erase_personal_data(self, request, queryset):
+        if not policies.is_administrator(request.user):
+            self.message_user(request, "Обезличивать может только администратор.", messages.ERROR)
+            return None
+        form = ErasureForm(request.POST if request.POST.get("confirmed") else None)
+        if not form.is_valid():
+            context = {**self.admin_site.each_context(request), "appeals": queryset, "form": form}
+            context["title"] = "Обезличивание персональных данных"
+            return TemplateResponse(request, "admin/appeals/erase_personal_data.html", context)
+        erased = 0
+        for appeal in queryset:
+            try:
+                actions.erase_personal_data(appeal, request.user, reason=form.cleaned_data["reason"])
+                erased += 1
+            except DomainError as refusal:
+                self.message_user(request, f"{appeal.number}: {refusal.message}", messages.ERROR)
+        self.message_user(request, f"Обезличено обращений: {erased}")
+        return None
+
+
+class ErasureForm(forms.Form):
+    reason = forms.CharField(
+        label="Основание", max_length=4000, widget=forms.Textarea, help_text="например, № и дата запроса"
+    )
+
+
+@admin.register(PersonalDataAccess)
+class PersonalDataAccessAdmin(admin.ModelAdmin):
+    """Who was shown which citizen's contacts: read only, for answering a citizen's or a regulator's
+    question."""
+
+    list_display = ["at", "username", "appeal", "interface"]
+    list_filter = ["interface"]
+    search_fields = ["username", "appeal__number"]
+    list_select_related = ["appeal"]
     show_full_result_count = False
 
     def has_change_permission(self, request, obj=None):

@@ -83,3 +83,17 @@ class EventKind(models.TextChoices):
     COMPLAINT_LINKED = "complaint_linked", _("Жалоба по книге жалоб")
     UNDERSTOOD = "understood", _("Распознано по тексту")
     COMMENTED = "commented", _("Комментарий заявителя")
+    PERSONAL_DATA_ERASED = "personal_data_erased", _("Персональные данные обезличены")
+
+
+class ConsentSource(models.TextChoices):
+    """Who recorded the citizen's consent to the processing of their personal data (152-ФЗ)."""
+
+    CITIZEN = "citizen", _("Гражданин при подаче")
+    OPERATOR = "operator", _("Оператор со слов гражданина")
+    SYSTEM = "system", _("Информационная система, принявшая обращение")
+
+
+class AccessInterface(models.TextChoices):
+    API = "api", _("REST API")
+    ADMIN = "admin", _("Администрирование")

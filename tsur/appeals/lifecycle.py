@@ -29,6 +29,8 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "add_photo": OPEN_STATUSES,
     "link_to_outage": OPEN_STATUSES,
     "mark_deadline": RUNNING_STATUSES,
+    # a citizen may withdraw consent, and retention runs out, whatever the status
+    "erase_personal_data": frozenset(Status.values),
 }
 ACTION_NAMES = {
     "send_to_moderation": "направить на модерацию",
@@ -48,6 +50,7 @@ ACTION_NAMES = {
     "add_photo": "добавить фото",
     "link_to_outage": "связать с аварийным отключением",
     "mark_deadline": "отметить состояние срока",
+    "erase_personal_data": "обезличить персональные данные",
 }
 
 

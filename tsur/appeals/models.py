@@ -10,7 +10,17 @@ from tsur.core.models import Building, Organisation, Territory, User
 from tsur.core.scopes import AUTHOR, VIEW, RestrictedQuerySet
 
 from . import policies
-from .choices import Channel, CloseReason, DeadlineState, DeadlineUnit, EventKind, Priority, Status
+from .choices import (
+    AccessInterface,
+    Channel,
+    CloseReason,
+    ConsentSource,
+    DeadlineState,
+    DeadlineUnit,
+    EventKind,
+    Priority,
+    Status,
+)
 
 
 class ThematicBlock(models.Model):
@@ -201,6 +211,14 @@ class Appeal(models.Model):
     author_name = models.CharField(_("имя автора"), max_length=200, blank=True)
     author_email = models.EmailField(_("e-mail автора"), blank=True)
     author_phone = models.CharField(_("телефон автора"), max_length=32, blank=True)
+    # When and by whom the citizen's consent to processing was recorded (tsur.appeals.consent);
+    # none for appeals registered on the strength of 59-ФЗ alone (systems, imports, old appeals).
+    consent_at = models.DateTimeField(_("согласие на обработку ПДн"), null=True, blank=True)
+    consent_source = models.CharField(
+        _("кто зафиксировал согласие"), max_length=16, choices=ConsentSource.choices, blank=True
+    )
+    # Set by actions.erase_personal_data: the appeal stays for statistics, its person is gone.
+    personal_data_erased_at = models.DateTimeField(_("ПДн обезличены"), null=True, blank=True)
 
     text = models.TextField(_("текст"))
     address = models.CharField(_("адрес"), max_length=400, blank=True)
@@ -332,6 +350,34 @@ class AppealEvent(models.Model):
 
     def __str__(self):
         return f"{self.appeal_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
+class PersonalDataAccess(models.Model):
+    """A member of staff was shown a citizen's name and contacts in an appeal: who, when, which
+    appeal, through which interface (152-ФЗ: the operator answers for who had access). Written by
+    actions.record_contacts_seen with one statement per response."""
+
+    appeal = models.ForeignKey(  # indexed with the time, below
+        Appeal, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    user = models.ForeignKey(
+        User, verbose_name=_("кто"), null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    username = models.CharField(_("учётная запись"), max_length=150)  # stays if the account goes
+    at = models.DateTimeField(_("когда"))
+    interface = models.CharField(_("через"), max_length=16, choices=AccessInterface.choices)
+
+    class Meta:
+        verbose_name = _("просмотр персональных данных")
+        verbose_name_plural = _("журнал просмотра персональных данных")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["appeal", "at"], name="pd_access_appeal_at"),
+            models.Index(fields=["user", "at"], name="pd_access_user_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.username} → {self.appeal_id} {self.at:%Y-%m-%d %H:%M}"
 
 
 def photo_path(instance, filename):

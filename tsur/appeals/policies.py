@@ -11,7 +11,7 @@ import re
 from tsur.core.choices import Role
 from tsur.core.scopes import AUTHOR, Scope, scope_for
 
-from .choices import Status
+from .choices import Channel, Status
 from .lifecycle import ALLOWED_FROM
 
 R = Role
@@ -31,6 +31,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "reopen": frozenset({AUTHOR, R.OPERATOR, R.ADMINISTRATOR}),
     "add_photo": frozenset({AUTHOR, R.OPERATOR, R.EXECUTOR, R.SUPERVISOR, R.ADMINISTRATOR}),
     "comment": frozenset({AUTHOR, R.OPERATOR, R.ADMINISTRATOR}),
+    # erasure on the citizen's request (152-ФЗ, art. 21): checked and done by an administrator
+    "erase_personal_data": frozenset({R.ADMINISTRATOR}),
 }
 # Roles that work with the citizen and so may see their name and contacts (152-ФЗ: need to know).
 PERSONAL_DATA_ROLES = frozenset({R.OPERATOR, R.EXECUTOR, R.SUPERVISOR, R.ADMINISTRATOR})
@@ -44,6 +46,9 @@ TICKET_ROLES: dict[str, frozenset[str]] = {
 # to anyone, their own). A fresh appeal waits for moderation unseen; a refused one (spam, abuse,
 # someone's personal story) is never published. Used by the REST API, Open311 and pages alike.
 UNPUBLISHED_STATUSES = frozenset({Status.REGISTERED, Status.MODERATION, Status.REJECTED})
+# Channels where the citizen files the appeal themselves (the portal, the region's app, a civic app
+# over Open311): the appeal is taken only with their consent to the processing of personal data.
+CITIZEN_CHANNELS = frozenset({Channel.PORTAL, Channel.APP, Channel.OPEN311})
 
 
 def _scope(user, roles: frozenset[str]) -> Scope:
@@ -78,6 +83,10 @@ def allowed_actions(user, appeal) -> list[str]:
 def is_staff(user) -> bool:
     """Whether any staff role of the user reaches beyond their own appeals."""
     return scope_for(user).is_staff
+
+
+def is_administrator(user) -> bool:
+    return user.is_authenticated and (user.is_superuser or user.has_role(R.ADMINISTRATOR))
 
 
 def can_see_personal_data(user, appeal) -> bool:

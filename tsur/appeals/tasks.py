@@ -23,3 +23,10 @@ def close_unanswered():
     closed = actions.autoclose()
     log.info("appeals closed automatically: %s", closed)
     return closed
+
+
+@db_periodic_task(crontab(hour="3", minute="41"))
+def erase_expired_personal_data():
+    erased = actions.erase_expired_personal_data()
+    log.info("appeals anonymised at the end of retention: %s", erased)
+    return erased

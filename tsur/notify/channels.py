@@ -13,6 +13,8 @@ import urllib.request
 from django.conf import settings
 from django.core.mail import send_mail
 
+from tsur.core import outbound
+
 from .choices import ChannelKind
 from .models import Delivery
 
@@ -37,18 +39,27 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
+# A webhook's address is whatever a subscription (or a direct delivery) names: it is reached only on
+# the public internet, checked again as each connection is made (tsur.core.outbound). The bot API's
+# address comes from the platform's own environment (TELEGRAM_API_URL, possibly a local Bot API
+# server), as trusted as DATABASE_URL, and is not held to that rule.
+_webhook_opener = outbound.opener(_NoRedirects)
 _opener = urllib.request.build_opener(_NoRedirects)
 
 
-def _post(url: str, body: bytes, headers: dict[str, str], label: str | None = None) -> None:
+def _post(
+    url: str, body: bytes, headers: dict[str, str], label: str | None = None, *, opener=_opener
+) -> None:
     """POST; `label` names the receiver in errors instead of the URL (which may hold a secret)."""
     name = label or url[:80]
     if not url.startswith(("http://", "https://")):
         raise DeliveryError(f"not an http(s) address: {name}")
     try:
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - checked
-        with _opener.open(request, timeout=TIMEOUT_S) as response:
+        with opener.open(request, timeout=TIMEOUT_S) as response:
             response.read(1024)
+    except outbound.BlockedAddress as refusal:
+        raise DeliveryError(f"{name}: {refusal.message}") from None
     except urllib.error.HTTPError as error:
         raise DeliveryError(f"HTTP {error.code} from {name}") from None
     except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as error:
@@ -83,6 +94,7 @@ def send_webhook(delivery: Delivery) -> None:
             "X-TSUR-Timestamp": timestamp,
             "X-TSUR-Signature": "sha256=" + signature(secret, timestamp, body),
         },
+        opener=_webhook_opener,
     )
 
 

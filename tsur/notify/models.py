@@ -4,9 +4,12 @@ state: stored before it is attempted, so nothing is lost while a channel or the 
 Notify knows no domain: the apps above compose their notices and hand them here (dispatch in
 `tsur.dispatch.notices`, the register in `tsur.appeals.notifications`)."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from tsur.core import outbound
 
 from .choices import SEVERITY_RANK, ChannelKind, DeliveryState, Severity, Topic
 
@@ -49,6 +52,13 @@ class Subscription(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.get_channel_display()})"
+
+    def clean(self):
+        if self.channel == ChannelKind.WEBHOOK:
+            try:
+                outbound.check_url(self.address, what="Адрес веб-хука")
+            except outbound.BlockedAddress as refusal:
+                raise ValidationError({"address": refusal.message}) from None
 
     def wants(self, topic: str, severity: str, object_kind: str) -> bool:
         return (

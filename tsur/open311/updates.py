@@ -10,6 +10,7 @@ from django.utils import timezone
 from tsur.appeals import actions
 from tsur.appeals.choices import CloseReason, EventKind, Status
 from tsur.appeals.models import Appeal, AppealEvent
+from tsur.core import outbound
 from tsur.core.errors import DomainError, InvalidTransition
 
 from . import render
@@ -110,6 +111,10 @@ def _post(request, fmt):
             return _answer(fmt, earlier.event)
     note = {"status": status}
     if media := data.get("media_url", "").strip()[:1000]:
+        try:
+            outbound.check_url(media, what="media_url")
+        except outbound.BlockedAddress as refusal:
+            raise Open311Error(400, refusal.message) from None
         note["media_url"] = media
     text = description or ("Проблема решена" if status in DONE else "Проблема не решена")
     email = data.get("email", "").strip().lower()

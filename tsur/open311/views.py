@@ -36,6 +36,7 @@ PUBLIC_RATE_PER_MINUTE = 120
 # when the shape of the API last changed (discovery's changeset)
 CHANGESET = "2026-11-23T00:00:00+03:00"
 MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
+CONSENT_YES = frozenset({"true", "1", "yes", "on"})
 
 
 class Open311Error(Exception):
@@ -507,6 +508,8 @@ def _create(request, fmt):
             topic=topic,
             attributes=attributes,
             media_url=media_url,
+            # the application asks its user and says so with every request (docs/open311.md)
+            personal_data_consent=data.get("personal_data_consent", "").strip().lower() in CONSENT_YES,
         )
     except DomainError as error:
         raise Open311Error(400, str(error)) from error

@@ -12,6 +12,7 @@ which `base.step` does around the change the step itself makes.
     citizen     citizen_reply, comment, close, reopen                  (citizen)
     periodic    mark_deadlines, autoclose                              (job worker)
     tickets     file_ticket, fulfil                                    (the complaint book)
+    privacy     record_contacts_seen, erase_personal_data              (152-ФЗ)
 """
 
 from ..lifecycle import ACTION_NAMES, ALLOWED_FROM
@@ -19,7 +20,8 @@ from .citizen import citizen_reply, close, comment, reopen
 from .execution import answer, extend, interim_answer, link_to_outage, redirect, request_clarification, take
 from .intake import add_photo, intake_key, register
 from .moderation import assign, merge, reject, send_to_moderation
-from .periodic import autoclose, mark_deadline, mark_deadlines
+from .periodic import autoclose, erase_expired_personal_data, mark_deadline, mark_deadlines
+from .privacy import erase_personal_data, record_contacts_seen
 from .tickets import file_ticket, fulfil
 
 __all__ = [
@@ -32,6 +34,8 @@ __all__ = [
     "citizen_reply",
     "close",
     "comment",
+    "erase_expired_personal_data",
+    "erase_personal_data",
     "extend",
     "file_ticket",
     "fulfil",
@@ -43,6 +47,7 @@ __all__ = [
     "merge",
     "redirect",
     "register",
+    "record_contacts_seen",
     "reject",
     "reopen",
     "request_clarification",

@@ -9,13 +9,14 @@ from datetime import datetime
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from tsur.core import db
+from tsur.core import db, outbound
+from tsur.core.choices import Role
 from tsur.core.errors import DomainError
 from tsur.core.models import Building, Organisation, Territory, User
 from tsur.core.text import clean_text
 
-from .. import complaint_book, deadlines, numbering, photos, routing, signals, understanding
-from ..choices import Channel, EventKind, Status
+from .. import complaint_book, deadlines, numbering, photos, policies, routing, signals, understanding
+from ..choices import Channel, ConsentSource, EventKind, Status
 from ..models import Appeal, AppealEvent, AppealPhoto, ComplaintTicket, Topic
 from .base import apply_route, event, moment, new_event, record, step
 
@@ -76,16 +77,22 @@ def register(
     photo_files=(),
     attributes: dict | None = None,
     media_url: str = "",
+    personal_data_consent: bool | None = None,
     at: datetime | None = None,
 ) -> tuple[Appeal, bool]:
     """Register an appeal and route it; returns (appeal, created).
 
     The same channel id twice yields the first appeal unchanged (idempotent intake). A known topic
     with a route goes straight to the organisation; anything uncertain waits in moderation.
+
+    `personal_data_consent` is what the interface was told: True or False from an interface where
+    the citizen (or the operator on their behalf) answers, None from code that replays or imports
+    appeals. False on a channel where the citizen files themselves is a refusal.
     """
     at = moment(at)
     if channel not in Channel.values:
         raise DomainError(f"Неизвестный канал «{channel}».", field="channel")
+    consent_source = _consent(channel, submitted_by, personal_data_consent)
     external_id = (external_id or "").strip()[:128]
     text = clean_text(text)
     key = intake_key(
@@ -102,6 +109,10 @@ def register(
         topic.pk if topic else None,
     )
     place = _place(address, latitude, longitude, territory, building, place_kind)
+    if media_url:
+        # whoever opens the link later (an operator's browser, a preview) must not be led into the
+        # platform's own network
+        outbound.check_url(media_url, what="Ссылка на фото или видео", field="media_url")
     author_name = clean_text(author_name, field="author_name", required=False, limit=200)
     photo_files = list(photo_files)
     if len(photo_files) > settings.TSUR["PHOTO_MAX_COUNT"]:
@@ -140,6 +151,8 @@ def register(
                 clock_started_at=at,
                 attributes=attributes or {},
                 media_url=media_url or "",
+                consent_at=at if consent_source else None,
+                consent_source=consent_source,
             )
             deadlines.start_clock(appeal, at)
             routed = _route_at_intake(appeal, organisation, understood, moderate, complaint_ticket_number, at)
@@ -159,6 +172,27 @@ def register(
             raise
         return existing, False
     return appeal, True
+
+
+def _consent(channel: str, submitted_by: User | None, given: bool | None) -> str:
+    """Who recorded the consent ("" when none was): the citizen on their own channels, where it is
+    required; the operator at the hotline or a desk, who asks the citizen; a system that took the
+    appeal and the consent with it. Without consent a staff or system channel still registers the
+    appeal: considering it is the region's duty under 59-ФЗ (decision 0010)."""
+    if channel in policies.CITIZEN_CHANNELS:
+        if given is False:
+            raise DomainError(
+                "Чтобы подать обращение, подтвердите согласие на обработку персональных данных "
+                "(152-ФЗ): без него обращение не принимается.",
+                code="consent_required",
+                field="personal_data_consent",
+            )
+        return ConsentSource.CITIZEN if given else ""
+    if not given:
+        return ""
+    if submitted_by is not None and submitted_by.has_role(Role.SYSTEM):
+        return ConsentSource.SYSTEM
+    return ConsentSource.OPERATOR
 
 
 def _place(address, latitude, longitude, territory, building, kind) -> Place:
@@ -327,7 +361,8 @@ def intake_key(channel: str, external_id: str, submitted_by: User | None, *conte
 
 
 def _store_photo(appeal, upload, content_type, width, height, actor, at) -> AppealPhoto:
-    clean = photos.clean_copy(upload, content_type)
+    # the copy's own size: turned upright from the EXIF orientation, it may be the other way round
+    clean, width, height = photos.clean_copy(upload, content_type)
     photo = AppealPhoto(
         appeal=appeal,
         content_type=content_type,

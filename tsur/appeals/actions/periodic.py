@@ -9,14 +9,16 @@ from django.db.models import Q
 from tsur.core.errors import InvalidTransition
 
 from .. import deadlines
-from ..choices import RUNNING_STATUSES, CloseReason, DeadlineState, EventKind, Status
+from ..choices import FINAL_STATUSES, RUNNING_STATUSES, CloseReason, DeadlineState, EventKind, Status
 from ..models import Appeal
 from .base import event, moment, step
 from .citizen import close
+from .privacy import erase_personal_data
 
 # How far ahead a resolution deadline can be and still be «срок истекает»: the warning share of
 # the longest lawful period (30 + 30 days), with a margin.
 SOON_LOOKAHEAD = timedelta(days=14)
+RETENTION_BATCH = 5000
 SEVERITY = {DeadlineState.OK: 0, DeadlineState.SOON: 1, DeadlineState.OVERDUE: 2}
 
 
@@ -112,3 +114,22 @@ def autoclose(now: datetime | None = None) -> int:
         except InvalidTransition:
             continue  # changed meanwhile by a person: their step wins
     return closed
+
+
+def erase_expired_personal_data(now: datetime | None = None) -> int:
+    """Anonymise finished appeals (closed, rejected, merged) whose retention period has run out since
+    they finished; `PERSONAL_DATA_RETENTION_DAYS` 0 keeps them for ever."""
+    days = settings.TSUR["PERSONAL_DATA_RETENTION_DAYS"]
+    if not days:
+        return 0
+    now = moment(now)
+    expired = Appeal.objects.filter(
+        status__in=FINAL_STATUSES,
+        personal_data_erased_at__isnull=True,
+        closed_at__lte=now - timedelta(days=days),
+    ).values_list("pk", flat=True)
+    reason = f"Истёк срок хранения персональных данных ({days} дн. после завершения)"
+    due = list(expired[:RETENTION_BATCH])  # a run's share; what is left waits for the next run
+    for pk in due:
+        erase_personal_data(pk, None, reason=reason, at=now)
+    return len(due)

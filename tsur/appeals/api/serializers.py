@@ -150,6 +150,20 @@ class AppealCreateSerializer(PrebuiltFields, serializers.Serializer):
         default=list,
         max_length=settings.TSUR["PHOTO_MAX_COUNT"],
     )
+    media_url = serializers.URLField(
+        max_length=1000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Ссылка на фото или видео в интернете (не во внутренней сети).",
+    )
+    personal_data_consent = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Согласие гражданина на обработку персональных данных (152-ФЗ): обязательно на портале "
+        "и в приложении; оператор горячей линии отмечает его со слов гражданина, система — если "
+        "получила его вместе с обращением.",
+    )
 
     def validate_channel(self, value):
         user = self.context["request"].user
@@ -276,6 +290,7 @@ class AppealSerializer(serializers.Serializer):
     )
     author = serializers.SerializerMethodField()
     photos = serializers.SerializerMethodField()
+    media_url = serializers.CharField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
     def to_representation(self, appeal):
@@ -324,6 +339,7 @@ class AppealSerializer(serializers.Serializer):
             "merged_into": appeal.merged_into.number if appeal.merged_into_id else None,
             "author": self.get_author(appeal),
             "photos": self.get_photos(appeal),
+            "media_url": appeal.media_url,
             "updated_at": _datetime(appeal.updated_at),
         }
 
@@ -344,6 +360,10 @@ class AppealSerializer(serializers.Serializer):
     def get_author(self, appeal):
         if not self._personal(appeal):
             return None
+        shown = self.context.get("contacts_shown")  # the view journals them (actions.record_contacts_seen)
+        if shown is not None and (appeal.author_name or appeal.author_email or appeal.author_phone):
+            if appeal.author_id is None or appeal.author_id != self.context["request"].user.pk:
+                shown.add(appeal.pk)
         return {"name": appeal.author_name, "email": appeal.author_email, "phone": appeal.author_phone}
 
     @extend_schema_field(serializers.ListField(child=serializers.URLField()))

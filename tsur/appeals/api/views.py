@@ -16,7 +16,7 @@ from tsur.core.models import Organisation
 from tsur.nlp import duplicates
 
 from .. import actions, complaint_book, policies
-from ..choices import FINAL_STATUSES
+from ..choices import FINAL_STATUSES, AccessInterface
 from ..filtersets import AppealFilterSet, ComplaintTicketFilterSet
 from ..models import Appeal, AppealEvent, AppealPhoto, ComplaintTicket, RoutingRule, ThematicBlock, Topic
 from . import serializers as s
@@ -85,6 +85,7 @@ LIFECYCLE = {
     "merge": (actions.merge, s.MergeSerializer),
     "extend": (actions.extend, s.ExtendSerializer),
     "comment": (actions.comment, s.TextSerializer),
+    "erase-personal-data": (actions.erase_personal_data, s.RequiredReasonSerializer),
 }
 
 
@@ -97,6 +98,22 @@ class AppealViewSet(
     lookup_value_regex = r"[0-9]{2}-[0-9]{7,12}"
     filterset_class = AppealFilterSet
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    def initial(self, request, *args, **kwargs):
+        self.contacts_shown = set()
+        super().initial(request, *args, **kwargs)
+
+    def get_serializer_context(self):
+        # every serializer of this response adds the appeals whose citizen's contacts it showed
+        return {**super().get_serializer_context(), "contacts_shown": getattr(self, "contacts_shown", None)}
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        """One journal row per appeal whose citizen's contacts this response showed to staff, in one
+        statement; not for the filer reading back what it has just sent."""
+        shown = getattr(self, "contacts_shown", None)
+        if shown and response.status_code < 400 and self.action != "create":
+            actions.record_contacts_seen(request.user, shown, AccessInterface.API)
+        return super().finalize_response(request, response, *args, **kwargs)
 
     def get_queryset(self):
         queryset = Appeal.objects.restrict(self.request.user).select_related(

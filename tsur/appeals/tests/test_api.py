@@ -64,7 +64,12 @@ def test_anonymous_citizen_files_an_appeal_and_it_routes_itself(anonymous, route
     topic, organisation = routed_topic
     response = anonymous.post(
         URL,
-        {"text": "Яма на дороге у дома 5", "topic": topic.code, "author_email": "ivan@example.org"},
+        {
+            "personal_data_consent": True,
+            "text": "Яма на дороге у дома 5",
+            "topic": topic.code,
+            "author_email": "ivan@example.org",
+        },
         format="json",
     )
     assert response.status_code == 201, response.content
@@ -77,7 +82,9 @@ def test_anonymous_citizen_files_an_appeal_and_it_routes_itself(anonymous, route
 
 
 def test_without_topic_the_appeal_waits_in_moderation(anonymous):
-    response = anonymous.post(URL, {"text": "Что-то непонятное"}, format="json")
+    response = anonymous.post(
+        URL, {"personal_data_consent": True, "text": "Что-то непонятное"}, format="json"
+    )
     assert response.status_code == 201
     assert response.json()["status"] == Status.MODERATION
 
@@ -104,9 +111,17 @@ def test_channel_ids_are_per_submitter(routed_topic):
 
 
 def test_anonymous_cannot_reach_another_appeal_by_guessing_its_id(anonymous):
-    original = anonymous.post(URL, {"text": "Яма у подъезда 3", "external_id": "42"}, format="json")
-    retry = anonymous.post(URL, {"text": "Яма у подъезда 3", "external_id": "42"}, format="json")
-    guess = anonymous.post(URL, {"text": "Покажите чужое обращение", "external_id": "42"}, format="json")
+    original = anonymous.post(
+        URL, {"personal_data_consent": True, "text": "Яма у подъезда 3", "external_id": "42"}, format="json"
+    )
+    retry = anonymous.post(
+        URL, {"personal_data_consent": True, "text": "Яма у подъезда 3", "external_id": "42"}, format="json"
+    )
+    guess = anonymous.post(
+        URL,
+        {"personal_data_consent": True, "text": "Покажите чужое обращение", "external_id": "42"},
+        format="json",
+    )
     assert (original.status_code, retry.status_code, guess.status_code) == (201, 200, 201)
     assert retry.json()["number"] == original.json()["number"]
     assert guess.json()["number"] != original.json()["number"]
@@ -114,7 +129,12 @@ def test_anonymous_cannot_reach_another_appeal_by_guessing_its_id(anonymous):
 
 
 def test_an_anonymous_retry_learns_nothing_new_and_a_different_sender_is_not_swallowed(anonymous):
-    payload = {"text": "Не горит фонарь", "external_id": "7", "author_email": "alice@example.org"}
+    payload = {
+        "personal_data_consent": True,
+        "text": "Не горит фонарь",
+        "external_id": "7",
+        "author_email": "alice@example.org",
+    }
     first = anonymous.post(URL, payload, format="json")
     retry = anonymous.post(URL, payload, format="json")
     other = anonymous.post(URL, {**payload, "author_email": "bob@example.org"}, format="json")
@@ -138,7 +158,10 @@ def test_forwarded_for_header_does_not_escape_the_rate_limit(anonymous, settings
     try:
         codes = [
             anonymous.post(
-                URL, {"text": f"Мусор {i}"}, format="json", HTTP_X_FORWARDED_FOR=f"10.0.0.{i}"
+                URL,
+                {"personal_data_consent": True, "text": f"Мусор {i}"},
+                format="json",
+                HTTP_X_FORWARDED_FOR=f"10.0.0.{i}",
             ).status_code
             for i in range(4)
         ]
@@ -166,9 +189,13 @@ def test_an_account_without_a_role_is_neither_a_system_nor_the_author(routed_top
     topic, _ = routed_topic
     nobody = client_for(user_with_role(Role.CITIZEN))
     nobody.force_authenticate(UserFactory())
-    response = nobody.post(URL, {"text": "Нет воды", "channel": "agency"}, format="json")
+    response = nobody.post(
+        URL, {"personal_data_consent": True, "text": "Нет воды", "channel": "agency"}, format="json"
+    )
     assert response.status_code == 400
-    response = nobody.post(URL, {"text": "Нет воды", "topic": topic.code}, format="json")
+    response = nobody.post(
+        URL, {"personal_data_consent": True, "text": "Нет воды", "topic": topic.code}, format="json"
+    )
     assert response.status_code == 201
     assert Appeal.objects.get().author is None
 
@@ -194,7 +221,9 @@ def test_a_system_files_on_its_channel_and_sees_only_what_it_filed(routed_topic)
 
 
 def test_anonymous_may_not_pose_as_an_agency(anonymous):
-    response = anonymous.post(URL, {"text": "Нет воды", "channel": "agency"}, format="json")
+    response = anonymous.post(
+        URL, {"personal_data_consent": True, "text": "Нет воды", "channel": "agency"}, format="json"
+    )
     assert response.status_code == 400
     assert "channel" in response.json()
     assert Appeal.objects.count() == 0
@@ -210,7 +239,12 @@ def test_public_intake_is_rate_limited(anonymous, settings):
     old = SimpleRateThrottle.THROTTLE_RATES
     SimpleRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     try:
-        codes = [anonymous.post(URL, {"text": f"Мусор {i}"}, format="json").status_code for i in range(5)]
+        codes = [
+            anonymous.post(
+                URL, {"personal_data_consent": True, "text": f"Мусор {i}"}, format="json"
+            ).status_code
+            for i in range(5)
+        ]
     finally:
         SimpleRateThrottle.THROTTLE_RATES = old
     assert codes == [201, 201, 201, 429, 429]
@@ -246,7 +280,9 @@ def test_bad_input_is_refused_and_changes_nothing(anonymous, payload):
 
 
 def test_malformed_json_is_a_400(anonymous):
-    response = anonymous.post(URL, data='{"text": "Яма",', content_type="application/json")
+    response = anonymous.post(
+        URL, data='{"personal_data_consent": True, "text": "Яма",', content_type="application/json"
+    )
     assert response.status_code == 400
     assert Appeal.objects.count() == 0
 
@@ -258,7 +294,11 @@ def test_json_that_is_not_an_object_is_a_400(anonymous):
 
 
 def test_photo_is_stored_with_its_type(anonymous):
-    response = anonymous.post(URL, {"text": "Граффити на фасаде", "photos": [png()]}, format="multipart")
+    response = anonymous.post(
+        URL,
+        {"personal_data_consent": True, "text": "Граффити на фасаде", "photos": [png()]},
+        format="multipart",
+    )
     assert response.status_code == 201, response.content
     photo = AppealPhoto.objects.get()
     assert (photo.content_type, photo.width, photo.height) == ("image/png", 8, 8)
@@ -275,7 +315,9 @@ def test_photos_are_served_only_to_those_who_see_the_appeal_and_without_their_me
     original.seek(0)
     original.name = "street.jpg"
     assert b"PhoneMaker" in original.getvalue()
-    number = anonymous.post(URL, {"text": "Яма", "photos": [original]}, format="multipart").json()["number"]
+    number = anonymous.post(
+        URL, {"personal_data_consent": True, "text": "Яма", "photos": [original]}, format="multipart"
+    ).json()["number"]
     url = f"{URL}{number}/photos/{AppealPhoto.objects.get().pk}/"
 
     assert anonymous.get(url).status_code == 401
@@ -302,7 +344,9 @@ def test_bad_photos_are_refused_and_nothing_is_registered(anonymous, settings, k
         upload.name = "big.png"
     else:
         upload = png(fmt="GIF")
-    response = anonymous.post(URL, {"text": "Граффити", "photos": [upload]}, format="multipart")
+    response = anonymous.post(
+        URL, {"personal_data_consent": True, "text": "Граффити", "photos": [upload]}, format="multipart"
+    )
     assert response.status_code == 400, response.content
     assert response.json()["field"] == "photos"
     assert (Appeal.objects.count(), AppealPhoto.objects.count()) == (0, 0)
@@ -449,9 +493,9 @@ def test_full_cycle_through_the_api(routed_topic):
     citizen_user = user_with_role(Role.CITIZEN)
     citizen = client_for(citizen_user)
     executor = client_for(user_with_role(Role.EXECUTOR, organisation=organisation))
-    number = citizen.post(URL, {"text": "Не горит фонарь", "topic": topic.code}, format="json").json()[
-        "number"
-    ]
+    number = citizen.post(
+        URL, {"personal_data_consent": True, "text": "Не горит фонарь", "topic": topic.code}, format="json"
+    ).json()["number"]
     assert Appeal.objects.get(number=number).author == citizen_user
 
     def step(client, name, payload=None):
@@ -493,10 +537,15 @@ def test_full_cycle_through_the_api(routed_topic):
 def test_citizen_cannot_act_for_the_executor(routed_topic):
     topic, _ = routed_topic
     citizen = client_for(user_with_role(Role.CITIZEN))
-    number = citizen.post(URL, {"text": "Не горит фонарь", "topic": topic.code}, format="json").json()[
-        "number"
-    ]
-    assert citizen.post(f"{URL}{number}/answer/", {"text": "Сам починил"}, format="json").status_code == 403
+    number = citizen.post(
+        URL, {"personal_data_consent": True, "text": "Не горит фонарь", "topic": topic.code}, format="json"
+    ).json()["number"]
+    assert (
+        citizen.post(
+            f"{URL}{number}/answer/", {"personal_data_consent": True, "text": "Сам починил"}, format="json"
+        ).status_code
+        == 403
+    )
     assert Appeal.objects.get(number=number).status == Status.ASSIGNED
 
 
@@ -504,7 +553,9 @@ def test_illegal_transition_is_a_409_with_a_message():
     organisation = OrganisationFactory()
     appeal = AppealFactory(organisation=organisation, status=Status.ASSIGNED)
     executor = client_for(user_with_role(Role.EXECUTOR, organisation=organisation))
-    response = executor.post(f"{URL}{appeal.number}/answer/", {"text": "Готово"}, format="json")
+    response = executor.post(
+        f"{URL}{appeal.number}/answer/", {"personal_data_consent": True, "text": "Готово"}, format="json"
+    )
     assert response.status_code == 409
     assert "Назначено исполнителю" in response.json()["detail"]
     appeal.refresh_from_db()
@@ -616,8 +667,12 @@ ODD_VALUES = ["a\x00b", "\x00", 10**30, -1, {"x": 1}, ["a"], None, "x" * 100_000
 
 @pytest.mark.parametrize("value", ODD_VALUES, ids=[repr(v)[:20] for v in ODD_VALUES])
 def test_odd_values_in_references_are_400_never_500(anonymous, value):
-    assert anonymous.post(URL, {"text": "Яма", "topic": value}, format="json").status_code in (201, 400)
-    assert anonymous.post(URL, {"text": "Яма", "territory": value}, format="json").status_code in (201, 400)
+    assert anonymous.post(
+        URL, {"personal_data_consent": True, "text": "Яма", "topic": value}, format="json"
+    ).status_code in (201, 400)
+    assert anonymous.post(
+        URL, {"personal_data_consent": True, "text": "Яма", "territory": value}, format="json"
+    ).status_code in (201, 400)
     operator = client_for(user_with_role(Role.OPERATOR))
     appeal = AppealFactory(status=Status.MODERATION)
     for name, field in [("assign", "topic"), ("assign", "organisation"), ("merge", "into")]:
@@ -712,7 +767,9 @@ def test_prebuilt_fields_are_each_serializers_own():
 
     request = Request(APIRequestFactory().post("/"))
     request.user = user_with_role(Role.OPERATOR)
-    good = AppealCreateSerializer(data={"text": "Яма на дороге"}, context={"request": request})
+    good = AppealCreateSerializer(
+        data={"personal_data_consent": True, "text": "Яма на дороге"}, context={"request": request}
+    )
     bad = AppealCreateSerializer(
         data={"text": "", "latitude": "north", "photos": ["x"]}, context={"request": request}
     )

@@ -110,7 +110,12 @@ def test_citizen_complaint_without_a_ticket_is_told_what_to_do_first(complaint_s
     building, topic = complaint_setup
     response = client_for().post(
         "/api/v1/appeals/",
-        {"text": "В подъезде темно", "topic": topic.code, "building": building.pk},
+        {
+            "personal_data_consent": True,
+            "text": "В подъезде темно",
+            "topic": topic.code,
+            "building": building.pk,
+        },
         format="json",
     )
     assert response.status_code == 400
@@ -126,6 +131,7 @@ def test_citizen_complaint_with_an_overdue_ticket_escalates(complaint_setup, com
     response = client_for().post(
         "/api/v1/appeals/",
         {
+            "personal_data_consent": True,
             "text": "В подъезде темно уже месяц",
             "topic": topic.code,
             "building": building.pk,
@@ -152,6 +158,7 @@ def test_effectiveness_counts_late_tickets_and_escalations(complaint_setup, comp
     client_for().post(
         "/api/v1/appeals/",
         {
+            "personal_data_consent": True,
             "text": "Темно в подъезде",
             "topic": topic.code,
             "building": building.pk,
@@ -204,7 +211,13 @@ def test_a_ticket_about_another_building_does_not_open_the_gate(complaint_setup,
     TicketFactory(organisation=company, number="Z-9", building=BuildingFactory(management_company=company))
     response = client_for().post(
         "/api/v1/appeals/",
-        {"text": "Темно", "topic": topic.code, "building": building.pk, "complaint_ticket_number": "Z-9"},
+        {
+            "personal_data_consent": True,
+            "text": "Темно",
+            "topic": topic.code,
+            "building": building.pk,
+            "complaint_ticket_number": "Z-9",
+        },
         format="json",
     )
     assert response.status_code == 400

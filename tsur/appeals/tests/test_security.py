@@ -59,6 +59,7 @@ def citizens_appeal():
     response = client_for(citizen).post(
         URL,
         {
+            "personal_data_consent": True,
             "text": "Протекает потолок",
             "topic": topic.code,
             "address": ADDRESS,
@@ -71,9 +72,13 @@ def citizens_appeal():
     )
     assert response.status_code == 201, response.content
     number = response.json()["number"]
-    client_for(citizen).post(f"{URL}{number}/comment/", {"text": "Течёт сильнее"}, format="json")
+    client_for(citizen).post(
+        f"{URL}{number}/comment/", {"personal_data_consent": True, "text": "Течёт сильнее"}, format="json"
+    )
     operator = user_with_role(Role.OPERATOR, username="operator-517")
-    client_for(operator).post(f"{URL}{number}/comment/", {"text": "Передано в УК"}, format="json")
+    client_for(operator).post(
+        f"{URL}{number}/comment/", {"personal_data_consent": True, "text": "Передано в УК"}, format="json"
+    )
     return Appeal.objects.get(number=number), citizen, operator
 
 
@@ -94,7 +99,9 @@ def test_the_timeline_names_neither_the_citizen_nor_anyone_by_username(citizens_
 def test_the_timeline_names_staff_by_their_full_name():
     appeal = AppealFactory(status=Status.ASSIGNED)
     operator = user_with_role(Role.OPERATOR, first_name="Пётр", last_name="Сидоров")
-    client_for(operator).post(f"{URL}{appeal.number}/comment/", {"text": "Принято"}, format="json")
+    client_for(operator).post(
+        f"{URL}{appeal.number}/comment/", {"personal_data_consent": True, "text": "Принято"}, format="json"
+    )
 
     events = client_for(user_with_role(Role.ANALYST)).get(f"{URL}{appeal.number}/timeline/").json()
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.utils import timezone
 
@@ -18,6 +19,13 @@ from tsur.notify.models import Delivery, DeliveryState
 from tsur.notify.tests.factories import DeliveryFactory, SubscriptionFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _local_receiver_allowed(settings):
+    """The receiver below listens on 127.0.0.1, which webhooks may not reach: the suite allows that
+    one address explicitly, as a deployment would allow its own network (ALLOWED_PRIVATE_NETWORKS)."""
+    settings.TSUR = {**settings.TSUR, "ALLOWED_PRIVATE_NETWORKS": ["127.0.0.1/32"]}
 
 
 class Receiver:
@@ -166,3 +174,67 @@ def test_a_delivery_to_an_address_of_its_own_needs_no_subscription(receiver, mon
 def test_a_delivery_without_a_recipient_is_refused_by_the_database():
     with pytest.raises(IntegrityError):
         Delivery.objects.create(topic="appeal", subject="Обращение", text="", channel="email")
+
+
+# ------------------------------------------------- webhooks never reach the platform's own network
+
+
+def test_a_webhook_to_a_name_that_resolves_to_loopback_is_not_sent(receiver, settings, dns, monkeypatch):
+    """DNS can change after the subscription was saved: the address is checked as it is connected to."""
+    settings.TSUR = {**settings.TSUR, "ALLOWED_PRIVATE_NETWORKS": []}
+    monkeypatch.setenv("TSUR_WEBHOOK_SECRET", "k")
+    dns["hooks.example.org"] = "127.0.0.1"
+    sent = delivery_to("webhook", f"http://hooks.example.org:{receiver.server.server_port}/hook")
+
+    assert delivery.attempt(sent.pk) == DeliveryState.RETRYING
+    assert receiver.requests == []
+    sent.refresh_from_db()
+    assert "внутреннюю сеть (hooks.example.org → 127.0.0.1)" in sent.last_error
+
+
+def test_a_webhook_to_the_metadata_address_is_not_sent(monkeypatch):
+    monkeypatch.setenv("TSUR_WEBHOOK_SECRET", "k")
+    sent = DeliveryFactory(subscription=None, channel="webhook", address="http://169.254.169.254/latest/")
+    assert delivery.attempt(sent.pk) == DeliveryState.RETRYING
+    sent.refresh_from_db()
+    assert "169.254.169.254" in sent.last_error and "внутреннюю сеть" in sent.last_error
+
+
+def test_the_allowance_lets_the_local_receiver_through_and_only_it(receiver, settings, monkeypatch):
+    monkeypatch.setenv("TSUR_WEBHOOK_SECRET", "k")
+    settings.TSUR = {**settings.TSUR, "ALLOWED_PRIVATE_NETWORKS": []}
+    refused = delivery_to("webhook", receiver.url)
+    assert delivery.attempt(refused.pk) == DeliveryState.RETRYING
+    assert receiver.requests == []
+
+    settings.TSUR = {**settings.TSUR, "ALLOWED_PRIVATE_NETWORKS": ["127.0.0.1/32"]}
+    assert delivery.attempt(refused.pk) == DeliveryState.SENT
+    assert len(receiver.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "http://127.0.0.1:8000/hook",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.5/hook",
+        "http://[::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://internal.example.org/hook",
+        "ftp://example.org/hook",
+    ],
+)
+def test_a_subscription_to_an_internal_address_is_refused_when_saved(address, settings, dns):
+    settings.TSUR = {**settings.TSUR, "ALLOWED_PRIVATE_NETWORKS": []}
+    dns["internal.example.org"] = "192.168.1.10"
+    subscription = SubscriptionFactory.build(name="ЕДДС", channel="webhook", address=address)
+    with pytest.raises(ValidationError) as refused:
+        subscription.full_clean()
+    assert list(refused.value.message_dict) == ["address"]
+
+
+def test_a_subscription_to_a_public_address_is_accepted(dns):
+    dns["hooks.example.org"] = "93.184.215.14"
+    SubscriptionFactory.build(
+        name="ЕДДС", channel="webhook", address="https://hooks.example.org/h"
+    ).full_clean()

@@ -229,14 +229,29 @@ def test_a_disabled_client_is_refused(pothole, app_key):
 
 
 def test_description_is_optional_and_the_topic_names_the_problem(lighting, app_key):
-    response = post({"api_key": app_key, "service_code": "light-out", "lat": "59.9", "long": "30.3"})
+    response = post(
+        {
+            "api_key": app_key,
+            "personal_data_consent": "1",
+            "service_code": "light-out",
+            "lat": "59.9",
+            "long": "30.3",
+        }
+    )
     assert response.status_code == 200
     assert Appeal.objects.get().text == "Не горит фонарь"
 
 
 def test_address_id_is_a_building_of_the_register(lighting, app_key):
     building = BuildingFactory()
-    response = post({"api_key": app_key, "service_code": "light-out", "address_id": str(building.pk)})
+    response = post(
+        {
+            "api_key": app_key,
+            "personal_data_consent": "1",
+            "service_code": "light-out",
+            "address_id": str(building.pk),
+        }
+    )
     assert response.status_code == 200
     appeal = Appeal.objects.get()
     assert appeal.building == building and appeal.territory == building.territory
