@@ -3,10 +3,12 @@ company, an appeal about a flat, a complaint-book ticket, an engineering object 
 outage; a user of every role scoped to the first district (the administrator to the whole region);
 and the citizens' personal data planted as values that cannot occur by chance."""
 
+import io
 from dataclasses import dataclass, field
 
 from django.core.files.base import ContentFile
 from django.utils import timezone
+from PIL import Image
 from rest_framework.authtoken.models import Token
 
 from tsur.appeals.choices import Channel, Status
@@ -36,11 +38,15 @@ PERSONAL = {
     "outside": ("Веселовская", "Августина", "+7 921 000-88-62", "veselo862@example.org", "кв. 862"),
 }
 HOUSE = {"inside": "ул. Садовая, д. 12", "outside": "пр. Окружной, д. 40"}
-# One pixel of PNG: a photo whose file is really there.
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d4944415478da6364f8cf00000301010018dd8db00000000049454e44ae426082"
-)
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), "steelblue").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+PNG = _png()  # a photo whose file is really there
 
 
 @dataclass
@@ -67,6 +73,7 @@ class Region:
     users: dict = field(default_factory=dict)  # role → user (None for anonymous)
     tokens: dict = field(default_factory=dict)  # role → API token key
     open311_key: str = ""  # the key of the Open311 client whose account is the system user
+    other_company: object = None  # where appeals of either district may be redirected
 
 
 def _side(name: str, region_territory, topic, system_user) -> Side:
@@ -106,8 +113,8 @@ def _side(name: str, region_territory, topic, system_user) -> Side:
         image=ContentFile(PNG, name="leak.png"),
         content_type="image/png",
         size=len(PNG),
-        width=1,
-        height=1,
+        width=64,
+        height=48,
         uploaded_at=timezone.now(),
     )
     ticket = TicketFactory(
@@ -135,6 +142,7 @@ def build() -> Region:
         outside=_side("Окружной", whole, topic, None),
         open311_key=key,
     )
+    region.other_company = OrganisationFactory(name="Жилищный комитет")
     district, company = region.inside.territory, region.inside.company
     scoped = {
         Role.OPERATOR: {"territory": district},
