@@ -2,6 +2,9 @@ import re
 
 from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import build_basic_type
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -528,10 +531,28 @@ class PhotoSerializer(serializers.Serializer):
 # ------------------------------------------------------------ complaint book
 
 
+class ResidentContact(serializers.CharField):
+    """A resident's name or phone in the complaint book: given as text, and shown as text only to
+    those with the right to it; others get null (`ComplaintTicketSerializer.to_representation`)."""
+
+
+class ResidentContactSchema(OpenApiSerializerFieldExtension):
+    """Null in answers, never in requests: the schema said «string» and answers to analysts carried
+    null (found by fuzzing, issue 15)."""
+
+    target_class = ResidentContact
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = {**build_basic_type(OpenApiTypes.STR), "maxLength": self.target.max_length}
+        return {**schema, "nullable": True} if direction == "response" else schema
+
+
 class ComplaintTicketSerializer(serializers.ModelSerializer):
     organisation = serializers.PrimaryKeyRelatedField(
         queryset=Organisation.objects.filter(kind=OrganisationKind.MANAGEMENT_COMPANY, is_active=True)
     )
+    citizen_name = ResidentContact(max_length=200, required=False, allow_blank=True, default="")
+    citizen_phone = ResidentContact(max_length=32, required=False, allow_blank=True, default="")
     overdue = serializers.SerializerMethodField()
 
     class Meta:

@@ -69,6 +69,10 @@ class RoutingRuleViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["topic", "block", "territory", "organisation", "is_active"]
 
 
+# Actions that answer a whole list, neither paged nor filtered by the list's parameters: said so to
+# the schema too, which otherwise describes a page of results and the list's filters (issue 15's fuzzing).
+WHOLE_LIST = {"pagination_class": None, "filter_backends": []}
+
 LIFECYCLE = {
     # url name: (action function, input serializer, how serializer data map to arguments)
     "send-to-moderation": (actions.send_to_moderation, s.ReasonSerializer),
@@ -174,7 +178,7 @@ class AppealViewSet(
         return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(responses=s.AppealEventSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], **WHOLE_LIST)
     def timeline(self, request, number=None):
         appeal = self.get_object()
         events = AppealEvent.objects.filter(appeal=appeal).select_related("actor", "organisation")
@@ -197,7 +201,7 @@ class AppealViewSet(
         return Response(s.AppealStatusSerializer(appeal).data)
 
     @extend_schema(responses=s.SimilarAppealSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], **WHOLE_LIST)
     def similar(self, request, number=None):
         """Open appeals about the same problem at the same place: candidates for merging."""
         appeal = self.get_object()
@@ -216,7 +220,7 @@ class AppealViewSet(
         return Response(s.SimilarAppealSerializer(_with_topics(found), many=True).data)
 
     @extend_schema(request=s.NearbyQuerySerializer, responses=s.NearbyAppealSerializer(many=True))
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], **WHOLE_LIST)
     def nearby(self, request):
         """«Похожие обращения рядом» for the portal before filing: number, topic, status, a rough
         distance and the day; nothing that would let one locate a person or read a text. The text
@@ -335,7 +339,7 @@ class ComplaintTicketViewSet(
         serializer.instance = actions.file_ticket(self.request.user, **data)
 
     @extend_schema(responses=s.EffectivenessSerializer(many=True))
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], **WHOLE_LIST)
     def effectiveness(self, request):
         """Management companies in scope: tickets, tickets not fulfilled in time, complaints escalated."""
         companies = Organisation.objects.restrict(request.user).filter(

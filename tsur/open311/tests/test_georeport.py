@@ -516,3 +516,21 @@ def test_token_document_in_xml(pothole, app_key):
     [item] = root
     assert tags(item) == ["service_request_id", "token"]
     assert item.find("service_request_id").text == created["service_request_id"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/open311/v2/services.json?jurisdiction_id=%00spb",
+        "/open311/v2/services/light-out.json?jurisdiction_id=sp%00b",
+        "/open311/v2/requests.json?service_request_id=26-0000001%00",
+        "/open311/v2/servicerequestupdates.json?jurisdiction_id=%00",
+        "/open311/v2/requests.json?%00=1",
+    ],
+)
+def test_a_nul_anywhere_in_the_query_is_a_400(lighting, path):
+    """Fuzzing found `jurisdiction_id` with a NUL a 500 on PostgreSQL, which cannot hold one (issue 15)."""
+    response = Client().get(path)
+
+    assert response.status_code == 400
+    assert response.json() == [{"code": 400, "description": "parameters may not contain NUL characters"}]
