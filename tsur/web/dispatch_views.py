@@ -109,7 +109,7 @@ def state(request):
                 "state": alarm.state,
                 "state_label": alarm.get_state_display(),
                 "value": _value(alarm.value, alarm.rule.metric.unit),
-                "raised_at": timezone.localtime(alarm.raised_at).strftime("%d.%m %H:%M:%S"),
+                "raised_at": timezone.localtime(alarm.raised_at).strftime("%d.%m %H:%M"),
                 "back_to_normal": alarm.normal_since is not None,
                 "repeats": alarm.repeats,
             }

@@ -472,7 +472,9 @@ class RedirectSerializer(RequiredReasonSerializer):
     organisation = optional_organisation()
     topic = optional_topic()
     to_operator = serializers.BooleanField(
-        required=False, default=False, help_text="Вернуть оператору на модерацию, а не по правилам маршрутизации."
+        required=False,
+        default=False,
+        help_text="Вернуть оператору на модерацию, а не по правилам маршрутизации.",
     )
 
 

@@ -1,9 +1,13 @@
 """A small region for the workspace's tests: an operator's moderation queue with what the text model
 understood, an organisation with its executor and supervisor, and another organisation."""
 
+import os
+import shutil
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
@@ -15,6 +19,8 @@ from tsur.core.choices import Role
 from tsur.core.tests.factories import BuildingFactory, OrganisationFactory, user_with_role
 
 # markup is refused at intake, but a tag left open gets through and would run if a page printed it raw
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(os.environ.get("TSUR_SCREENSHOTS", "var/screenshots"))
 HOSTILE = 'Течёт крыша & <кровля> <img src=x onerror="window.pwned=1"'
 
 
@@ -22,6 +28,38 @@ def login(user) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    """Debian's chromium driven by Playwright; what the Content-Security-Policy refused and what the
+    page reported as an error are collected on the page (`csp_violations`, `console_errors`)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is needed for the browser tests: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes between
+    # browser steps are ordinary synchronous ones.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="en-US")
+        page.csp_violations = []
+        page.console_errors = []
+
+        def heard(message):
+            if "Content Security Policy" in message.text:
+                page.csp_violations.append(f"{page.url} {message.location}: {message.text}")
+            elif message.type == "error":
+                page.console_errors.append(message.text)
+
+        page.on("console", heard)
+        page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+        yield page
+        browser.close()
+        # the ORM calls made under Playwright's loop opened connections of their own context: closed
+        # here, or the test database could not be dropped at the end
+        connections.close_all()
 
 
 @pytest.fixture
