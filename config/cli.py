@@ -1,10 +1,44 @@
-"""The `tsur` console command: any management command with the project's settings."""
+"""The `tsur` console command: any management command with the project's settings.
+
+It reads the project's `.env` itself (the file `scripts/up` writes, with SECRET_KEY), so that
+`.venv/bin/tsur …` works in a fresh shell as the README writes it; variables already set in the
+environment win over the file.
+"""
 
 import os
 import sys
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=VALUE lines of a dotenv file (comments, blank lines and `export ` allowed; quotes around
+    a value are taken off)."""
+    values = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, value = line.removeprefix("export ").split("=", 1)
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[key.strip()] = value
+    return values
+
+
+def load_env(*candidates: Path) -> None:
+    """Set, where not set already, the variables of the first `.env` found among `candidates`."""
+    for path in candidates:
+        if path.is_file():
+            for key, value in read_env_file(path).items():
+                os.environ.setdefault(key, value)
+            return
 
 
 def main() -> None:
+    load_env(Path.cwd() / ".env", PROJECT / ".env")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.core.management import execute_from_command_line
 

@@ -8,15 +8,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from tsur.core.admin_import import import_view
 from tsur.core.api.views import ObtainToken
 from tsur.core.forms import AdminSignInForm, SignInForm
-from tsur.core.views import home
 from tsur.dispatch.views import telemetry
+from tsur.web import shell_views
 
 admin.site.site_header = "ЦУР: администрирование"
 admin.site.site_title = "ЦУР"
 admin.site.login_form = AdminSignInForm  # says so when password guessing has locked the account out
 
 urlpatterns = [
-    path("", home, name="home"),
+    path("", shell_views.landing, name="home"),
     path("admin/import/", admin.site.admin_view(import_view), name="admin-import"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(("tsur.appeals.api.urls", "api"), namespace="api")),
@@ -28,6 +28,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path("accounts/login/", LoginView.as_view(authentication_form=SignInForm), name="login"),
+    # GET offers the button (a link must not sign anyone out), POST signs out
+    path("accounts/logout/", shell_views.logout, name="logout"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("tsur.web.urls")),
 ]

@@ -5,7 +5,9 @@ organisation waits for the citizen, and never runs past the 59-ФЗ maximum of 3
 extension of 30 days.
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
@@ -83,3 +85,27 @@ def state_at(appeal, now: datetime) -> str:
     if (due - now).total_seconds() <= max(period * share, 3600):
         return DeadlineState.SOON
     return DeadlineState.OK
+
+
+@dataclass(frozen=True)
+class Countdown:
+    """What is left of a deadline in working time: whole working days when the deadline is on a
+    later day, clock hours on its own day; negative once it has passed."""
+
+    working_days: int
+    hours: int
+    overdue: bool
+    state: str
+
+
+def countdown(appeal, now: datetime) -> Countdown | None:
+    """The time left to the resolution deadline on the production calendar (None without one, or
+    while the clock stands waiting for the citizen)."""
+    due = appeal.resolution_due
+    if due is None or appeal.paused_since is not None:
+        return None
+    zone = ZoneInfo(settings.TIME_ZONE)
+    today, due_day = now.astimezone(zone).date(), due.astimezone(zone).date()
+    days = calendar.working_days_between(today, due_day)
+    hours = int(abs((due - now).total_seconds()) // 3600)
+    return Countdown(days, hours, now > due, state_at(appeal, now))

@@ -1,9 +1,9 @@
 import django_filters
-from django.db.models import Q
 
 from tsur.core.api.filters import FilterSet, IdFilter
 from tsur.core.models import Territory
 
+from . import search
 from .choices import Channel, DeadlineState, Status
 from .models import Appeal, ComplaintTicket
 
@@ -38,19 +38,10 @@ class AppealFilterSet(FilterSet):
         return queryset.filter(territory__path__startswith=territory.path) if territory else queryset.none()
 
     def search(self, queryset, name, value):
-        """The full address is searched only in appeals whose citizen's data the reader may see;
-        elsewhere the house's address: a flat number must not be confirmable by searching it (152-ФЗ)."""
-        value = value.strip()[:200]
-        if not value:
-            return queryset
+        """Number, text and address (tsur.appeals.search: the flat only where the reader may see
+        the citizen's data)."""
         reader = getattr(self.request, "user", None)  # none outside a request: nobody's data
-        personal = Appeal.objects.restriction(reader, "see_personal_data")
-        return queryset.filter(
-            Q(number=value)
-            | Q(text__icontains=value)
-            | Q(building__address__icontains=value)
-            | (Q(address__icontains=value) & personal)
-        )
+        return search.matching(queryset, value, reader)
 
 
 class ComplaintTicketFilterSet(FilterSet):

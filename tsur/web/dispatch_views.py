@@ -27,6 +27,8 @@ from tsur.dispatch.choices import AlarmState, OutageState
 from tsur.dispatch.models import Alarm, EngineeringObject, Outage
 
 SILENT_AFTER = timedelta(minutes=10)
+# the units as controllers send them, as a Russian reader writes them
+UNITS = {"bar": "бар", "m3/h": "м³/ч", "V": "В", "A": "А", "kW": "кВт", "%": "%", "°C": "°C"}
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
 
@@ -54,6 +56,13 @@ def board(request):
             "region": settings.TSUR["REGION_NAME"],
         },
     )
+
+
+def _value(value: float, unit: str) -> str:
+    """A reading as the dispatcher reads it: «авария»/«норма» for a flag, «1,5 бар» for a measure."""
+    if unit == "flag":
+        return _("авария") if value else _("норма")
+    return f"{value:g} {UNITS.get(unit, unit)}".replace(".", ",")
 
 
 def _state(obj, open_alarms, now) -> str:
@@ -99,8 +108,8 @@ def state(request):
                 "severity_label": alarm.get_severity_display(),
                 "state": alarm.state,
                 "state_label": alarm.get_state_display(),
-                "value": f"{alarm.value:g} {alarm.rule.metric.unit}",
-                "raised_at": timezone.localtime(alarm.raised_at).strftime("%d.%m %H:%M:%S"),
+                "value": _value(alarm.value, alarm.rule.metric.unit),
+                "raised_at": timezone.localtime(alarm.raised_at).strftime("%d.%m %H:%M"),
                 "back_to_normal": alarm.normal_since is not None,
                 "repeats": alarm.repeats,
             }

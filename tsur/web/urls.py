@@ -1,9 +1,24 @@
 from django.urls import path
 
+from . import appeal_views as appeal
+from . import console_views as console
 from . import dispatch_views as dispatch
+from . import shell_views as shell
+from . import work_views as work
+
+NUMBER = "<str:number>"
 
 app_name = "web"
 urlpatterns = [
+    path("overview/", shell.overview, name="overview"),
+    path("console/", console.queue, name="console"),
+    path("console/counts/", console.counts, name="console-counts"),
+    path("console/bulk-assign/", console.bulk_assign, name="console-bulk-assign"),
+    path(f"console/appeals/{NUMBER}/", appeal.card, {"section": "console"}, name="console-card"),
+    path(f"console/appeals/{NUMBER}/<str:name>/", appeal.step, {"section": "console"}, name="console-step"),
+    path("work/", work.queue, name="work"),
+    path(f"work/appeals/{NUMBER}/", appeal.card, {"section": "work"}, name="work-card"),
+    path(f"work/appeals/{NUMBER}/<str:name>/", appeal.step, {"section": "work"}, name="work-step"),
     path("dispatch/", dispatch.board, name="dispatch-board"),
     path("dispatch/state.json", dispatch.state, name="dispatch-state"),
     path("dispatch/backdrop.json", dispatch.backdrop, name="dispatch-backdrop"),

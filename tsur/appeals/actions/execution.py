@@ -94,14 +94,21 @@ def redirect(
     reason: str,
     organisation: Organisation | None = None,
     topic: Topic | None = None,
+    to_operator: bool = False,
     at: datetime,
 ) -> Appeal:
-    """Not in this organisation's remit: hand the appeal on. The new organisation gets a fresh clock."""
+    """Not in this organisation's remit: hand the appeal on. The new organisation gets a fresh clock.
+    `to_operator`: the executor does not know whose it is, so it goes back to moderation instead of
+    to whatever the routing rules would choose next."""
     reason = clean_text(reason, field="reason")
     previous = appeal.organisation
     if topic is not None:
         appeal.topic = topic
-    if organisation is not None:
+    if to_operator:
+        if organisation is not None:
+            raise DomainError("Либо другая организация, либо возврат оператору.", field="organisation")
+        route = None
+    elif organisation is not None:
         if previous and organisation.pk == previous.pk:
             raise DomainError("Обращение уже у этой организации.", field="organisation")
         route = routing.Route(organisation, None, f"Перенаправлено: «{organisation}»")

@@ -494,6 +494,11 @@ class AssignSerializer(ReasonSerializer):
 class RedirectSerializer(RequiredReasonSerializer):
     organisation = optional_organisation()
     topic = optional_topic()
+    to_operator = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Вернуть оператору на модерацию, а не по правилам маршрутизации.",
+    )
 
 
 class ClarificationSerializer(serializers.Serializer):

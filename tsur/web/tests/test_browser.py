@@ -1,11 +1,8 @@
 """The dispatcher's board in a real browser (Debian's chromium driven by Playwright): log in, see the
 failed object on the map and its alarm, acknowledge it, open the outage and answer its appeals."""
 
-import os
 import re
-import shutil
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -18,38 +15,9 @@ from tsur.dispatch import ingest, reference
 from tsur.dispatch.choices import AlarmState, ObjectKind
 from tsur.dispatch.models import Alarm, Device, EngineeringObject, Outage
 
+from .conftest import SCREENSHOTS
+
 pytestmark = pytest.mark.django_db(transaction=True)
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SCREENSHOTS = Path(os.environ.get("TSUR_SCREENSHOTS", "var/screenshots"))
-
-
-@pytest.fixture
-def browser_page(monkeypatch):
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is needed for the browser tests: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes between
-    # browser steps are ordinary synchronous ones.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="ru-RU")
-        # what the Content-Security-Policy refused, as the browser reports it on the console
-        page.csp_violations = []
-        page.on(
-            "console",
-            lambda message: (
-                "Content Security Policy" in message.text and page.csp_violations.append(message.text)
-            ),
-        )
-        yield page
-        browser.close()
-        # the ORM calls made under Playwright's loop opened connections of their own context: closed
-        # here, or the test database could not be dropped at the end
-        from django.db import connections
-
-        connections.close_all()
 
 
 @pytest.fixture
@@ -89,6 +57,7 @@ def failure():
 
 def test_a_dispatcher_acknowledges_an_alarm_and_answers_the_outage(live_server, browser_page, failure):
     page = browser_page
+    page.set_viewport_size({"width": 1366, "height": 768})
     user_with_role(Role.DISPATCHER, username="dispatcher")
     page.goto(f"{live_server.url}/accounts/login/?next=/dispatch/")
     page.fill("input[name=username]", "dispatcher")
@@ -98,6 +67,14 @@ def test_a_dispatcher_acknowledges_an_alarm_and_answers_the_outage(live_server, 
     page.wait_for_selector("#alarms tbody tr")
     row = page.locator("#alarms tbody tr").first
     assert "Котельная №1" in row.inner_text() and "Авария контроллера" in row.inner_text()
+    assert "авария" in row.inner_text() and "flag" not in row.inner_text()
+    # at 1366 px the table stays inside its card and the button is whole
+    card = page.locator(".side .card").first.bounding_box()
+    button = row.get_by_role("button", name="Квитировать").bounding_box()
+    assert button["x"] + button["width"] <= card["x"] + card["width"]
+    assert page.evaluate(
+        "document.querySelector('#alarms').scrollWidth <= document.querySelector('#alarms').parentElement.clientWidth"
+    )
     assert page.locator("[data-count=critical]").inner_text() == "1"
     assert page.get_attribute("#map", "data-markers") == "2"  # both objects drawn
     for marker in page.locator("#map path.leaflet-interactive").all():
@@ -125,6 +102,7 @@ def test_a_dispatcher_acknowledges_an_alarm_and_answers_the_outage(live_server, 
     assert failure["appeal"].status == "interim"
     assert Outage.objects.get().expected_end_at is not None
     assert page.csp_violations == []
+    assert page.console_errors == []
 
 
 @pytest.mark.parametrize(

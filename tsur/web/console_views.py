@@ -1,0 +1,134 @@
+"""The operator's console: queues with live counts, filters and search kept in the URL, paging,
+and assigning many appeals at once."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from tsur.appeals import actions, policies
+from tsur.appeals.models import Appeal
+from tsur.core.errors import DomainError, InvalidTransition
+
+from . import forms, queues
+from .appeal_views import require_place
+
+PAGE_SIZE = 25
+MAX_BULK = 200
+
+
+def _queue_key(request) -> str:
+    key = request.GET.get("queue", queues.CONSOLE_DEFAULT)
+    return key if key in {q.key for q in queues.CONSOLE_QUEUES} else queues.CONSOLE_DEFAULT
+
+
+def _tabs(request, key: str, now) -> list[dict]:
+    counts = queues.console_counts(request.user, now)
+    return [
+        {
+            "key": q.key,
+            "label": q.label,
+            "count": counts.get(q.key),
+            "query": _query(request, queue=q.key, page=""),
+            "current": q.key == key,
+        }
+        for q in queues.CONSOLE_QUEUES
+    ]
+
+
+def _query(request, **changes) -> str:
+    """The current query string with some parameters changed (an empty value drops one)."""
+    params = {k: v for k, v in request.GET.items() if v and k not in changes}
+    params.update({k: v for k, v in changes.items() if v})
+    return urlencode(params)
+
+
+@login_required
+@require_GET
+def queue(request):
+    require_place(request, "console")
+    now = timezone.now()
+    key = _queue_key(request)
+    form = forms.QueueFilterForm(request.GET)
+    data = form.cleaned_data if form.is_valid() else {}
+    visible = Appeal.objects.restrict(request.user).filter(queues.console_condition(key, request.user, now))
+    found = queues.filtered(visible, data, request.user).select_related(
+        "topic__block", "organisation", "territory", "building"
+    )
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    for appeal in page:
+        appeal.shown_address = policies.shown_address(request.user, appeal)
+    context = {
+        "section": "console",
+        "queue": key,
+        "tabs": _tabs(request, key, now),
+        "form": form,
+        "page": page,
+        "now": now,
+        "query": _query(request, page=""),
+        "bulk": forms.BulkAssignForm(),
+        "back": request.get_full_path(),
+    }
+    template = (
+        "web/console/_results.html"
+        if request.htmx and request.htmx.target == "results"
+        else "web/console/queue.html"
+    )
+    return render(request, template, context)
+
+
+@login_required
+@require_GET
+def counts(request):
+    """The queues' counts, polled by the page every half a minute."""
+    require_place(request, "console")
+    return render(
+        request,
+        "web/console/_counts.html",
+        {"queue": _queue_key(request), "tabs": _tabs(request, _queue_key(request), timezone.now())},
+    )
+
+
+@login_required
+@require_POST
+def bulk_assign(request):
+    """Assign the ticked appeals to one organisation: one action per appeal, each checked on its own."""
+    require_place(request, "console")
+    back = request.POST.get("back", "")
+    if not back.startswith("/console/"):
+        back = "web:console"
+    form = forms.BulkAssignForm(request.POST)
+    numbers = request.POST.getlist("numbers")[:MAX_BULK]
+    if not form.is_valid() or not numbers:
+        messages.error(request, _("Отметьте обращения и выберите исполнителя."))
+        return redirect(back)
+    done, refused = [], []
+    for appeal in Appeal.objects.restrict(request.user).filter(number__in=numbers).order_by("pk"):
+        if not policies.can(request.user, "assign", appeal):
+            refused.append(f"{appeal.number}: {_('нет права назначать')}")
+            continue
+        try:
+            actions.assign(
+                appeal,
+                request.user,
+                organisation=form.cleaned_data["organisation"],
+                topic=form.cleaned_data["topic"],
+            )
+        except (DomainError, InvalidTransition) as error:
+            refused.append(str(error))
+        else:
+            done.append(appeal.number)
+    if done:
+        messages.success(
+            request,
+            _("Назначено исполнителю «%(organisation)s»: %(n)s.")
+            % {"organisation": form.cleaned_data["organisation"], "n": len(done)},
+        )
+    for message in refused:
+        messages.error(request, message)
+    return redirect(back)

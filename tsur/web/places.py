@@ -1,0 +1,67 @@
+"""The places of the workspace and who may open them: the header shows a person only these, and
+"/" takes each person to the first of theirs after signing in."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from tsur.core.choices import Role
+from tsur.dispatch import policies as dispatch_policies
+
+R = Role
+CONSOLE_ROLES = frozenset({R.OPERATOR, R.ADMINISTRATOR})
+WORK_ROLES = frozenset({R.EXECUTOR, R.SUPERVISOR, R.ADMINISTRATOR})
+OVERVIEW_ROLES = frozenset({R.ANALYST, R.LEADERSHIP, R.ADMINISTRATOR})
+
+
+@dataclass(frozen=True)
+class Place:
+    key: str
+    label: str
+    url_name: str
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name) if ":" in self.url_name else self.url_name
+
+
+CONSOLE = Place("console", _("Консоль оператора"), "web:console")
+WORK = Place("work", _("Исполнение"), "web:work")
+DISPATCH = Place("dispatch", _("Диспетчерская"), "web:dispatch-board")
+OVERVIEW = Place("overview", _("Обзор"), "web:overview")
+ADMIN = Place("admin", _("Администрирование"), "/admin/")
+
+
+def may_open(user, place: Place) -> bool:
+    if not user.is_authenticated:
+        return False
+    if place is CONSOLE:
+        return user.has_role(*CONSOLE_ROLES)
+    if place is WORK:
+        return user.has_role(*WORK_ROLES)
+    if place is DISPATCH:
+        return dispatch_policies.may(user)
+    if place is OVERVIEW:
+        return user.has_role(*OVERVIEW_ROLES)
+    if place is ADMIN:
+        return user.is_staff
+    return False
+
+
+def places_of(user) -> list[Place]:
+    """The places the user may open, in the order a working day needs them."""
+    order = (CONSOLE, WORK, DISPATCH, OVERVIEW, ADMIN)
+    if (
+        user.is_authenticated
+        and user.has_role(R.LEADERSHIP, R.ANALYST)
+        and not user.has_role(R.OPERATOR, R.EXECUTOR, R.SUPERVISOR, R.DISPATCHER, R.ADMINISTRATOR)
+    ):
+        order = (OVERVIEW, DISPATCH)  # leadership starts from the overview, then the live map
+    return [p for p in order if may_open(user, p)]
+
+
+def landing(user) -> str | None:
+    """Where the user's working day starts; None for a citizen (the public home page for now)."""
+    found = [p for p in places_of(user) if p is not ADMIN]
+    return found[0].url if found else None

@@ -1,0 +1,156 @@
+"""The lists the workspaces show: the operator's queues and filters, the organisation's queue.
+Reads only; who sees what comes from `Appeal.objects.restrict`."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from tsur.appeals import search
+from tsur.appeals.choices import RUNNING_STATUSES, DeadlineState, Status
+from tsur.appeals.lifecycle import OPEN_STATUSES
+from tsur.appeals.models import Appeal, AppealEvent
+
+S = Status
+
+
+@dataclass(frozen=True)
+class Queue:
+    key: str
+    label: str
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The local day as [start, start of the next day)."""
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+
+
+def _today(now: datetime) -> tuple[datetime, datetime]:
+    return _day_bounds(timezone.localtime(now).date())
+
+
+# ------------------------------------------------------------------ the operator's console
+
+CONSOLE_QUEUES = [
+    Queue("moderation", _("Модерация")),
+    Queue("unassigned", _("Без исполнителя")),
+    Queue("today", _("Срок сегодня")),
+    Queue("overdue", _("Просрочено")),
+    Queue("mine", _("Мои")),
+    Queue("open", _("Все открытые")),
+    Queue("all", _("Весь реестр")),
+]
+CONSOLE_DEFAULT = "moderation"
+
+
+def console_condition(key: str, user, now: datetime) -> Q:
+    open_ = Q(status__in=OPEN_STATUSES)
+    if key == "moderation":
+        return Q(status__in=[S.REGISTERED, S.MODERATION])
+    if key == "unassigned":
+        return open_ & Q(organisation__isnull=True)
+    if key == "today":
+        start, end = _today(now)
+        return Q(status__in=RUNNING_STATUSES, resolution_due__gte=start, resolution_due__lt=end)
+    if key == "overdue":
+        return open_ & Q(deadline_state=DeadlineState.OVERDUE)
+    if key == "mine":  # what this operator filed or took a step on
+        return open_ & (
+            Q(submitted_by=user.pk) | Q(pk__in=AppealEvent.objects.filter(actor=user.pk).values("appeal_id"))
+        )
+    if key == "open":
+        return open_
+    return Q()
+
+
+def console_counts(user, now: datetime) -> dict[str, int]:
+    """Every queue's size in one query."""
+    visible = Appeal.objects.restrict(user)
+    keys = [q.key for q in CONSOLE_QUEUES if q.key != "all"]
+    return visible.aggregate(**{k: Count("pk", filter=console_condition(k, user, now)) for k in keys})
+
+
+def filtered(queryset, data: dict, reader):
+    """The console's filters (QueueFilterForm.cleaned_data) applied to `queryset`."""
+    if data.get("status"):
+        queryset = queryset.filter(status=data["status"])
+    if data.get("block"):
+        queryset = queryset.filter(topic__block=data["block"])
+    if data.get("topic"):
+        queryset = queryset.filter(topic=data["topic"])
+    if data.get("territory"):
+        queryset = queryset.filter(territory__path__startswith=data["territory"].path)
+    if data.get("organisation"):
+        queryset = queryset.filter(organisation=data["organisation"])
+    if data.get("channel"):
+        queryset = queryset.filter(channel=data["channel"])
+    if data.get("deadline_state"):
+        queryset = queryset.filter(deadline_state=data["deadline_state"])
+    if data.get("since"):
+        queryset = queryset.filter(registered_at__gte=_day_bounds(data["since"])[0])
+    if data.get("until"):
+        queryset = queryset.filter(registered_at__lt=_day_bounds(data["until"])[1])
+    if data.get("q"):
+        queryset = search.matching(queryset, data["q"], reader)
+    sort = data.get("sort") or "-registered_at"
+    return queryset.order_by(sort, "-pk")
+
+
+# ------------------------------------------------------------------ the organisation's queue
+
+WORK_QUEUES = [
+    Queue("new", _("Новые")),
+    Queue("in_work", _("В работе")),
+    Queue("waiting", _("Ждут гражданина")),
+    Queue("soon", _("Срок истекает")),
+    Queue("overdue", _("Просрочено")),
+    Queue("answered", _("Отвечено")),
+]
+WORK_DEFAULT = "new"
+WORK_STATUSES = [S.ASSIGNED, S.IN_WORK, S.INTERIM, S.CLARIFICATION, S.ANSWERED]
+
+
+def work_condition(key: str) -> Q:
+    active = Q(status__in=[S.ASSIGNED, S.IN_WORK, S.INTERIM, S.CLARIFICATION])
+    return {
+        "new": Q(status=S.ASSIGNED),
+        "in_work": Q(status__in=[S.IN_WORK, S.INTERIM]),
+        "waiting": Q(status=S.CLARIFICATION),
+        "soon": active & Q(deadline_state=DeadlineState.SOON),
+        "overdue": active & Q(deadline_state=DeadlineState.OVERDUE),
+        "answered": Q(status=S.ANSWERED),
+    }.get(key, active)
+
+
+def work_queryset(user):
+    """The appeals the user's organisation works (those they may take or answer)."""
+    return Appeal.objects.restrict(user, "take").filter(status__in=WORK_STATUSES)
+
+
+def work_counts(user) -> dict[str, int]:
+    return work_queryset(user).aggregate(
+        **{q.key: Count("pk", filter=work_condition(q.key)) for q in WORK_QUEUES}
+    )
+
+
+def load_by_organisation(user) -> list[dict]:
+    """The supervisor's view of the load: open appeals per organisation (theirs and subordinate ones)
+    by status and deadline state. Appeals have no personal assignee, so the load is per status."""
+    active = [S.ASSIGNED, S.IN_WORK, S.INTERIM, S.CLARIFICATION]
+    return list(
+        Appeal.objects.restrict(user, "take")
+        .filter(status__in=active)
+        .values("organisation__name")
+        .annotate(
+            total=Count("pk"),
+            assigned=Count("pk", filter=Q(status=S.ASSIGNED)),
+            in_work=Count("pk", filter=Q(status__in=[S.IN_WORK, S.INTERIM])),
+            waiting=Count("pk", filter=Q(status=S.CLARIFICATION)),
+            soon=Count("pk", filter=Q(deadline_state=DeadlineState.SOON)),
+            overdue=Count("pk", filter=Q(deadline_state=DeadlineState.OVERDUE)),
+        )
+        .order_by("-overdue", "-total")
+    )
