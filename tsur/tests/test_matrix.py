@@ -38,7 +38,7 @@ pytestmark = pytest.mark.django_db
 
 MATRIX = """
 route                               method object  opr  exe  sup  ana  lea  dis  adm      cit      sys      anon
-home                                GET    -       200  200  200  200  200  200  200      200      200      200
+home                                GET    -       302  302  302  302  302  302  302      200      200      200
 api:api-root                        GET    -       200  200  200  200  200  200  200      200      200      401
 api:appeal-list                     GET    -       200  200  200  200  200  200  200      200      200      401
 api:appeal-list                     POST   -       201  201  201  201  201  201  201      201      201      201
@@ -95,6 +95,15 @@ open311:request                     GET    appeal  404= 404= 404= 404= 404= 404=
 open311:updates                     GET    -       200  200  200  200  200  200  200      200      200      200
 open311:updates                     POST   appeal  403= 403= 403= 403= 403= 403= 403= 403= 200 403=
 open311:token                       GET    -       200  200  200  200  200  200  200      200      200      200
+web:overview                        GET    -       403  403  403  200  200  403  200      403      403      →
+web:console                         GET    -       200  403  403  403  403  403  200      403      403      →
+web:console-counts                  GET    -       200  403  403  403  403  403  200      403      403      →
+web:console-bulk-assign             POST   -       302  403  403  403  403  403  302      403      403      →
+web:console-card                    GET    appeal  200  403= 403= 403= 403= 403= 200= 403= 403= →
+web:console-step                    POST   appeal  302  403= 403= 403= 403= 403= 302= 403= 403= →
+web:work                            GET    -       403  200  200  403  403  403  200      403      403      →
+web:work-card                       GET    appeal  403= 200  200  403= 403= 403= 200= 403= 403= →
+web:work-step                       POST   appeal  403= 302  302  403= 403= 403= 302= 403= 403= →
 web:dispatch-board                  GET    -       403  403  403  403  200  200  200      403      403      →
 web:dispatch-state                  GET    -       403  403  403  403  200  200  200      403      403      →
 web:dispatch-backdrop               GET    -       403  403  403  403  200  200  200      403      403      →
@@ -139,6 +148,8 @@ GIVEN_STATUS = {
     "api:appeal-citizen-reply": Status.CLARIFICATION,
     "api:appeal-close": Status.ANSWERED,
     "api:appeal-reopen": Status.CLOSED,
+    "web:console-step": Status.MODERATION,
+    "web:work-step": Status.ASSIGNED,
     "open311:request": Status.MODERATION,  # unpublished: only the client that filed it sees it
 }
 # What is compared before and after a refused request.
@@ -189,7 +200,7 @@ def the_request(region, route, method, obj, side_name, role):
     kwargs = {}
     if route.startswith("open311:"):
         kwargs["fmt"] = "json"
-    if obj == "appeal" and route.startswith("api:"):
+    if obj == "appeal" and route.startswith(("api:", "web:console", "web:work")):
         kwargs["number"] = side.appeal.number
     if obj == "appeal" and route == "open311:request":
         kwargs["number"] = side.appeal.number
@@ -198,6 +209,8 @@ def the_request(region, route, method, obj, side_name, role):
     if obj in ("ticket", "alarm", "outage"):
         kwargs["pk"] = getattr(side, obj).pk
     fixed = {
+        "web:console-step": {"name": "reject"},
+        "web:work-step": {"name": "take"},
         "api:routingrule-detail": {"pk": region.rule.pk},
         "api:thematicblock-detail": {"code": region.topic.block.code},
         "api:topic-detail": {"code": region.topic.code},
@@ -237,6 +250,7 @@ def the_request(region, route, method, obj, side_name, role):
         "api:appeal-close": {},
         "api:appeal-reopen": {"reason": "Снова течёт"},
         "api:appeal-comment": {"text": "Заявка принята"},
+        "web:console-step": {"reject-reason": "Обращение не по существу"},
         "api:appeal-erase-personal-data": {"reason": "Заявление гражданина об отзыве согласия"},
         "api:complaintticket-list": {
             "organisation": region.inside.company.pk,

@@ -20,6 +20,7 @@ from ..choices import FINAL_STATUSES, AccessInterface
 from ..filtersets import AppealFilterSet, ComplaintTicketFilterSet
 from ..models import Appeal, AppealEvent, AppealPhoto, ComplaintTicket, RoutingRule, ThematicBlock, Topic
 from . import serializers as s
+from . import ticket_serializers as tickets
 
 
 class PublicIntakeThrottle(AnonRateThrottle):
@@ -322,7 +323,7 @@ class ComplaintTicketViewSet(
 ):
     """The unified complaint book: tickets residents filed with management companies."""
 
-    serializer_class = s.ComplaintTicketSerializer
+    serializer_class = tickets.ComplaintTicketSerializer
     permission_classes = [StaffOnly]  # which company a ticket may be filed for: _check_company
     filterset_class = ComplaintTicketFilterSet
 
@@ -338,21 +339,23 @@ class ComplaintTicketViewSet(
         self._check_company("file_ticket", data["organisation"])
         serializer.instance = actions.file_ticket(self.request.user, **data)
 
-    @extend_schema(responses=s.EffectivenessSerializer(many=True))
+    @extend_schema(responses=tickets.EffectivenessSerializer(many=True))
     @action(detail=False, methods=["get"], **WHOLE_LIST)
     def effectiveness(self, request):
         """Management companies in scope: tickets, tickets not fulfilled in time, complaints escalated."""
         companies = Organisation.objects.restrict(request.user).filter(
             kind=OrganisationKind.MANAGEMENT_COMPANY
         )
-        return Response(s.EffectivenessSerializer(complaint_book.effectiveness(companies), many=True).data)
+        return Response(
+            tickets.EffectivenessSerializer(complaint_book.effectiveness(companies), many=True).data
+        )
 
-    @extend_schema(request=s.FulfilSerializer, responses=s.ComplaintTicketSerializer)
+    @extend_schema(request=tickets.FulfilSerializer, responses=tickets.ComplaintTicketSerializer)
     @action(detail=True, methods=["post"])
     def fulfil(self, request, pk=None):
         ticket = self.get_object()
         self._check_company("fulfil", ticket.organisation)
-        serializer = s.FulfilSerializer(data=request.data)
+        serializer = tickets.FulfilSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         ticket = actions.fulfil(ticket, request.user)
-        return Response(s.ComplaintTicketSerializer(ticket, context=self.get_serializer_context()).data)
+        return Response(tickets.ComplaintTicketSerializer(ticket, context=self.get_serializer_context()).data)
