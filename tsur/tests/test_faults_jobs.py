@@ -198,6 +198,10 @@ def test_redis_killed_and_started_empty_loses_no_appeal_and_no_notice(var_dir, r
                 var_dir / "shell.log",
             )
             wait_until(lambda: len(filer.created) >= before + 5, what="appeals filed while Redis is down")
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/open311/v2/requests.json", timeout=20
+            ) as page:  # noqa: S310
+                assert page.status == 200  # Open311 counts its rate limits in the cache too
             redis.start()
             after = len(filer.created)
             wait_until(lambda: len(filer.created) >= after + 5, what="appeals after Redis is back")
