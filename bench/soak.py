@@ -200,6 +200,7 @@ def main():
         "PUBLIC_LOOKUP_RATE": "100000/min",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "TSUR_VAR_DIR": tempfile.mkdtemp(prefix="tsur-soak-"),
+        "PYTHONPATH": str(ROOT),  # `tsur` imports this checkout, not the one the venv was installed from
     }
     tokens, payloads = prepare(args, env)
     directory = Path(tempfile.mkdtemp(prefix="tsur-soak-mqtt-"))
@@ -260,6 +261,7 @@ def main():
     def portal():
         p = rng.choice(payloads)
         body = {k: p[k] for k in ("text", "address", "latitude", "longitude")}
+        body["personal_data_consent"] = True  # required on the portal (152-ФЗ)
         api.call("POST /api/v1/appeals/ (portal)", "POST", "/api/v1/appeals/", body)
 
     def system_and_lifecycle():
@@ -302,7 +304,7 @@ def main():
     def open311_post():
         p = rng.choice(payloads)
         body = {"api_key": tokens["open311"], "service_code": p["topic"], "description": p["text"][:1000],
-                "lat": p["latitude"], "long": p["longitude"]}  # fmt: skip
+                "lat": p["latitude"], "long": p["longitude"], "personal_data_consent": "true"}  # fmt: skip
         api.call("POST /open311/v2/requests.json", "POST", "/open311/v2/requests.json", body, form=True)
 
     # per filing: 0.5 portal, 0.4 system (each with its lifecycle), 0.1 Open311; 6 reads per filing

@@ -201,8 +201,10 @@ def platform_env(database_url: str, var_dir: Path, **extra: str) -> dict[str, st
         "HUEY_IMMEDIATE": "0",
         "TSUR_NLP_MODEL": "",
         "LOG_LEVEL": "WARNING",
-        "SESSION_COOKIE_SECURE": "0",
-        "CSRF_COOKIE_SECURE": "0",
+        # `tsur` is the venv's console script: without this it imports the installed checkout, not this one
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        # the test's webhook receiver listens on loopback, which outbound requests refuse otherwise
+        "TSUR_ALLOWED_PRIVATE_NETWORKS": "127.0.0.1/32",
         **extra,
     }
 

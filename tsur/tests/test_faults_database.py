@@ -60,7 +60,13 @@ class Filers:
         n = 0
         while not self.stop.is_set():
             n += 1
-            self._post({"text": f"Яма на дороге у дома, обращение {n}", "address": "ул. Садовая, 5"})
+            self._post(
+                {
+                    "text": f"Яма на дороге у дома, обращение {n}",
+                    "address": "ул. Садовая, 5",
+                    "personal_data_consent": True,
+                }
+            )
 
     def agency(self):
         n = 0

@@ -107,7 +107,11 @@ def test_a_worker_killed_in_the_middle_of_a_delivery_loses_nothing_and_sends_not
     worker = tsur("run_huey", "--workers", "1", env=env, log=var_dir / "worker.log").start()
     try:
         shell(PLAN.format(url=receiver.url, webhooks=3, emails=3), env, var_dir / "shell.log")
-        wait_until(lambda: receiver.arrived, what="the worker to start sending")
+        try:
+            wait_until(lambda: receiver.arrived, what="the worker to start sending")
+        except AssertionError as error:
+            states = list(Delivery.objects.values_list("pk", "state", "attempts", "last_error"))
+            raise AssertionError(f"{error}: {states}\n{worker.output()}") from None
 
         worker.kill()  # mid-send: the receiver holds the request, its answer will find nobody
         receiver.hold.clear()
@@ -149,7 +153,12 @@ class Filer:
         while not self.stop.is_set():
             n += 1
             status, body = post(
-                self.url, {"text": f"Не вывозят мусор во дворе, заявка {n}", "address": "ул. Ленина, 1"}
+                self.url,
+                {
+                    "text": f"Не вывозят мусор во дворе, заявка {n}",
+                    "address": "ул. Ленина, 1",
+                    "personal_data_consent": True,
+                },
             )
             self.statuses[status] += 1
             if status == 201:
