@@ -7,8 +7,8 @@ Outages: `open_outage` (by an alarm or by a dispatcher), `link_appeal` (with `li
 
 Each runs in one transaction, locks the row it reads and changes, refuses a step its state does not
 allow (InvalidTransition, nothing changed), writes its event (`AlarmEvent`, `OutageEvent`) with the
-acting user, the time and the note, and leaves what goes out of the process (the services' notices,
-linking the appeals an opened outage already has) to after the commit.
+acting user, the time and the note, and stores the services' notices in the same transaction
+(`tsur.notify` sends them after the commit; decision 0009).
 
 Deciding from readings that a rule is violated or no longer is belongs to `alarms` (the Evaluator,
 `check_silence`), which calls these. Storing the readings themselves is intake (`ingest`), not a
@@ -78,7 +78,7 @@ def raise_or_repeat(
                     last_seen_at=at,
                 )
                 _alarm_event(alarm, "raised", at, value=value)
-                transaction.on_commit(lambda pk=alarm.pk: notices.alarm_raised(pk), robust=True)
+                notices.alarm_raised(alarm.pk)  # stored with the alarm, sent after the commit
                 if rule.opens_outage:  # here, and only here, an alarm opens an outage
                     try:
                         open_outage(engineering_object, None, alarm=alarm, at=at)
@@ -212,18 +212,20 @@ def open_outage(
                 note=note,
                 data={"alarm": alarm.pk} if alarm else {},
             )
+            _link_at_opening(outage)
+            # stored with the outage: a process that dies right after the commit cannot lose it
+            notices.outage_opened(outage.pk)
     except IntegrityError:  # opened by another worker a moment ago
         raise refusal from None
-    transaction.on_commit(lambda: _after_opening(outage.pk), robust=True)
     return outage
 
 
-def _after_opening(outage_id: int) -> None:
+def _link_at_opening(outage: Outage) -> None:
     try:
-        link_candidates(Outage.objects.get(pk=outage_id))
+        with transaction.atomic():
+            link_candidates(outage)
     except Exception:  # the outage stands; linking can be repeated from the dispatcher's screen
-        log.exception("appeals could not be linked to outage %s", outage_id)
-    notices.outage_opened(outage_id)
+        log.exception("appeals could not be linked to outage %s", outage.pk)
 
 
 def link_appeal(outage: Outage, appeal: Appeal, actor=None, automatic: bool = True) -> bool:
@@ -342,6 +344,6 @@ def end_outage(
             locked, actor, within, lambda appeal: appeal_actions.answer(appeal, actor, text=text)
         )
         _outage_event(locked, OutageEventKind.ENDED, actor, at=at, note=text, data=counts)
-        transaction.on_commit(lambda: notices.outage_ended(locked.pk), robust=True)
+        notices.outage_ended(locked.pk)
     outage.refresh_from_db()
     return counts

@@ -1,8 +1,9 @@
 """What dispatch tells the services (the ЕДДС, a utility's dispatch) through their subscriptions:
 an alarm raised, an outage opened, an outage ended. Composed here, delivered by `tsur.notify`.
 
-Each is called once the action's transaction has committed, so it reads what was committed: the
-outage's notice counts the appeals linked to it by then."""
+Each is called inside the action's transaction, after its changes: the deliveries are stored with
+them (a process that dies right after the commit loses no notice) and sent once it commits. The
+outage's notice counts the appeals linked to it at its opening."""
 
 from django.utils import timezone
 

@@ -5,6 +5,7 @@ Every request filed here goes through `actions.register`, as from any other chan
 names the application. Keys are per client (admin: «Клиенты Open311»), each with its own rate.
 """
 
+import logging
 import re
 import uuid
 from datetime import timedelta
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from redis.exceptions import RedisError
 
 from tsur.appeals import actions, policies
 from tsur.appeals.choices import FINAL_STATUSES, Channel, EventKind
@@ -28,6 +30,8 @@ from tsur.core.models import Building, Territory
 
 from . import render
 from .models import ApiClient, IssuedToken
+
+log = logging.getLogger(__name__)
 
 MAX_DAYS = 90
 MAX_REQUESTS = 1000
@@ -80,13 +84,19 @@ def _param(request, name: str) -> str:
 
 
 def _over(bucket: str, limit: int) -> bool:
+    """Over the limit this minute. While the cache (Redis) is unreachable the request is let through
+    rather than refused with a 500 (as tsur.core.api.throttling does for the REST API)."""
     key = f"open311:rate:{bucket}:{int(timezone.now().timestamp() // 60)}"
-    if cache.add(key, 1, 120):
-        return limit < 1
     try:
-        return cache.incr(key) > limit
-    except ValueError:  # the counter expired between add and incr
-        cache.set(key, 1, 120)
+        if cache.add(key, 1, 120):
+            return limit < 1
+        try:
+            return cache.incr(key) > limit
+        except ValueError:  # the counter expired between add and incr
+            cache.set(key, 1, 120)
+            return False
+    except (RedisError, OSError) as error:
+        log.warning("Open311 rate limit not counted, the cache is unreachable: %s", error)
         return False
 
 

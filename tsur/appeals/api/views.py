@@ -7,9 +7,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from tsur.core.api.parsers import JSONParser
+from tsur.core.api.throttling import AnonThrottle, UserThrottle
 from tsur.core.choices import OrganisationKind, Role
 from tsur.core.errors import DomainError
 from tsur.core.models import Organisation
@@ -23,13 +23,13 @@ from . import serializers as s
 from . import ticket_serializers as tickets
 
 
-class PublicIntakeThrottle(AnonRateThrottle):
+class PublicIntakeThrottle(AnonThrottle):
     """Anonymous intake is limited per address; systems and staff sign in and are not."""
 
     scope = "public_intake"
 
 
-class PublicLookupThrottle(UserRateThrottle):
+class PublicLookupThrottle(UserThrottle):
     """Lookups anybody may make, limited per address, and per account for those signed in."""
 
     scope = "public_lookup"

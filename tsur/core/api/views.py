@@ -3,7 +3,6 @@ from rest_framework import permissions, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import Throttled
 from rest_framework.parsers import FormParser, MultiPartParser
-from rest_framework.throttling import AnonRateThrottle
 
 from tsur.core import signin
 from tsur.core.api.filters import FilterSet
@@ -11,9 +10,10 @@ from tsur.core.models import Building, Organisation, Territory
 
 from .parsers import JSONParser
 from .serializers import BuildingSerializer, OrganisationSerializer, TerritorySerializer
+from .throttling import AnonThrottle
 
 
-class LoginThrottle(AnonRateThrottle):
+class LoginThrottle(AnonThrottle):
     scope = "login"
 
 

@@ -224,3 +224,30 @@ def test_an_ended_outage_takes_no_more_appeals_and_names_with_brackets_are_fine(
     with pytest.raises(InvalidTransition, match="устранено"):
         dispatch_actions.link_appeal(outage, late)
     assert not late.outages.exists()
+
+
+def test_the_services_notices_are_stored_with_the_change_not_after_it(
+    city, django_capture_on_commit_callbacks
+):
+    """A process that dies right after the commit (the consumer killed, the connection lost) runs no
+    on-commit callback: the notices must already be stored deliveries by then, for the sweep to send."""
+    SubscriptionFactory(
+        name="ЕДДС", address="edds@example.org",
+        topics=["alarm_raised", "outage_opened", "outage_ended"], min_severity="warning",
+    )  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=False):  # the process dies after each commit
+        first = appeal(city, city["served"][0], city["heating"], hours_ago=1)
+        fault(city["device"])
+        dispatch_actions.end_outage(Outage.objects.get(), UserFactory(), text="Восстановлено")
+
+    services = Delivery.objects.filter(subscription__isnull=False)
+    assert sorted(services.values_list("topic", flat=True)) == [
+        "alarm_raised",
+        "outage_ended",
+        "outage_opened",
+    ]
+    assert Delivery.objects.filter(topic="appeal", address="resident@example.org").exists()  # the answer
+    assert set(Delivery.objects.values_list("state", flat=True)) == {DeliveryState.PENDING}  # for the sweep
+    opened = Delivery.objects.get(topic="outage_opened")
+    assert opened.payload["outage"]["appeals"] == 1 and "Связано обращений: 1" in opened.text
+    assert list(Outage.objects.get().appeals.all()) == [first]  # linked in the opening's transaction
