@@ -9,9 +9,10 @@ worker (`tsur run_huey`, Huey on Redis), its own Mosquitto and the telemetry con
 - operators' list reads, Open311 GETs (the list and one request) and POSTs (with an api key);
 - telemetry over MQTT from simulated controllers (`tsur dispatch_simulate`, a process of its own).
 
-The filing rate comes from the region's data (../shared/data/spb_appeals.csv.gz): twice the peak
-day, at that day's peak-hour rate held steady (the busiest hour of the busiest day × 2), times
-`--scale`. It prints the commit, the error rate and p50/p99 per endpoint, the memory (RSS) of
+The filing rate is twice a large region's peak day (`--peak-day`, 15,000 appeals by default: a
+snowfall in a region of several million), at its peak-hour rate held steady, the busiest hour
+carrying the same share of the day as in the region's data (../shared/data/spb_appeals.csv.gz),
+times `--scale`. It prints the commit, the error rate and p50/p99 per endpoint, the memory (RSS) of
 each process at the start (after the warm-up) and the end, and the job queue's depth and the
 deliveries waiting over time.
 
@@ -178,6 +179,13 @@ def main():
     parser.add_argument("--minutes", type=float, default=20)
     parser.add_argument("--warmup", type=float, default=30, help="seconds before the first memory reading")
     parser.add_argument("--scale", type=float, default=1.0, help="times the derived filing rate")
+    parser.add_argument(
+        "--peak-day",
+        type=int,
+        default=15000,
+        help="appeals on a large region's peak day (the export is a sample of one city's portal, so its "
+        "own peak day is far smaller); 0: the export's peak day itself",
+    )
     parser.add_argument("--devices", type=int, default=200, help="simulated controllers")
     parser.add_argument("--readings", type=float, default=200, help="readings a second over MQTT")
     parser.add_argument("--workers", type=int, default=3)
@@ -185,6 +193,10 @@ def main():
     args = parser.parse_args()
 
     on_day, in_hour, rate = peak_rate(args.data)
+    if args.peak_day:
+        # the region's peak day, shaped like the export's: its busiest hour carries the same share
+        rate = 2 * args.peak_day * (in_hour / on_day) / 3600
+        on_day, in_hour = args.peak_day, round(args.peak_day * in_hour / on_day)
     rate *= args.scale
     env = {
         **os.environ,
