@@ -307,11 +307,12 @@ def main():
             "/api/v1/appeals/?status=assigned",
             token=tokens["operator"],
         )
-        api.call("GET /open311/v2/requests.json", "GET", "/open311/v2/requests.json")
+        # an application with its key (anonymous readers are limited per address, and the bench is one address)
+        key = f"?api_key={tokens['open311']}"
+        api.call("GET /open311/v2/requests.json", "GET", f"/open311/v2/requests.json{key}")
         if numbers:
-            api.call(
-                "GET /open311/v2/requests/{n}.json", "GET", f"/open311/v2/requests/{rng.choice(numbers)}.json"
-            )
+            number = rng.choice(numbers)
+            api.call("GET /open311/v2/requests/{n}.json", "GET", f"/open311/v2/requests/{number}.json{key}")
 
     def open311_post():
         p = rng.choice(payloads)
@@ -328,7 +329,7 @@ def main():
         except OSError:
             time.sleep(0.2)
     start = time.monotonic()
-    memory_start, depth = None, []
+    memory_start, depth, memory_track = None, [], []
     next_at = {job: start for job, _ in mix}
     next_sample = start
     end = start + args.warmup + seconds
@@ -349,6 +350,8 @@ def main():
                     state__in=[DeliveryState.PENDING, DeliveryState.RETRYING]
                 ).count()
                 depth.append((now - start, HUEY.pending_count(), waiting))
+                if memory_start is not None:
+                    memory_track.append({name: rss_mb(pid) for name, pid in processes(started).items()})
                 next_sample = now + max(10.0, seconds / 30)
             time.sleep(max(0.0, min(min(next_at.values()), next_sample) - time.monotonic()))
         pool.shutdown(wait=True)
@@ -391,10 +394,15 @@ def main():
             f"{name:42} {len(values):7} {stats.errors[name]:5} {stats.refused[name]:5} {p50:8.1f} {p99:8.1f}"
         )
     print(f"readings stored {readings}; deliveries by state {deliveries}")
-    print("memory RSS MB (start → end):")
+    # the middle tells growth that levels off (caches and pools filling) from growth that goes on
+    middle = memory_track[len(memory_track) // 2] if memory_track else {}
+    print("memory RSS MB (start → middle → end; growth in the second half):")
     for name in sorted(memory_end):
-        before = (memory_start or {}).get(name, 0.0)
-        print(f"  {name:28} {before:7.1f} → {memory_end[name]:7.1f}  ({memory_end[name] - before:+.1f})")
+        before, half = (memory_start or {}).get(name, 0.0), middle.get(name, 0.0)
+        print(
+            f"  {name:28} {before:7.1f} → {half:7.1f} → {memory_end[name]:7.1f}  "
+            f"({memory_end[name] - before:+.1f}; second half {memory_end[name] - half:+.1f})"
+        )
     print(
         "queue over time (s: jobs queued, deliveries waiting): "
         + ", ".join(f"{t:.0f}: {q}, {w}" for t, q, w in depth)
