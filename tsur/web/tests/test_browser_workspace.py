@@ -66,7 +66,8 @@ def test_an_appeal_goes_from_moderation_to_an_answer(live_server, browser_page, 
     page.click(f"text={number}")
     page.wait_for_selector("#accept-suggestion")
     assert "Протечка кровли" in page.inner_text(".understood")
-    assert page.get_attribute("#appeal-map", "data-ready") == "1"
+    # the map is drawn by a script that may run after the card's form is in the page: wait for it
+    page.wait_for_selector("#appeal-map[data-ready='1']", state="attached", timeout=10_000)
     assert page.evaluate("window.pwned") is None
     assert "<img src=x" in page.inner_text("#appeal-text")  # the text shown as text
     shoot(page, "console-card")
