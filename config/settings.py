@@ -36,7 +36,7 @@ SECRET_KEY = os.environ.get("SECRET_KEY", INSECURE_KEY)
 if not DEBUG and SECRET_KEY == INSECURE_KEY and not TESTING:
     raise ImproperlyConfigured(
         "SECRET_KEY is not set. Set the SECRET_KEY environment variable "
-        "(scripts/up writes one into .env), or DEBUG=1 for development."
+        "(scripts/up and scripts/test write one into .env), or DEBUG=1 for development."
     )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")

@@ -33,4 +33,10 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$want" ]]; then
   rm -f "$log"
   echo "$want" > "$stamp"
 fi
+# The project's own secret, kept in .env, which `tsur` reads by itself: `.venv/bin/tsur …` works in a
+# fresh shell after either README command.
+if [[ ! -f .env ]]; then
+  (umask 077; echo "SECRET_KEY=$(.venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env)
+  echo "→ создан .env с новым SECRET_KEY"
+fi
 export PATH="$ROOT/.venv/bin:$PATH"

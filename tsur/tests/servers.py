@@ -93,25 +93,12 @@ class Postgres:
             pass  # not running
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def copy_of(self, database_url: str, name: str) -> str:
-        """A database here holding everything the given one holds (schema and rows); its URL."""
-        dump = subprocess.run(
-            [str(self.bin / "pg_dump"), "--no-owner", "--no-privileges", database_url],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        ).stdout
+    def create(self, name: str) -> str:
+        """An empty database here; its URL."""
         subprocess.run(
             [str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", name],
             check=True,
             timeout=30,
-        )
-        subprocess.run(
-            [str(self.bin / "psql"), "-q", "-v", "ON_ERROR_STOP=1", f"{self.url}/{name}"],
-            input=dump,
-            check=True,
-            capture_output=True,
-            timeout=120,
         )
         return f"{self.url}/{name}"
 

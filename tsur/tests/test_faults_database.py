@@ -4,7 +4,8 @@ agency's system filing with its own ids (and sending again whatever got no answe
 that got a 201 is in the register afterwards, a system's resent filing is registered once, and the
 platform takes appeals again as soon as the database is back.
 
-Only in the PostgreSQL pass: on SQLite there is no server to restart."""
+The database is the test's own, built by `tsur migrate` in its own cluster, so the test runs the
+same in the suite's SQLite and PostgreSQL passes."""
 
 import collections
 import threading
@@ -12,22 +13,25 @@ import time
 
 import psycopg
 import pytest
-from django.db import connection
-from rest_framework.authtoken.models import Token
-
-from tsur.core.choices import Role
-from tsur.core.tests.factories import user_with_role
 
 from .servers import Postgres, free_port, listening, platform_env, wait_until
-from .test_faults_jobs import database_url, gunicorn, post
+from .test_faults_jobs import gunicorn, post, shell, tsur
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
+pytestmark = pytest.mark.faults
+# an agency's system with a token of its own, made in the platform's database by a process of its own
+AGENCY = """
+from rest_framework.authtoken.models import Token
+from tsur.core.choices import Role
+from tsur.core.models import RoleAssignment, User
+user = User.objects.create(username="agency")
+RoleAssignment.objects.create(user=user, role=Role.SYSTEM)
+Token.objects.create(user=user, key="{token}")
+"""
+TOKEN = "f" * 40
 
 
 @pytest.fixture
 def postgres():
-    if connection.vendor != "postgresql":
-        pytest.skip("a PostgreSQL restart needs PostgreSQL: this runs in the suite's PostgreSQL pass")
     server = Postgres()
     server.start()
     yield server
@@ -92,15 +96,16 @@ class Filers:
 
 
 def test_a_database_restart_loses_no_appeal_that_got_a_201(postgres, tmp_path):
-    system = user_with_role(Role.SYSTEM, username="agency")
-    token = Token.objects.create(user=system).key
-    url = postgres.copy_of(database_url(), "tsur_faults")
+    url = postgres.create("tsur_faults")
+    env = platform_env(url, tmp_path, PUBLIC_INTAKE_RATE="100000/min", DB_CONN_MAX_AGE="60")
+    migrate = tsur("migrate", "--no-input", "-v0", env=env, log=tmp_path / "migrate.log").start()
+    assert migrate.process.wait(timeout=300) == 0, migrate.output()
+    shell(AGENCY.format(token=TOKEN), env, tmp_path / "agency.log")
     port = free_port()
-    env_extra = {"PUBLIC_INTAKE_RATE": "100000/min", "DB_CONN_MAX_AGE": "60"}
-    web = gunicorn(platform_env(url, tmp_path, **env_extra), tmp_path / "web.log", port).start()
+    web = gunicorn(env, tmp_path / "web.log", port).start()
     try:
         wait_until(lambda: listening(port), what="gunicorn")
-        with Filers(f"http://127.0.0.1:{port}/api/v1/appeals/", token) as filers:
+        with Filers(f"http://127.0.0.1:{port}/api/v1/appeals/", TOKEN) as filers:
             wait_until(lambda: len(filers.created) >= 10, what="appeals before the restart")
             postgres.stop("fast")  # every connection cut, as in a crash or a failover
             time.sleep(1.5)
