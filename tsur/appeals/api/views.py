@@ -153,7 +153,7 @@ class AppealViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         user = request.user if request.user.is_authenticated else None
-        is_citizen = user is not None and user.has_role(Role.CITIZEN) and not _is_staff(user)
+        is_citizen = user is not None and user.has_role(Role.CITIZEN) and not policies.is_staff(user)
         appeal, created = actions.register(
             **{k: v for k, v in data.items() if k != "photos"},
             photo_files=data.get("photos", []),
@@ -183,7 +183,7 @@ class AppealViewSet(
     def timeline(self, request, number=None):
         appeal = self.get_object()
         events = AppealEvent.objects.filter(appeal=appeal).select_related("actor", "organisation")
-        if not _is_staff(request.user):
+        if not policies.is_staff(request.user):
             events = events.filter(public=True)
         return Response(s.AppealEventSerializer(events, many=True).data)
 
@@ -206,7 +206,7 @@ class AppealViewSet(
     def similar(self, request, number=None):
         """Open appeals about the same problem at the same place: candidates for merging."""
         appeal = self.get_object()
-        if not _is_staff(request.user):
+        if not policies.is_staff(request.user):
             raise Http404
         found = duplicates.find(
             appeal.text,
@@ -290,7 +290,7 @@ class AppealViewSet(
             serializer = input_serializer(data=request.data, context=self.get_serializer_context())
             serializer.is_valid(raise_exception=True)
             arguments = dict(serializer.validated_data)
-        if name == "close" and arguments.get("how") == "controller" and not _is_staff(request.user):
+        if name == "close" and arguments.get("how") == "controller" and not policies.is_staff(request.user):
             raise DomainError("Подтвердить решение как контролёр может только сотрудник.", field="how")
         function(appeal, request.user, **arguments)
         return self._detail(appeal)
@@ -299,9 +299,6 @@ class AppealViewSet(
 def _with_topics(found):
     topics = {t.pk: t for t in Topic.objects.filter(pk__in={f.topic_id for f in found if f.topic_id})}
     return [{"similar": f, "topic": topics.get(f.topic_id)} for f in found]
-
-
-_is_staff = policies.is_staff
 
 
 def _lifecycle_view(name, serializer_class):
