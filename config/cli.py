@@ -2,7 +2,8 @@
 
 It reads the project's `.env` itself (the file `scripts/up` writes, with SECRET_KEY), so that
 `.venv/bin/tsur …` works in a fresh shell as the README writes it; variables already set in the
-environment win over the file.
+environment win over the file. `TSUR_ENV_FILE` names another file instead (empty: read none), for a
+service manager that keeps its settings elsewhere.
 """
 
 import os
@@ -38,7 +39,11 @@ def load_env(*candidates: Path) -> None:
 
 
 def main() -> None:
-    load_env(Path.cwd() / ".env", PROJECT / ".env")
+    named = os.environ.get("TSUR_ENV_FILE")
+    if named is None:
+        load_env(Path.cwd() / ".env", PROJECT / ".env")
+    elif named:
+        load_env(Path(named))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.core.management import execute_from_command_line
 

@@ -23,7 +23,8 @@ def run(*args, env=None, **kwargs):
 
 
 def test_platform_refuses_to_start_without_a_secret_key_when_debug_is_off(tmp_path):
-    result = run(str(VENV_BIN / "tsur"), "check", env={"TSUR_VAR_DIR": str(tmp_path)})
+    # no .env either: both README commands write one with a key
+    result = run(str(VENV_BIN / "tsur"), "check", env={"TSUR_VAR_DIR": str(tmp_path), "TSUR_ENV_FILE": ""})
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
 
