@@ -21,6 +21,7 @@ class Status(models.TextChoices):
     IN_WORK = "in_work", _("В работе")
     CLARIFICATION = "clarification", _("Запрошено уточнение")
     INTERIM = "interim", _("Промежуточный ответ")
+    REVIEW = "review", _("Ответ на проверке")
     ANSWERED = "answered", _("Дан ответ")
     CLOSED = "closed", _("Закрыто")
     REJECTED = "rejected", _("Отклонено")
@@ -30,7 +31,7 @@ class Status(models.TextChoices):
 FINAL_STATUSES = frozenset({Status.CLOSED, Status.REJECTED, Status.MERGED})
 # Statuses in which the resolution clock runs against the responsible organisation.
 RUNNING_STATUSES = frozenset(
-    {Status.REGISTERED, Status.MODERATION, Status.ASSIGNED, Status.IN_WORK, Status.INTERIM}
+    {Status.REGISTERED, Status.MODERATION, Status.ASSIGNED, Status.IN_WORK, Status.INTERIM, Status.REVIEW}
 )
 
 
@@ -84,6 +85,13 @@ class EventKind(models.TextChoices):
     UNDERSTOOD = "understood", _("Распознано по тексту")
     COMMENTED = "commented", _("Комментарий заявителя")
     PERSONAL_DATA_ERASED = "personal_data_erased", _("Персональные данные обезличены")
+    ANSWER_SUBMITTED = "answer_submitted", _("Ответ направлен на проверку")
+    ANSWER_APPROVED = "answer_approved", _("Ответ одобрен")
+    ANSWER_RETURNED = "answer_returned", _("Ответ возвращён на доработку")
+    PRIORITY_CHANGED = "priority_changed", _("Изменён приоритет")
+    REASSIGNED = "reassigned", _("Передано другому сотруднику")
+    SUBSCRIBED = "subscribed", _("Присоединился заявитель")
+    RATED = "rated", _("Оценка ответа")
 
 
 class ConsentSource(models.TextChoices):

@@ -269,6 +269,21 @@ class Appeal(models.Model):
         _("состояние срока"), max_length=8, choices=DeadlineState.choices, default=DeadlineState.OK
     )
     reopen_count = models.PositiveIntegerField(_("повторных открытий"), default=0)
+    # the person in the organisation who works on it (who took it, or whom the supervisor named)
+    assignee = models.ForeignKey(
+        User,
+        verbose_name=_("исполнитель"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # the author's private link (/a/<number>/<key>/) opens the appeal without an account; only its
+    # SHA-256 is kept, so the register never holds a working link
+    access_key_hash = models.CharField(max_length=64, blank=True, editable=False)
+    rating = models.PositiveSmallIntegerField(_("оценка ответа"), null=True, blank=True)
+    rating_comment = models.TextField(_("отзыв об ответе"), blank=True)
+    rated_at = models.DateTimeField(_("оценено"), null=True, blank=True)
     merged_into = models.ForeignKey(
         "self",
         verbose_name=_("дубликат обращения"),
@@ -302,6 +317,9 @@ class Appeal(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["number"], name="appeal_number_unique"),
             models.UniqueConstraint(fields=["intake_key"], name="appeal_intake_key_unique"),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="appeal_rating_1_5"
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "resolution_due"], name="appeal_status_due"),
@@ -378,6 +396,38 @@ class PersonalDataAccess(models.Model):
 
     def __str__(self):
         return f"{self.username} → {self.appeal_id} {self.at:%Y-%m-%d %H:%M}"
+
+
+class Follower(models.Model):
+    """Another resident with the same problem who joined an appeal instead of filing a new one
+    («подписаться» on the portal, a caller added at the hotline): told of its public steps."""
+
+    appeal = models.ForeignKey(Appeal, on_delete=models.CASCADE, related_name="followers")
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    channel = models.CharField(_("канал"), max_length=16, choices=Channel.choices)
+    # personal data (152-ФЗ), shown as the author's are, erased with them
+    name = models.CharField(_("имя"), max_length=200, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("телефон"), max_length=32, blank=True)
+    consent_at = models.DateTimeField(_("согласие на обработку ПДн"), null=True, blank=True)
+    consent_source = models.CharField(
+        _("кто зафиксировал согласие"), max_length=16, choices=ConsentSource.choices, blank=True
+    )
+    added_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    added_at = models.DateTimeField(_("присоединился"))
+
+    class Meta:
+        verbose_name = _("присоединившийся заявитель")
+        verbose_name_plural = _("присоединившиеся заявители")
+        ordering = ["added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appeal", "user"], condition=Q(user__isnull=False), name="follower_once_per_user"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.appeal_id}: {self.pk}"
 
 
 def photo_path(instance, filename):
@@ -489,3 +539,23 @@ class NumberCounter(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.value}"
+
+
+from .answer_models import AnswerTemplate, ReviewRule  # noqa: E402  (Django finds models here)
+
+__all__ = [
+    "AnswerTemplate",
+    "Appeal",
+    "AppealEvent",
+    "AppealPhoto",
+    "ComplaintTicket",
+    "ComplaintTicketEvent",
+    "Follower",
+    "NumberCounter",
+    "PersonalDataAccess",
+    "ReviewRule",
+    "RoutingRule",
+    "ThematicBlock",
+    "Topic",
+    "TopicQuestion",
+]
