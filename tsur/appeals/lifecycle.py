@@ -29,6 +29,8 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "add_photo": OPEN_STATUSES,
     "link_to_outage": OPEN_STATUSES,
     "mark_deadline": RUNNING_STATUSES,
+    # another resident with the same problem joins an appeal still open
+    "subscribe": OPEN_STATUSES,
     # a citizen may withdraw consent, and retention runs out, whatever the status
     "erase_personal_data": frozenset(Status.values),
 }
@@ -51,6 +53,7 @@ ACTION_NAMES = {
     "link_to_outage": "связать с аварийным отключением",
     "mark_deadline": "отметить состояние срока",
     "erase_personal_data": "обезличить персональные данные",
+    "subscribe": "присоединить заявителя",
 }
 
 

@@ -20,7 +20,7 @@ from tsur.notify.choices import ChannelKind, Topic
 from tsur.notify.models import Delivery
 
 from .choices import EventKind
-from .models import AppealEvent
+from .models import AppealEvent, Follower
 
 NOTIFYING = frozenset(
     {
@@ -36,6 +36,8 @@ NOTIFYING = frozenset(
     }
 )
 TO_ORGANISATION = frozenset({EventKind.ASSIGNED, EventKind.REDIRECTED, EventKind.REOPENED})
+# what the residents who joined an appeal hear of (a question to the author is the author's alone)
+TO_FOLLOWERS = frozenset({EventKind.INTERIM_ANSWER, EventKind.ANSWERED, EventKind.CLOSED})
 RECENT = timedelta(hours=1)
 
 
@@ -68,7 +70,13 @@ def recipients(event: AppealEvent) -> list[str]:
         ).exclude(email="")
         return sorted(set(supervisors.values_list("email", flat=True)))
     email = appeal.author_email or (appeal.author.email if appeal.author_id else "")
-    return [email] if email else []
+    addresses = [email] if email else []
+    if event.kind in TO_FOLLOWERS:
+        for follower in Follower.objects.filter(appeal=appeal.pk).select_related("user"):
+            address = follower.email or (follower.user.email if follower.user_id else "")
+            if address and address not in addresses:
+                addresses.append(address)
+    return addresses
 
 
 def _email(event: AppealEvent, address: str) -> Delivery:

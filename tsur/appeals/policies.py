@@ -31,6 +31,9 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "reopen": frozenset({AUTHOR, R.OPERATOR, R.ADMINISTRATOR}),
     "add_photo": frozenset({AUTHOR, R.OPERATOR, R.EXECUTOR, R.SUPERVISOR, R.ADMINISTRATOR}),
     "comment": frozenset({AUTHOR, R.OPERATOR, R.ADMINISTRATOR}),
+    # a caller with the same problem, added at the hotline (residents join on the portal themselves,
+    # to published appeals only: actions.subscribe with no actor)
+    "subscribe": frozenset({R.OPERATOR, R.ADMINISTRATOR}),
     # erasure on the citizen's request (152-ФЗ, art. 21): checked and done by an administrator
     "erase_personal_data": frozenset({R.ADMINISTRATOR}),
 }

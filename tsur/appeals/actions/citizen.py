@@ -1,5 +1,6 @@
 """The citizen's steps (and the operator's or controller's on their behalf): reply to a question,
-add a detail, accept the answer, or reopen the appeal as not solved."""
+add a detail, accept the answer, or reopen the appeal as not solved; and another resident joining an
+appeal about the same problem instead of filing a new one."""
 
 from datetime import datetime, timedelta
 
@@ -10,9 +11,10 @@ from tsur.core.models import User
 from tsur.core.text import clean_text
 
 from .. import deadlines
-from ..choices import CloseReason, DeadlineState, EventKind, Status
-from ..models import Appeal
+from ..choices import Channel, CloseReason, DeadlineState, EventKind, Status
+from ..models import Appeal, Follower
 from .base import event, move, step
+from .intake import consent_source
 
 
 @step("citizen_reply")
@@ -83,3 +85,59 @@ def reopen(appeal: Appeal, actor: User | None, *, reason: str, at: datetime) -> 
         public=True,
     )
     return appeal
+
+
+@step("subscribe")
+def subscribe(
+    appeal: Appeal,
+    actor: User | None,
+    *,
+    channel: str,
+    user: User | None = None,
+    name: str = "",
+    email: str = "",
+    phone: str = "",
+    personal_data_consent: bool | None = None,
+    at: datetime,
+) -> Follower:
+    """Another resident reports the same problem: they join this appeal (and hear of its answer)
+    instead of filing a new one. `actor` is the operator at the hotline, None on the portal; `user`
+    the resident's account if they have one (joining twice is one follower). The appeal's status
+    and deadlines stay; the timeline counts the residents without naming them."""
+    if channel not in Channel.values:
+        raise DomainError(f"Неизвестный канал «{channel}».", field="channel")
+    if user is not None and appeal.author_id == user.pk:
+        raise DomainError("Это ваше обращение: вы и так получите ответ.", code="own_appeal")
+    if user is not None:
+        found = Follower.objects.filter(appeal=appeal, user=user).first()
+        if found is not None:
+            return found
+    source = consent_source(channel, actor, personal_data_consent)
+    name = clean_text(name, field="name", required=False, limit=200)
+    email = (email or "").strip()[:254]
+    phone = (phone or "").strip()[:32]
+    if not (user or email or phone):
+        raise DomainError("Укажите e-mail или телефон, чтобы получить ответ.", field="email")
+    follower = Follower.objects.create(
+        appeal=appeal,
+        user=user,
+        channel=channel,
+        name=name,
+        email=email,
+        phone=phone,
+        consent_at=at if source else None,
+        consent_source=source,
+        added_by=actor if actor and actor.pk else None,
+        added_at=at,
+    )
+    count = Follower.objects.filter(appeal=appeal).count()
+    event(
+        appeal,
+        EventKind.SUBSCRIBED,
+        actor,
+        at,
+        status_from=appeal.status,
+        data={"channel": channel, "followers": count},
+        public=True,
+    )
+    return follower

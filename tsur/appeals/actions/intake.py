@@ -15,7 +15,7 @@ from tsur.core.errors import DomainError
 from tsur.core.models import Building, Organisation, Territory, User
 from tsur.core.text import clean_text
 
-from .. import complaint_book, deadlines, numbering, photos, policies, routing, signals, understanding
+from .. import access, complaint_book, deadlines, numbering, photos, policies, routing, signals, understanding
 from ..choices import Channel, ConsentSource, EventKind, Status
 from ..models import Appeal, AppealEvent, AppealPhoto, ComplaintTicket, Topic
 from .base import apply_route, event, moment, new_event, record, step
@@ -80,7 +80,8 @@ def register(
     personal_data_consent: bool | None = None,
     at: datetime | None = None,
 ) -> tuple[Appeal, bool]:
-    """Register an appeal and route it; returns (appeal, created).
+    """Register an appeal and route it; returns (appeal, created). A created appeal carries its
+    private key in `appeal.access_key` (tsur.appeals.access) for the filer; it is not stored.
 
     The same channel id twice yields the first appeal unchanged (idempotent intake). A known topic
     with a route goes straight to the organisation; anything uncertain waits in moderation.
@@ -92,7 +93,7 @@ def register(
     at = moment(at)
     if channel not in Channel.values:
         raise DomainError(f"Неизвестный канал «{channel}».", field="channel")
-    consent_source = _consent(channel, submitted_by, personal_data_consent)
+    source = consent_source(channel, submitted_by, personal_data_consent)
     external_id = (external_id or "").strip()[:128]
     text = clean_text(text)
     key = intake_key(
@@ -151,9 +152,11 @@ def register(
                 clock_started_at=at,
                 attributes=attributes or {},
                 media_url=media_url or "",
-                consent_at=at if consent_source else None,
-                consent_source=consent_source,
+                consent_at=at if source else None,
+                consent_source=source,
             )
+            # the author's private link, shown once: kept on the object returned, never stored
+            appeal.access_key = access.issue(appeal)
             deadlines.start_clock(appeal, at)
             routed = _route_at_intake(appeal, organisation, understood, moderate, complaint_ticket_number, at)
             # One insert: the appeal is stored in the status its registration ends in; the timeline
@@ -174,7 +177,7 @@ def register(
     return appeal, True
 
 
-def _consent(channel: str, submitted_by: User | None, given: bool | None) -> str:
+def consent_source(channel: str, submitted_by: User | None, given: bool | None) -> str:
     """Who recorded the consent ("" when none was): the citizen on their own channels, where it is
     required; the operator at the hotline or a desk, who asks the citizen; a system that took the
     appeal and the consent with it. Without consent a staff or system channel still registers the

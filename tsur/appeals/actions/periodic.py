@@ -131,5 +131,5 @@ def erase_expired_personal_data(now: datetime | None = None) -> int:
     reason = f"Истёк срок хранения персональных данных ({days} дн. после завершения)"
     due = list(expired[:RETENTION_BATCH])  # a run's share; what is left waits for the next run
     for pk in due:
-        erase_personal_data(pk, None, reason=reason, at=now)
+        erase_personal_data(pk, None, reason=reason, followers=True, at=now)
     return len(due)

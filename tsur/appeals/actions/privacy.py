@@ -16,7 +16,7 @@ from tsur.notify.models import Delivery
 
 from .. import policies
 from ..choices import EventKind
-from ..models import Appeal, AppealEvent, AppealPhoto, PersonalDataAccess
+from ..models import Appeal, AppealEvent, AppealPhoto, Follower, PersonalDataAccess
 from .base import event, step
 
 # Contacts a free text may carry: e-mail addresses and phone numbers (+7…, 8…, with spaces,
@@ -50,18 +50,25 @@ def record_contacts_seen(user: User, appeal_ids, interface: str, *, at: datetime
     return len(rows)
 
 
-def erase_personal_data(appeal: Appeal | int, actor: User | None, *, reason: str, at=None) -> AppealEvent:
+def erase_personal_data(
+    appeal: Appeal | int, actor: User | None, *, reason: str, followers: bool = False, at=None
+) -> AppealEvent:
     """Anonymise the appeal: the author's name, contacts and account, the flat in the address, the
     contacts in its texts and in its events, the photos the citizen sent and the notices written to
-    their e-mail. Topic, place (the house), organisation, dates and statuses stay for statistics."""
+    their e-mail. Topic, place (the house), organisation, dates and statuses stay for statistics.
+    With `followers` (retention ran out), the residents who joined it lose theirs too; on the
+    author's request they keep them, as they gave their own consent."""
     if not (reason or "").strip():
         raise DomainError("Укажите основание обезличивания.", field="reason")
-    return _erase(appeal, actor, reason=reason.strip(), at=at)
+    return _erase(appeal, actor, reason=reason.strip(), followers=followers, at=at)
 
 
 @step("erase_personal_data")
-def _erase(appeal: Appeal, actor, *, reason: str, at: datetime) -> AppealEvent:
+def _erase(appeal: Appeal, actor, *, reason: str, followers: bool, at: datetime) -> AppealEvent:
     email, author_id = appeal.author_email, appeal.author_id
+    joined = 0
+    if followers:
+        joined = Follower.objects.filter(appeal=appeal).update(name="", email="", phone="", user=None)
     # what the citizen sent: photos attached at filing, or later by their own account; the
     # organisation's photos of its work stay
     photos = list(
@@ -99,5 +106,5 @@ def _erase(appeal: Appeal, actor, *, reason: str, at: datetime) -> AppealEvent:
         at,
         status_from=appeal.status,
         reason=reason,
-        data={"photos": len(photos), "deliveries": deliveries},
+        data={"photos": len(photos), "deliveries": deliveries} | ({"followers": joined} if followers else {}),
     )
