@@ -56,6 +56,8 @@ class Understanding:
     territory: Territory | None = None
     mentioned_organisations: list[int] = field(default_factory=list)
     guesses: dict = field(default_factory=dict)
+    # the model's first topics resolved to the register's, with their probability (for suggestions)
+    topic_choices: list[tuple[Topic, float]] = field(default_factory=list)
 
     def as_event_data(self) -> dict:
         data = {"model": self.model_version, "predictions": self.guesses}
@@ -216,6 +218,12 @@ def understand(
     reading = text_model.read(model, text, fields)
     result.guesses = reading.guesses
     category = reading.best.get("category")
+    categories = frozenset([category.value] if category else [])
+    topic_target = model.manifest.get("bindings", {}).get("topic", "")
+    for guess in reading.guesses.get(topic_target, [])[:3]:
+        choice = _topics.get((guess["value"], categories))
+        if choice is not None and all(choice.pk != known.pk for known, _ in result.topic_choices):
+            result.topic_choices.append((choice, guess["p"]))
     if topic := reading.best.get("topic"):
         result.topic = _topics.get((topic.value, frozenset([category.value] if category else [])))
         result.topic_confidence = topic.probability

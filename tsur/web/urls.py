@@ -4,6 +4,7 @@ from . import appeal_views as appeal
 from . import console_views as console
 from . import dispatch_views as dispatch
 from . import shell_views as shell
+from . import suggest_views as suggest
 from . import work_views as work
 
 NUMBER = "<str:number>"
@@ -11,6 +12,8 @@ NUMBER = "<str:number>"
 app_name = "web"
 urlpatterns = [
     path("overview/", shell.overview, name="overview"),
+    path("suggest/addresses/", suggest.addresses, name="suggest-addresses"),
+    path("suggest/topics/", suggest.topics, name="suggest-topics"),
     path("console/", console.queue, name="console"),
     path("console/counts/", console.counts, name="console-counts"),
     path("console/bulk-assign/", console.bulk_assign, name="console-bulk-assign"),

@@ -9,7 +9,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from tsur.core.api.parsers import JSONParser
-from tsur.core.api.throttling import AnonThrottle, UserThrottle
+from tsur.core.api.throttling import PublicIntakeThrottle, PublicLookupThrottle
 from tsur.core.choices import OrganisationKind, Role
 from tsur.core.errors import DomainError
 from tsur.core.models import Organisation
@@ -21,18 +21,6 @@ from ..filtersets import AppealFilterSet, ComplaintTicketFilterSet
 from ..models import Appeal, AppealEvent, AppealPhoto, ComplaintTicket, RoutingRule, ThematicBlock, Topic
 from . import serializers as s
 from . import ticket_serializers as tickets
-
-
-class PublicIntakeThrottle(AnonThrottle):
-    """Anonymous intake is limited per address; systems and staff sign in and are not."""
-
-    scope = "public_intake"
-
-
-class PublicLookupThrottle(UserThrottle):
-    """Lookups anybody may make, limited per address, and per account for those signed in."""
-
-    scope = "public_lookup"
 
 
 class ThematicBlockViewSet(viewsets.ReadOnlyModelViewSet):

@@ -31,3 +31,21 @@ class AnonThrottle(CountedWhenItCan, AnonRateThrottle):
 
 class UserThrottle(CountedWhenItCan, UserRateThrottle):
     """Limited per account for those signed in, per address for the others."""
+
+
+class PublicIntakeThrottle(AnonThrottle):
+    """Anonymous intake is limited per address; systems and staff sign in and are not."""
+
+    scope = "public_intake"
+
+
+class PublicLookupThrottle(UserThrottle):
+    """Lookups anybody may make, limited per address, and per account for those signed in."""
+
+    scope = "public_lookup"
+
+
+def allowed(request, throttle_class) -> bool:
+    """Whether a page (not an API view) may serve this request under the API's limit of that name;
+    the same counters, so a client cannot double its allowance by switching between the two."""
+    return throttle_class().allow_request(request, None)
