@@ -181,12 +181,30 @@ def working_days_between(a: date, b: date) -> int:
     """
     if b < a:
         return -working_days_between(b, a)
-    count = 0
-    d = a + _ONE_DAY
-    while d <= b:
-        count += is_working_day(d)
+    if a.year == b.year:
+        return _working_days_through(b) - _working_days_through(a)
+    count = _year_working_days(a.year) - _working_days_through(a) + _working_days_through(b)
+    return count + sum(_year_working_days(year) for year in range(a.year + 1, b.year))
+
+
+@lru_cache(maxsize=64)
+def _running_count(year: int) -> tuple[int, ...]:
+    """For each day of the year, the working days from 1 January up to it, inclusive: a queue of
+    appeals overdue since years is counted in a few lookups, not day by day."""
+    counts, total, d = [], 0, date(year, 1, 1)
+    while d.year == year:
+        total += is_working_day(d)
+        counts.append(total)
         d += _ONE_DAY
-    return count
+    return tuple(counts)
+
+
+def _working_days_through(d: date) -> int:
+    return _running_count(d.year)[d.timetuple().tm_yday - 1]
+
+
+def _year_working_days(year: int) -> int:
+    return _running_count(year)[-1]
 
 
 def _zone(tz: ZoneInfo | str) -> ZoneInfo:

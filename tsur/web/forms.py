@@ -11,6 +11,8 @@ from tsur.appeals.models import Appeal, ThematicBlock, Topic
 from tsur.core.errors import DomainError
 from tsur.core.models import Organisation, Territory
 
+from .widgets import QuickSelect
+
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M"]
@@ -36,6 +38,8 @@ def organisations():
 
 
 class TopicChoice(forms.ModelChoiceField):
+    widget = QuickSelect
+
     def label_from_instance(self, obj):
         return f"{obj.block.name}: {obj.name}"
 
@@ -52,18 +56,29 @@ class QueueFilterForm(forms.Form):
         queryset=ThematicBlock.objects.filter(is_active=True),
         to_field_name="code",
         empty_label=_("любой"),
+        widget=QuickSelect,
     )
     topic = TopicChoice(
-        label=_("Тема"), required=False, queryset=topics(), to_field_name="code", empty_label=_("любая")
+        label=_("Тема"),
+        required=False,
+        queryset=topics(),
+        to_field_name="code",
+        empty_label=_("любая"),
+        widget=QuickSelect,
     )
     territory = forms.ModelChoiceField(
         label=_("Территория"),
         required=False,
         queryset=Territory.objects.order_by("path"),
         empty_label=_("любая"),
+        widget=QuickSelect,
     )
     organisation = forms.ModelChoiceField(
-        label=_("Исполнитель"), required=False, queryset=organisations(), empty_label=_("любой")
+        label=_("Исполнитель"),
+        required=False,
+        queryset=organisations(),
+        empty_label=_("любой"),
+        widget=QuickSelect,
     )
     channel = forms.ChoiceField(label=_("Канал"), required=False, choices=_any(Channel.choices))
     deadline_state = forms.ChoiceField(label=_("Срок"), required=False, choices=_any(DeadlineState.choices))
@@ -106,6 +121,7 @@ class AssignForm(StepForm):
         required=False,
         queryset=organisations(),
         empty_label=_("по правилам маршрутизации"),
+        widget=QuickSelect,
     )
     complaint_ticket_number = forms.CharField(
         label=_("Номер заявки в книге жалоб"), required=False, max_length=64
@@ -129,6 +145,7 @@ class RedirectForm(StepForm):
         required=False,
         queryset=organisations(),
         empty_label=_("по правилам маршрутизации"),
+        widget=QuickSelect,
     )
     to_operator = forms.BooleanField(label=_("Вернуть оператору ЦУР (не наше)"), required=False)
     reason = ReasonText(label=_("Почему"))
@@ -216,7 +233,10 @@ class MergeForm(StepForm):
 
 class BulkAssignForm(forms.Form):
     organisation = forms.ModelChoiceField(
-        label=_("Исполнитель"), queryset=organisations(), empty_label=_("выберите организацию")
+        label=_("Исполнитель"),
+        queryset=organisations(),
+        empty_label=_("выберите организацию"),
+        widget=QuickSelect,
     )
     topic = TopicChoice(
         label=_("Тема"), required=False, queryset=topics(), to_field_name="code", empty_label=_("не менять")

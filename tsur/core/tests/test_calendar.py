@@ -1,3 +1,4 @@
+import random
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -262,3 +263,18 @@ def test_add_hours_rejects_naive_and_negative():
         add_hours(datetime(2025, 10, 6, 10), 4)  # noqa: DTZ001
     with pytest.raises(ValueError):
         add_hours(msk(2025, 10, 6, 10), -1)
+
+
+def test_working_days_between_counts_long_spans_as_day_by_day_would():
+    # years apart (an appeal overdue since long ago), across leap years and the calendar's edge
+    rng = random.Random(11)
+    start = date(2018, 1, 1)
+    for _ in range(300):
+        a = start + timedelta(days=rng.randrange(0, 4000))
+        b = a + timedelta(days=rng.randrange(-1500, 1500))
+        step = timedelta(days=1) if b >= a else timedelta(days=-1)
+        d, expected = a, 0
+        while d != b:
+            d += step
+            expected += is_working_day(d if step.days > 0 else d + timedelta(days=1))
+        assert working_days_between(a, b) == (expected if b >= a else -expected), (a, b)
