@@ -252,7 +252,8 @@ def main():
     )
     if not args.reuse:
         common.fresh_database(args.database_url)
-        subprocess.run([*tsur, "migrate", "-v0"], check=True, cwd=ROOT, env={**os.environ, **env})
+    # on a kept database too: what was added to the schema since it was filled
+    subprocess.run([*tsur, "migrate", "-v0"], check=True, cwd=ROOT, env={**os.environ, **env})
     setup_django(env)
     from django.db import connections
 
