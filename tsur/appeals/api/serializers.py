@@ -2,6 +2,7 @@ import re
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -118,37 +119,49 @@ class TopicBriefSerializer(serializers.Serializer):
 
 
 class AppealCreateSerializer(PrebuiltFields, serializers.Serializer):
-    channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.PORTAL)
-    external_id = serializers.CharField(max_length=128, required=False, allow_blank=True, default="")
-    text = serializers.CharField(max_length=settings.TSUR["TEXT_MAX_CHARS"], trim_whitespace=True)
-    author_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    author_email = serializers.EmailField(required=False, allow_blank=True, default="")
-    author_phone = serializers.RegexField(
-        r"^\+?[0-9 ()\-]{5,20}$", required=False, allow_blank=True, default=""
+    channel = serializers.ChoiceField(label=_("Канал"), choices=Channel.choices, default=Channel.PORTAL)
+    external_id = serializers.CharField(
+        label=_("Идентификатор в канале"), max_length=128, required=False, allow_blank=True, default=""
     )
-    address = serializers.CharField(max_length=400, required=False, allow_blank=True, default="")
+    text = serializers.CharField(
+        label=_("Текст обращения"), max_length=settings.TSUR["TEXT_MAX_CHARS"], trim_whitespace=True
+    )
+    author_name = serializers.CharField(
+        label=_("Имя заявителя"), max_length=200, required=False, allow_blank=True, default=""
+    )
+    author_email = serializers.EmailField(
+        label=_("E-mail заявителя"), required=False, allow_blank=True, default=""
+    )
+    author_phone = serializers.RegexField(
+        r"^\+?[0-9 ()\-]{5,20}$", label=_("Телефон заявителя"), required=False, allow_blank=True, default=""
+    )
+    address = serializers.CharField(
+        label=_("Адрес"), max_length=400, required=False, allow_blank=True, default=""
+    )
     latitude = serializers.FloatField(
-        min_value=-90, max_value=90, required=False, allow_null=True, default=None
+        label=_("Широта"), min_value=-90, max_value=90, required=False, allow_null=True, default=None
     )
     longitude = serializers.FloatField(
-        min_value=-180, max_value=180, required=False, allow_null=True, default=None
+        label=_("Долгота"), min_value=-180, max_value=180, required=False, allow_null=True, default=None
     )
-    territory = TerritoryRef(required=False, allow_null=True, default=None)
-    building = BuildingRef(required=False, allow_null=True, default=None)
+    territory = TerritoryRef(label=_("Территория"), required=False, allow_null=True, default=None)
+    building = BuildingRef(label=_("Здание"), required=False, allow_null=True, default=None)
     place_kind = serializers.ChoiceField(
-        choices=PlaceKind.choices, required=False, allow_blank=True, default=""
+        label=_("Вид места"), choices=PlaceKind.choices, required=False, allow_blank=True, default=""
     )
-    topic = TopicRef(required=False, allow_null=True, default=None)
+    topic = TopicRef(label=_("Тема"), required=False, allow_null=True, default=None)
     complaint_ticket_number = serializers.CharField(
-        max_length=64, required=False, allow_blank=True, default=""
+        label=_("Номер заявки в книге жалоб"), max_length=64, required=False, allow_blank=True, default=""
     )
     photos = serializers.ListField(
+        label=_("Фото"),
         child=serializers.FileField(),
         required=False,
         default=list,
         max_length=settings.TSUR["PHOTO_MAX_COUNT"],
     )
     media_url = serializers.URLField(
+        label=_("Ссылка на фото или видео"),
         max_length=1000,
         required=False,
         allow_blank=True,
@@ -156,6 +169,7 @@ class AppealCreateSerializer(PrebuiltFields, serializers.Serializer):
         help_text="Ссылка на фото или видео в интернете (не во внутренней сети).",
     )
     personal_data_consent = serializers.BooleanField(
+        label=_("Согласие на обработку персональных данных"),
         required=False,
         default=False,
         help_text="Согласие гражданина на обработку персональных данных (152-ФЗ): обязательно на портале "
@@ -163,15 +177,26 @@ class AppealCreateSerializer(PrebuiltFields, serializers.Serializer):
         "получила его вместе с обращением.",
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # the browsable API's form offers a resident only the channels a resident files through
+        request = self.context.get("request")
+        renderer = getattr(request, "accepted_renderer", None)
+        if getattr(renderer, "format", "") == "api" and not _may_use_any_channel(request.user):
+            self.fields["channel"].choices = [c for c in Channel.choices if c[0] in PUBLIC_CHANNELS]
+
     def validate_channel(self, value):
-        user = self.context["request"].user
         if value in PUBLIC_CHANNELS:
             return value
-        if not user.is_authenticated or not (user.has_role(Role.SYSTEM) or policies.is_staff(user)):
+        if not _may_use_any_channel(self.context["request"].user):
             raise serializers.ValidationError(
                 "Этот канал доступен только информационным системам и сотрудникам."
             )
         return value
+
+
+def _may_use_any_channel(user) -> bool:
+    return user.is_authenticated and (user.has_role(Role.SYSTEM) or policies.is_staff(user))
 
 
 class PublicEventSerializer(serializers.ModelSerializer):

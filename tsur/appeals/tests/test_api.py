@@ -5,11 +5,12 @@ from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from django.utils import timezone
 from PIL import Image
 from rest_framework.test import APIClient
 
-from tsur.appeals.choices import EventKind, Status
+from tsur.appeals.choices import Channel, EventKind, Status
 from tsur.appeals.models import Appeal, AppealEvent, AppealPhoto
 from tsur.appeals.tests.factories import AppealFactory, RuleFactory, TopicFactory
 from tsur.core.choices import Role
@@ -780,3 +781,21 @@ def test_prebuilt_fields_are_each_serializers_own():
         assert serializer.fields["photos"].child.parent is serializer.fields["photos"]
     assert all(good.fields[name] is not bad.fields[name] for name in good.fields)
     assert good.validated_data["text"] == "Яма на дороге"
+
+
+def test_the_browsable_form_offers_a_resident_only_their_channels_in_russian():
+    def channels_offered(user):
+        client = Client()
+        client.force_login(user)
+        page = client.get(URL, HTTP_ACCEPT="text/html").content.decode()
+        form = page[page.index('name="channel"') :]
+        form = form[: form.index("</select>")]
+        return {value for value, _label in Channel.choices if f'value="{value}"' in form}, page
+
+    resident, page = channels_offered(user_with_role(Role.CITIZEN))
+    operator, _page = channels_offered(user_with_role(Role.OPERATOR))
+
+    assert resident == {Channel.PORTAL, Channel.APP}
+    assert operator == set(Channel.values)
+    assert "Текст обращения" in page and "Согласие на обработку персональных данных" in page
+    assert "External id" not in page and ">Text<" not in page
