@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tsur.appeals import actions, answer_templates, policies, review
-from tsur.appeals.choices import FINAL_STATUSES, EventKind
+from tsur.appeals.choices import FINAL_STATUSES, EventKind, Status
 from tsur.appeals.models import Appeal, AppealEvent, Topic
 from tsur.core.errors import DomainError, InvalidTransition
 from tsur.core.models import Building, Organisation
@@ -43,7 +43,7 @@ STEPS = {
         forms.InterimAnswerForm,
         gettext_lazy("Промежуточный ответ дан."),
     ),
-    "answer": (actions.answer, forms.AnswerForm, gettext_lazy("Ответ сохранён.")),
+    "answer": (actions.answer, forms.AnswerForm, gettext_lazy("Ответ дан.")),
     "approve_answer": (
         actions.approve_answer,
         forms.ApproveAnswerForm,
@@ -334,10 +334,12 @@ def step(request, number: str, name: str, section: str):
         arguments = form.arguments()
         if added:
             arguments["photos"] = added
-        function(appeal, request.user, **arguments)
+        result = function(appeal, request.user, **arguments)
     except (DomainError, InvalidTransition) as error:
         messages.error(request, str(error))
         return redirect(card_url(section, number))
+    if name == "answer" and result.status == Status.REVIEW:
+        done = _("Ответ направлен на проверку: гражданин увидит его после одобрения.")
     messages.success(request, done)
     if not Appeal.objects.restrict(request.user).filter(pk=appeal.pk).exists():
         return redirect(f"web:{section}")  # handed to an organisation outside the person's scope
