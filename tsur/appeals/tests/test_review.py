@@ -30,15 +30,17 @@ def world():
     other_topic = TopicFactory(name="Протечка кровли")
     administration = OrganisationFactory(name="Администрация района", email="adm@example.org")
     agency = OrganisationFactory(name="ЖА района", parent=administration, email="ja@example.org")
-    executor = user_with_role(Role.EXECUTOR, organisation=agency, email="ivanov@ja.example.org")
+    executor = user_with_role(
+        Role.EXECUTOR, organisation=agency, email="ivanov@ja.example.org", password=None
+    )
     return {
         "topic": topic,
         "other_topic": other_topic,
         "administration": administration,
         "agency": agency,
         "executor": executor,
-        "supervisor": user_with_role(Role.SUPERVISOR, organisation=agency),
-        "operator": user_with_role(Role.OPERATOR),
+        "supervisor": user_with_role(Role.SUPERVISOR, organisation=agency, password=None),
+        "operator": user_with_role(Role.OPERATOR, password=None),
     }
 
 
@@ -254,7 +256,7 @@ def test_another_appeals_photo_is_refused_with_the_answer(world):
 
 def test_nothing_public_shows_an_answer_in_review(world):
     ReviewRule.objects.create()
-    citizen = user_with_role(Role.CITIZEN)
+    citizen = user_with_role(Role.CITIZEN, password=None)
     appeal = at_work(world, author=citizen)
     photo = actions.add_photo(appeal, world["executor"], png())
     actions.answer(appeal, world["executor"], text=ANSWER, photos=[photo])
