@@ -33,7 +33,7 @@ def available(appeal: Appeal):
 
 def values(appeal: Appeal, reader) -> dict[str, str]:
     zone = ZoneInfo(settings.TIME_ZONE)
-    name = appeal.author_name if policies.can_see_personal_data(reader, appeal) else ""
+    name = appeal.author_name if reader is not None and policies.can_see_personal_data(reader, appeal) else ""
     organisation = appeal.organisation if appeal.organisation_id else None
     return {
         "номер": appeal.number,
