@@ -3,14 +3,18 @@ from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
 from tsur.core.errors import DomainError
+from tsur.core.text import clean_text
 
 from . import actions, policies
+from .answer_templates import KNOWN, PLACEHOLDER
 from .choices import AccessInterface
 from .models import (
+    AnswerTemplate,
     Appeal,
     AppealEvent,
     ComplaintTicket,
     PersonalDataAccess,
+    ReviewRule,
     RoutingRule,
     ThematicBlock,
     Topic,
@@ -176,3 +180,49 @@ class ComplaintTicketAdmin(admin.ModelAdmin):
     list_filter = ["organisation"]
     search_fields = ["number", "address", "text"]
     autocomplete_fields = ["organisation", "building"]
+
+
+class AnswerTemplateForm(forms.ModelForm):
+    class Meta:
+        model = AnswerTemplate
+        fields = ["topic", "name", "text", "order", "is_active"]
+        help_texts = {
+            "text": "Подстановки: {номер}, {дата} (поступления), {организация}, {срок} (решения), {имя} "
+            "(имя заявителя видят только те, кому оно доступно, остальным — «заявитель»). Без HTML."
+        }
+
+    def clean_text(self):
+        text = self.cleaned_data["text"]
+        try:
+            text = clean_text(text, limit=20000)
+        except DomainError as error:
+            raise forms.ValidationError(error.message) from error
+        unknown = sorted({m.group(1) for m in PLACEHOLDER.finditer(text) if m.group(1).lower() not in KNOWN})
+        if unknown:
+            raise forms.ValidationError(
+                "Неизвестные подстановки: %(names)s.",
+                params={"names": ", ".join(f"{{{n}}}" for n in unknown)},
+            )
+        return text
+
+
+@admin.register(AnswerTemplate)
+class AnswerTemplateAdmin(admin.ModelAdmin):
+    form = AnswerTemplateForm
+    list_display = ["name", "topic", "order", "is_active"]
+    list_filter = ["is_active", "topic__block"]
+    search_fields = ["name", "text", "topic__name"]
+    autocomplete_fields = ["topic"]
+    list_select_related = ["topic"]
+
+
+@admin.register(ReviewRule)
+class ReviewRuleAdmin(admin.ModelAdmin):
+    """Where executors' answers wait for a reviewer: a topic, an organisation (with the ones under
+    it), both, or neither (every answer)."""
+
+    list_display = ["__str__", "is_active", "note"]
+    list_filter = ["is_active", "topic__block"]
+    search_fields = ["topic__name", "organisation__name", "note"]
+    autocomplete_fields = ["topic", "organisation"]
+    list_select_related = ["topic", "organisation"]

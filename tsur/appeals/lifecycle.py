@@ -17,15 +17,19 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "citizen_reply": frozenset({S.CLARIFICATION}),
     "interim_answer": frozenset({S.IN_WORK, S.INTERIM}),
     "answer": frozenset({S.IN_WORK, S.INTERIM}),
+    # an answer that waits for a reviewer (a ReviewRule matched): out to the citizen, or back to work
+    "approve_answer": frozenset({S.REVIEW}),
+    "return_answer": frozenset({S.REVIEW}),
     "close": frozenset({S.ANSWERED}),
     "reopen": frozenset({S.ANSWERED, S.CLOSED}),
     "reject": frozenset({S.REGISTERED, S.MODERATION, S.ASSIGNED, S.IN_WORK}),
     "redirect": frozenset({S.ASSIGNED, S.IN_WORK, S.INTERIM}),
     "merge": frozenset({S.REGISTERED, S.MODERATION, S.ASSIGNED, S.IN_WORK, S.INTERIM, S.CLARIFICATION}),
-    "extend": frozenset({S.ASSIGNED, S.IN_WORK, S.INTERIM, S.CLARIFICATION}),
+    "extend": frozenset({S.ASSIGNED, S.IN_WORK, S.INTERIM, S.CLARIFICATION, S.REVIEW}),
     "comment": frozenset(
-        {S.REGISTERED, S.MODERATION, S.ASSIGNED, S.IN_WORK, S.CLARIFICATION, S.INTERIM, S.ANSWERED}
+        {S.REGISTERED, S.MODERATION, S.ASSIGNED, S.IN_WORK, S.CLARIFICATION, S.INTERIM, S.REVIEW, S.ANSWERED}
     ),
+    "set_priority": OPEN_STATUSES,
     "add_photo": OPEN_STATUSES,
     "link_to_outage": OPEN_STATUSES,
     "mark_deadline": RUNNING_STATUSES,
@@ -42,6 +46,9 @@ ACTION_NAMES = {
     "citizen_reply": "ответить на запрос уточнения",
     "interim_answer": "дать промежуточный ответ",
     "answer": "дать ответ",
+    "approve_answer": "одобрить ответ",
+    "return_answer": "вернуть ответ на доработку",
+    "set_priority": "изменить приоритет",
     "close": "закрыть",
     "reopen": "возобновить",
     "reject": "отклонить",

@@ -1,7 +1,7 @@
 """Who hears about an appeal's events and what they are told: the organisation on new work
-(assigned, redirected, reopened), its supervisors on an escalation, the citizen on what concerns
-them. Only the kinds in `NOTIFYING`, and only events of the last hour: a replayed history
-notifies nobody.
+(assigned, redirected, reopened, an answer returned by its reviewer), its supervisors on an
+escalation, the citizen on what concerns them. Only the kinds in `NOTIFYING`, and only events of
+the last hour: a replayed history notifies nobody.
 
 `plan` runs inside the action's transaction, right after its events are stored: one delivery per
 recipient is stored with them (so nothing is lost while the job worker or its queue is down) and
@@ -33,9 +33,12 @@ NOTIFYING = frozenset(
         EventKind.REJECTED,
         EventKind.ESCALATED,
         EventKind.REOPENED,
+        EventKind.ANSWER_RETURNED,
     }
 )
-TO_ORGANISATION = frozenset({EventKind.ASSIGNED, EventKind.REDIRECTED, EventKind.REOPENED})
+TO_ORGANISATION = frozenset(
+    {EventKind.ASSIGNED, EventKind.REDIRECTED, EventKind.REOPENED, EventKind.ANSWER_RETURNED}
+)
 # what the residents who joined an appeal hear of (a question to the author is the author's alone)
 TO_FOLLOWERS = frozenset({EventKind.INTERIM_ANSWER, EventKind.ANSWERED, EventKind.CLOSED})
 RECENT = timedelta(hours=1)
@@ -59,7 +62,13 @@ def recipients(event: AppealEvent) -> list[str]:
     if event.kind in TO_ORGANISATION:
         # the action has the organisation loaded on the appeal: no query on the intake path
         organisation = appeal.organisation
-        return [organisation.email] if organisation and organisation.email else []
+        addresses = [organisation.email] if organisation and organisation.email else []
+        if event.kind == EventKind.ANSWER_RETURNED and (event.data or {}).get("submitted_by"):
+            # and the one who wrote the answer, who is waiting for the verdict
+            writer = User.objects.filter(pk=event.data["submitted_by"], is_active=True).first()
+            if writer is not None and writer.email and writer.email not in addresses:
+                addresses.append(writer.email)
+        return addresses
     if event.kind == EventKind.ESCALATED:
         if not appeal.organisation_id:
             return []

@@ -24,6 +24,10 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "request_clarification": frozenset({R.EXECUTOR, R.SUPERVISOR, R.OPERATOR, R.ADMINISTRATOR}),
     "interim_answer": frozenset({R.EXECUTOR, R.SUPERVISOR, R.ADMINISTRATOR}),
     "answer": frozenset({R.EXECUTOR, R.SUPERVISOR, R.ADMINISTRATOR}),
+    # the region's check of an answer before the citizen sees it (a supervisor: in their organisation)
+    "approve_answer": frozenset({R.OPERATOR, R.SUPERVISOR, R.ADMINISTRATOR}),
+    "return_answer": frozenset({R.OPERATOR, R.SUPERVISOR, R.ADMINISTRATOR}),
+    "set_priority": frozenset({R.OPERATOR, R.ADMINISTRATOR}),
     "redirect": frozenset({R.EXECUTOR, R.SUPERVISOR, R.OPERATOR, R.ADMINISTRATOR}),
     "extend": frozenset({R.SUPERVISOR, R.OPERATOR, R.ADMINISTRATOR}),
     "citizen_reply": frozenset({AUTHOR, R.OPERATOR}),

@@ -23,8 +23,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from tsur.appeals.choices import Status
-from tsur.appeals.models import Appeal, AppealEvent, AppealPhoto, ComplaintTicket, RoutingRule
+from tsur.appeals.choices import EventKind, Status
+from tsur.appeals.models import AnswerTemplate, Appeal, AppealEvent, AppealPhoto, ComplaintTicket, RoutingRule
 from tsur.core.choices import Role
 from tsur.dispatch.choices import AlarmState
 from tsur.dispatch.models import Alarm, AlarmEvent, Outage, OutageAppeal, OutageEvent
@@ -57,6 +57,10 @@ api:appeal-take                     POST   appeal  403  200  200  403  403  403 
 api:appeal-request-clarification    POST   appeal  200  200  200  403  403  403  200=  403      403      401
 api:appeal-interim-answer           POST   appeal  403  200  200  403  403  403  200=  403      403      401
 api:appeal-answer                   POST   appeal  403  200  200  403  403  403  200=  403      403      401
+api:appeal-approve-answer           POST   appeal  200  403  200  403  403  403  200=  403      403      401
+api:appeal-return-answer            POST   appeal  200  403  200  403  403  403  200=  403      403      401
+api:appeal-set-priority             POST   appeal  200  403  403  403  403  403  200=  403      403      401
+api:appeal-answer-templates         GET    appeal  200  200  200  200  200  200  200=  404=  404=  401
 api:appeal-redirect                 POST   appeal  200  200  200  403  403  403  200=  403      403      401
 api:appeal-extend                   POST   appeal  200  403  200  403  403  403  200=  403      403      401
 api:appeal-citizen-reply            POST   appeal  200  403  403  403  403  403  403=  200      403      401
@@ -106,6 +110,7 @@ web:console-step                    POST   appeal  302  403= 403= 403= 403= 403=
 web:work                            GET    -       403  200  200  403  403  403  200      403      403      →
 web:work-card                       GET    appeal  403= 200  200  403= 403= 403= 200= 403= 403= →
 web:work-step                       POST   appeal  403= 302  302  403= 403= 403= 302= 403= 403= →
+web:work-answer-template            GET    appeal  403= 200  200  403= 403= 403= 200= 403= 403= →
 web:dispatch-board                  GET    -       403  403  403  403  200  200  200      403      403      →
 web:dispatch-state                  GET    -       403  403  403  403  200  200  200      403      403      →
 web:dispatch-backdrop               GET    -       403  403  403  403  200  200  200      403      403      →
@@ -150,6 +155,8 @@ GIVEN_STATUS = {
     "api:appeal-citizen-reply": Status.CLARIFICATION,
     "api:appeal-close": Status.ANSWERED,
     "api:appeal-reopen": Status.CLOSED,
+    "api:appeal-approve-answer": Status.REVIEW,
+    "api:appeal-return-answer": Status.REVIEW,
     "web:console-step": Status.MODERATION,
     "web:work-step": Status.ASSIGNED,
     "open311:request": Status.MODERATION,  # unpublished: only the client that filed it sees it
@@ -252,6 +259,9 @@ def the_request(region, route, method, obj, side_name, role):
         "api:appeal-close": {},
         "api:appeal-reopen": {"reason": "Снова течёт"},
         "api:appeal-comment": {"text": "Заявка принята"},
+        "api:appeal-return-answer": {"comment": "Не сказано, когда починят кровлю"},
+        "api:appeal-set-priority": {"priority": "high", "reason": "Течёт на электропроводку"},
+        "web:work-answer-template": {"answer-template": region.template.pk},
         "web:console-step": {"reject-reason": "Обращение не по существу"},
         "api:appeal-erase-personal-data": {"reason": "Заявление гражданина об отзыве согласия"},
         "api:complaintticket-list": {
@@ -321,6 +331,10 @@ def region():
     region = fixture_region.build()
     region.rule = RoutingRule.objects.filter(topic=region.topic).first()
     region.token = IssuedToken.issue(region.inside.appeal, region.users[Role.SYSTEM].open311_client)
+    # a template naming the citizen: filled in only for roles that may see the name
+    region.template = AnswerTemplate.objects.create(
+        topic=region.topic, name="Кровля отремонтирована", text="Уважаемый(ая) {имя}! По обращению {номер} …"
+    )
     return region
 
 
@@ -407,6 +421,16 @@ def attempt(region, user, role, route, method, obj, side_name):
             Appeal.objects.filter(pk__in=[region.inside.appeal.pk, region.outside.appeal.pk]).update(
                 status=status, closed_at=timezone.now() if status == Status.CLOSED else None
             )
+        if status == Status.REVIEW:  # an answer waits for its reviewer, written by somebody else
+            for appeal in (region.inside.appeal, region.outside.appeal):
+                AppealEvent.objects.create(
+                    appeal=appeal,
+                    kind=EventKind.ANSWER_SUBMITTED,
+                    at=timezone.now(),
+                    status_from=Status.IN_WORK,
+                    status_to=Status.REVIEW,
+                    reason="Кровля над квартирой отремонтирована 3 марта",
+                )
         before = snapshot()
         path, data = the_request(region, route, method, obj, side_name, role)
         response = send(client, method, path, data, route)

@@ -16,9 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from tsur.appeals import actions, policies
-from tsur.appeals.choices import FINAL_STATUSES, EventKind
-from tsur.appeals.models import Appeal, Topic
+from tsur.appeals import actions, answer_templates, policies, review
+from tsur.appeals.choices import FINAL_STATUSES, EventKind, Status
+from tsur.appeals.models import Appeal, AppealEvent, Topic
 from tsur.core.errors import DomainError, InvalidTransition
 from tsur.core.models import Building, Organisation
 from tsur.nlp import duplicates
@@ -44,12 +44,44 @@ STEPS = {
         gettext_lazy("Промежуточный ответ дан."),
     ),
     "answer": (actions.answer, forms.AnswerForm, gettext_lazy("Ответ дан.")),
+    "approve_answer": (
+        actions.approve_answer,
+        forms.ApproveAnswerForm,
+        gettext_lazy("Ответ одобрен и направлен гражданину."),
+    ),
+    "return_answer": (
+        actions.return_answer,
+        forms.ReturnAnswerForm,
+        gettext_lazy("Ответ возвращён исполнителю на доработку."),
+    ),
+    "set_priority": (actions.set_priority, forms.PriorityForm, gettext_lazy("Приоритет изменён.")),
 }
 # which steps each workspace offers on the card (the role's right and the status decide the rest)
 SECTION_STEPS = {
-    "console": ("assign", "redirect", "request_clarification", "reject", "extend", "merge"),
-    "work": ("take", "interim_answer", "request_clarification", "answer", "redirect", "extend"),
+    "console": (
+        "approve_answer",
+        "return_answer",
+        "assign",
+        "redirect",
+        "request_clarification",
+        "reject",
+        "extend",
+        "merge",
+        "set_priority",
+    ),
+    "work": (
+        "approve_answer",
+        "return_answer",
+        "take",
+        "interim_answer",
+        "request_clarification",
+        "answer",
+        "redirect",
+        "extend",
+    ),
 }
+# shown with the answer they judge, not among the other steps
+REVIEW_STEPS = ("approve_answer", "return_answer")
 SECTION_PLACES = {"console": places.CONSOLE, "work": places.WORK}
 STEP_TITLES = {
     "assign": gettext_lazy("Назначить исполнителя"),
@@ -61,6 +93,9 @@ STEP_TITLES = {
     "take": gettext_lazy("Принять в работу"),
     "interim_answer": gettext_lazy("Промежуточный ответ"),
     "answer": gettext_lazy("Ответить"),
+    "approve_answer": gettext_lazy("Одобрить"),
+    "return_answer": gettext_lazy("Вернуть на доработку"),
+    "set_priority": gettext_lazy("Изменить приоритет"),
 }
 
 
@@ -157,13 +192,19 @@ def _map(point: tuple[float, float] | None) -> dict | None:
     return {"lat": lat, "lon": lon, "tiles": settings.MAP_TILES_URL, "around": around}
 
 
-def _step_forms(request, appeal: Appeal, section: str, understood: dict | None) -> list[dict]:
+def _step_forms(
+    request, appeal: Appeal, section: str, understood: dict | None, returned: dict | None = None
+) -> list[dict]:
     allowed = set(policies.allowed_actions(request.user, appeal))
     shown = []
     for name in SECTION_STEPS[section]:
         if name not in allowed:
             continue
-        initial = {}
+        initial, extra = {}, {}
+        if name == "answer":
+            extra["template_url"] = reverse(f"web:{section}-answer-template", args=[appeal.number])
+            if returned and returned["text"]:
+                initial["text"] = returned["text"]  # the returned answer, to be reworked
         if name == "assign" and understood:
             if understood["topics"]:
                 initial["topic"] = understood["topics"][0][0].code
@@ -171,7 +212,7 @@ def _step_forms(request, appeal: Appeal, section: str, understood: dict | None) 
                 initial["organisation"] = understood["organisations"][0][0].pk
         if name == "assign" and appeal.topic_id:
             initial["topic"] = appeal.topic.code
-        form = STEPS[name][1](user=request.user, appeal=appeal, initial=initial, prefix=name)
+        form = STEPS[name][1](user=request.user, appeal=appeal, initial=initial, prefix=name, **extra)
         shown.append(
             {
                 "name": name,
@@ -182,6 +223,54 @@ def _step_forms(request, appeal: Appeal, section: str, understood: dict | None) 
             }
         )
     return shown
+
+
+def _photo_url(appeal: Appeal, pk: int) -> str:
+    return reverse("api:appeal-photo", kwargs={"number": appeal.number, "photo_id": pk})
+
+
+def _submitted(appeal: Appeal) -> dict | None:
+    """The answer waiting for review: its text, photos, who wrote it and what looks like an «отписка»."""
+    found = review.submission(appeal)
+    if found is None:
+        return None
+    data = found.data or {}
+    return {
+        "event": found,
+        "photos": [_photo_url(appeal, pk) for pk in data.get("photos") or []],
+        "placeholder": data.get("placeholder") or [],
+    }
+
+
+def _returned(appeal: Appeal) -> dict | None:
+    """The reviewer's comment on a returned answer, and that answer, until the next one is sent."""
+    found = review.last_return(appeal)
+    if found is None:
+        return None
+    answer = AppealEvent.objects.filter(pk=(found.data or {}).get("submitted"), appeal=appeal.pk).first()
+    return {"event": found, "text": answer.reason if answer else ""}
+
+
+@login_required
+@require_GET
+def answer_template(request, number: str, section: str):
+    """The answer's text box filled from the template chosen (htmx swaps it in); the executor edits it
+    before sending. No template chosen: an empty box."""
+    require_place(request, section)
+    appeal = get_object_or_404(
+        Appeal.objects.restrict(request.user).select_related("organisation", "topic"), number=number
+    )
+    if not policies.can(request.user, "answer", appeal):
+        raise PermissionDenied(_("У вас нет права отвечать на это обращение."))
+    chosen = request.GET.get("answer-template", "")
+    text = ""
+    if chosen:
+        found = {str(t.pk): t for t in answer_templates.available(appeal)}
+        if chosen not in found:
+            raise Http404
+        text = answer_templates.render(found[chosen], appeal, request.user)
+    form = forms.AnswerForm(user=request.user, appeal=appeal, initial={"text": text}, prefix="answer")
+    return render(request, "web/parts/answer_text.html", {"field": form["text"]})
 
 
 @login_required
@@ -196,6 +285,9 @@ def card(request, number: str, section: str):
     )
     understood = _understood(appeal) if section == "console" else None
     point = _point(appeal)
+    submitted = _submitted(appeal)
+    returned = _returned(appeal)
+    steps = _step_forms(request, appeal, section, understood, returned)
     return render(
         request,
         "web/card.html",
@@ -204,14 +296,14 @@ def card(request, number: str, section: str):
             "appeal": appeal,
             "personal": policies.can_see_personal_data(request.user, appeal),
             "address": policies.shown_address(request.user, appeal),
-            "photos": [
-                reverse("api:appeal-photo", kwargs={"number": appeal.number, "photo_id": p.pk})
-                for p in appeal.photos.order_by("uploaded_at", "pk")
-            ],
+            "photos": [_photo_url(appeal, p.pk) for p in appeal.photos.order_by("uploaded_at", "pk")],
             "events": appeal.events.select_related("actor", "organisation").order_by("at", "pk"),
             "understood": understood,
             "similar": _similar(request, appeal) if section == "console" else [],
-            "steps": _step_forms(request, appeal, section, understood),
+            "steps": [s for s in steps if s["name"] not in REVIEW_STEPS],
+            "review_steps": [s for s in steps if s["name"] in REVIEW_STEPS],
+            "submitted": submitted,
+            "returned": returned,
             "map": _map(point),
             "now": timezone.now(),
         },
@@ -237,12 +329,17 @@ def step(request, number: str, name: str, section: str):
                 messages.error(request, f"{label}: {error}" if label else error)
         return redirect(card_url(section, number))
     try:
-        for photo in form.cleaned_data.get("photos") or []:  # the answer's attachments come first
-            actions.add_photo(appeal, request.user, photo)
-        function(appeal, request.user, **form.arguments())
+        # the answer's attachments come first, and go with it
+        added = [actions.add_photo(appeal, request.user, p) for p in form.cleaned_data.get("photos") or []]
+        arguments = form.arguments()
+        if added:
+            arguments["photos"] = added
+        result = function(appeal, request.user, **arguments)
     except (DomainError, InvalidTransition) as error:
         messages.error(request, str(error))
         return redirect(card_url(section, number))
+    if name == "answer" and result.status == Status.REVIEW:
+        done = _("Ответ направлен на проверку: гражданин увидит его после одобрения.")
     messages.success(request, done)
     if not Appeal.objects.restrict(request.user).filter(pk=appeal.pk).exists():
         return redirect(f"web:{section}")  # handed to an organisation outside the person's scope

@@ -5,9 +5,9 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from tsur.appeals import photos
-from tsur.appeals.choices import Channel, DeadlineState, Status
-from tsur.appeals.models import Appeal, ThematicBlock, Topic
+from tsur.appeals import answer_templates, photos
+from tsur.appeals.choices import Channel, DeadlineState, Priority, Status
+from tsur.appeals.models import AnswerTemplate, Appeal, ThematicBlock, Topic
 from tsur.core.errors import DomainError
 from tsur.core.models import Organisation, Territory
 
@@ -206,14 +206,68 @@ class PhotosField(forms.FileField):
         return cleaned
 
 
+class TemplateChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name
+
+
 class AnswerForm(StepForm):
+    # the picker only fills the text in (htmx asks the page for the template filled for this appeal);
+    # what is sent is the text as the executor left it
+    template = TemplateChoice(
+        label=_("Шаблон ответа"),
+        required=False,
+        queryset=AnswerTemplate.objects.none(),
+        empty_label=_("без шаблона"),
+    )
     text = forms.CharField(
-        label=_("Ответ гражданину"), max_length=20000, widget=forms.Textarea(attrs={"rows": 6})
+        label=_("Ответ гражданину"), max_length=20000, widget=forms.Textarea(attrs={"rows": 8})
     )
     photos = PhotosField(label=_("Фото выполненных работ"), required=False)
 
+    def __init__(self, *args, template_url: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        found = answer_templates.available(self.appeal) if self.appeal is not None else []
+        if not found or not template_url:
+            del self.fields["template"]
+            return
+        self.fields["template"].queryset = AnswerTemplate.objects.filter(pk__in=[t.pk for t in found])
+        self.fields["template"].choices = [("", _("без шаблона")), *[(t.pk, t.name) for t in found]]
+        self.fields["template"].widget.attrs.update(
+            {
+                "hx-get": template_url,
+                "hx-target": f"#{self['text'].auto_id}",
+                "hx-swap": "outerHTML",
+                "hx-trigger": "change",
+            }
+        )
+
     def arguments(self):
         return {"text": self.cleaned_data["text"]}
+
+
+class ApproveAnswerForm(StepForm):
+    """The reviewer approves the answer as it was written: no input."""
+
+
+class ReturnAnswerForm(StepForm):
+    comment = ReasonText(label=_("Что доработать"), rows=3)
+
+    def arguments(self):
+        return {"comment": self.cleaned_data["comment"]}
+
+
+class PriorityForm(StepForm):
+    priority = forms.ChoiceField(label=_("Приоритет"), choices=Priority.choices)
+    reason = ReasonText(label=_("Почему"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.appeal is not None and not self.is_bound:
+            self.fields["priority"].initial = self.appeal.priority
+
+    def arguments(self):
+        return {"priority": self.cleaned_data["priority"], "reason": self.cleaned_data["reason"]}
 
 
 class MergeForm(StepForm):

@@ -37,6 +37,7 @@ def _today(now: datetime) -> tuple[datetime, datetime]:
 CONSOLE_QUEUES = [
     Queue("moderation", _("Модерация")),
     Queue("unassigned", _("Без исполнителя")),
+    Queue("review", _("Ответы на проверке")),
     Queue("today", _("Срок сегодня")),
     Queue("overdue", _("Просрочено")),
     Queue("mine", _("Мои")),
@@ -52,6 +53,8 @@ def console_condition(key: str, user, now: datetime) -> Q:
         return Q(status__in=[S.REGISTERED, S.MODERATION])
     if key == "unassigned":
         return open_ & Q(organisation__isnull=True)
+    if key == "review":
+        return Q(status=S.REVIEW)
     if key == "today":
         start, end = _today(now)
         return Q(status__in=RUNNING_STATUSES, resolution_due__gte=start, resolution_due__lt=end)
@@ -107,10 +110,11 @@ WORK_QUEUES = [
     Queue("waiting", _("Ждут гражданина")),
     Queue("soon", _("Срок истекает")),
     Queue("overdue", _("Просрочено")),
+    Queue("review", _("Ответы на проверке")),
     Queue("answered", _("Отвечено")),
 ]
 WORK_DEFAULT = "new"
-WORK_STATUSES = [S.ASSIGNED, S.IN_WORK, S.INTERIM, S.CLARIFICATION, S.ANSWERED]
+WORK_STATUSES = [S.ASSIGNED, S.IN_WORK, S.INTERIM, S.CLARIFICATION, S.REVIEW, S.ANSWERED]
 
 
 def work_condition(key: str) -> Q:
@@ -121,6 +125,7 @@ def work_condition(key: str) -> Q:
         "waiting": Q(status=S.CLARIFICATION),
         "soon": active & Q(deadline_state=DeadlineState.SOON),
         "overdue": active & Q(deadline_state=DeadlineState.OVERDUE),
+        "review": Q(status=S.REVIEW),
         "answered": Q(status=S.ANSWERED),
     }.get(key, active)
 

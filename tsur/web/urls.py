@@ -21,6 +21,12 @@ urlpatterns = [
     path(f"console/appeals/{NUMBER}/<str:name>/", appeal.step, {"section": "console"}, name="console-step"),
     path("work/", work.queue, name="work"),
     path(f"work/appeals/{NUMBER}/", appeal.card, {"section": "work"}, name="work-card"),
+    path(
+        f"work/appeals/{NUMBER}/answer-template/",
+        appeal.answer_template,
+        {"section": "work"},
+        name="work-answer-template",
+    ),
     path(f"work/appeals/{NUMBER}/<str:name>/", appeal.step, {"section": "work"}, name="work-step"),
     path("dispatch/", dispatch.board, name="dispatch-board"),
     path("dispatch/state.json", dispatch.state, name="dispatch-state"),

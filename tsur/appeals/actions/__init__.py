@@ -6,9 +6,10 @@ and hands side effects (notifications, dispatch's outage check) on only after co
 which `base.step` does around the change the step itself makes.
 
     intake      register, add_photo
-    moderation  send_to_moderation, assign, reject, merge              (operator)
+    moderation  send_to_moderation, assign, reject, merge, set_priority (operator)
     execution   take, request_clarification, interim_answer, answer,
                 redirect, extend, link_to_outage                       (executor)
+    review      approve_answer, return_answer                          (reviewer of answers)
     citizen     citizen_reply, comment, close, reopen, subscribe       (citizen)
     periodic    mark_deadlines, autoclose                              (job worker)
     tickets     file_ticket, fulfil                                    (the complaint book)
@@ -19,9 +20,10 @@ from ..lifecycle import ACTION_NAMES, ALLOWED_FROM
 from .citizen import citizen_reply, close, comment, reopen, subscribe
 from .execution import answer, extend, interim_answer, link_to_outage, redirect, request_clarification, take
 from .intake import add_photo, intake_key, register
-from .moderation import assign, merge, reject, send_to_moderation
+from .moderation import assign, merge, reject, send_to_moderation, set_priority
 from .periodic import autoclose, erase_expired_personal_data, mark_deadline, mark_deadlines
 from .privacy import erase_personal_data, record_contacts_seen
+from .review import approve_answer, return_answer
 from .tickets import file_ticket, fulfil
 
 __all__ = [
@@ -29,6 +31,7 @@ __all__ = [
     "ALLOWED_FROM",
     "add_photo",
     "answer",
+    "approve_answer",
     "assign",
     "autoclose",
     "citizen_reply",
@@ -51,7 +54,9 @@ __all__ = [
     "reject",
     "reopen",
     "request_clarification",
+    "return_answer",
     "send_to_moderation",
+    "set_priority",
     "subscribe",
     "take",
 ]

@@ -9,9 +9,9 @@ from tsur.core.errors import DomainError
 from tsur.core.models import Organisation, User
 from tsur.core.text import clean_text
 
-from .. import complaint_book, deadlines, routing
+from .. import complaint_book, deadlines, placeholder, review, routing
 from ..choices import DeadlineState, EventKind, Status
-from ..models import Appeal, Topic
+from ..models import Appeal, AppealPhoto, Topic
 from .base import apply_route, event, move, step
 
 
@@ -67,23 +67,56 @@ def interim_answer(
 
 
 @step("answer")
-def answer(appeal: Appeal, actor: User | None, *, text: str, at: datetime) -> Appeal:
+def answer(appeal: Appeal, actor: User | None, *, text: str, photos=(), at: datetime) -> Appeal:
+    """The final answer. Where a review rule covers the appeal (tsur.appeals.review) it waits for a
+    reviewer unseen by the citizen, with what looks like an «отписка» flagged; otherwise the citizen
+    has it at once. `photos`: the appeal's photos (or their ids) that go with the answer."""
     text = clean_text(text, limit=20000)
+    photo_ids = _answer_photos(appeal, photos)
+    if review.required(appeal):
+        # what a returned answer carried stays with the next one unless given anew
+        carried = [p for p in review.unpublished_photos(appeal) if p not in photo_ids]
+        move(
+            appeal,
+            Status.REVIEW,
+            EventKind.ANSWER_SUBMITTED,
+            actor,
+            at,
+            reason=text,
+            data={"photos": carried + photo_ids, "placeholder": placeholder.reasons(text)},
+        )
+        return appeal
+    give_answer(appeal, actor, text=text, photo_ids=photo_ids, at=at)
+    return appeal
+
+
+def _answer_photos(appeal: Appeal, photos) -> list[int]:
+    ids = []
+    for photo in photos or ():
+        key = photo.pk if isinstance(photo, AppealPhoto) else photo
+        if not isinstance(key, int) or isinstance(key, bool):
+            raise DomainError("Фото ответа указываются номерами фото обращения.", field="photos")
+        if key not in ids:
+            ids.append(key)
+    if ids and AppealPhoto.objects.filter(appeal=appeal.pk, pk__in=ids).count() != len(ids):
+        raise DomainError("Среди фото ответа есть фото не этого обращения.", field="photos")
+    return ids
+
+
+def give_answer(
+    appeal: Appeal, actor: User | None, *, text: str, photo_ids: list[int], at: datetime, **fields
+) -> None:
+    """The citizen gets the answer: answered now, on time or not, told with the followers."""
     appeal.answered_at = at
     if appeal.first_responded_at is None:
         appeal.first_responded_at = at
     on_time = appeal.resolution_due is None or at <= appeal.resolution_due
+    data = {"on_time": on_time}
+    if photo_ids:
+        data["photos"] = photo_ids
     move(
-        appeal,
-        Status.ANSWERED,
-        EventKind.ANSWERED,
-        actor,
-        at,
-        reason=text,
-        data={"on_time": on_time},
-        public=True,
+        appeal, Status.ANSWERED, EventKind.ANSWERED, actor, at, reason=text, data=data, public=True, **fields
     )
-    return appeal
 
 
 @step("redirect")

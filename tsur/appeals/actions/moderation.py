@@ -9,7 +9,7 @@ from tsur.core.models import Organisation, User
 from tsur.core.text import clean_text
 
 from .. import complaint_book, deadlines, routing, signals
-from ..choices import FINAL_STATUSES, EventKind, Status
+from ..choices import FINAL_STATUSES, EventKind, Priority, Status
 from ..models import Appeal, Topic
 from .base import apply_route, event, move, record, step
 from .intake import complaint_event
@@ -126,4 +126,28 @@ def merge(appeal: Appeal, actor: User | None, *, into: Appeal, reason: str = "",
         public=True,
     )
     event(into, EventKind.DUPLICATE_ATTACHED, actor, at, reason=reason, data={"duplicate": appeal.number})
+    return appeal
+
+
+@step("set_priority")
+def set_priority(appeal: Appeal, actor: User | None, *, priority: str, reason: str, at: datetime) -> Appeal:
+    """Raise or lower the appeal's priority, with the reason. Queues show and sort by it; the
+    deadlines stay those of the topic's regulation (decision 0011)."""
+    reason = clean_text(reason, field="reason", limit=4000)
+    if priority not in Priority.values:
+        raise DomainError("Такого приоритета нет.", field="priority")
+    if priority == appeal.priority:
+        raise DomainError("У обращения уже этот приоритет.", field="priority")
+    previous = appeal.priority
+    appeal.priority = priority
+    appeal.save()
+    event(
+        appeal,
+        EventKind.PRIORITY_CHANGED,
+        actor,
+        at,
+        status_from=appeal.status,
+        reason=reason,
+        data={"from": previous, "to": priority},
+    )
     return appeal

@@ -10,7 +10,7 @@ from tsur.core.api.serializers import OrganisationBriefSerializer, PrebuiltField
 from tsur.core.choices import PlaceKind, Role
 from tsur.core.models import Building, Organisation, Territory
 
-from .. import policies
+from .. import policies, review
 from ..choices import Channel, CloseReason, DeadlineState, Priority, Status
 from ..models import Appeal, AppealEvent, RoutingRule, ThematicBlock, Topic
 from ..rubricator import topics_by_code
@@ -389,15 +389,21 @@ class AppealSerializer(serializers.Serializer):
                 shown.add(appeal.pk)
         return {"name": appeal.author_name, "email": appeal.author_email, "phone": appeal.author_phone}
 
+    def _withheld(self, appeal) -> frozenset[int]:
+        """The photos of an answer still in review, kept from the citizen (staff see them)."""
+        if not hasattr(self, "_reader_is_staff"):
+            request = self.context.get("request")
+            self._reader_is_staff = request is not None and policies.is_staff(request.user)
+        return review.withheld_photos(appeal, self._reader_is_staff)
+
     @extend_schema_field(serializers.ListField(child=serializers.URLField()))
     def get_photos(self, appeal):
         request = self.context.get("request")
         known = self.context.get("photos")  # given by the caller that has just stored them
+        photos = list(appeal.photos.all() if known is None else known)
+        withheld = self._withheld(appeal) if photos else frozenset()
         # photos are served through the API, which checks that the reader may see the appeal
-        urls = [
-            f"/api/v1/appeals/{appeal.number}/photos/{p.pk}/"
-            for p in (appeal.photos.all() if known is None else known)
-        ]
+        urls = [f"/api/v1/appeals/{appeal.number}/photos/{p.pk}/" for p in photos if p.pk not in withheld]
         return [request.build_absolute_uri(u) for u in urls] if request else urls
 
 
@@ -485,6 +491,32 @@ class RequiredReasonSerializer(serializers.Serializer):
 
 class TextSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=20000)
+
+
+class AnswerSerializer(TextSerializer):
+    photos = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        default=list,
+        max_length=settings.TSUR["PHOTO_MAX_COUNT"],
+        help_text="Номера фото обращения, приложенных к ответу (сначала загрузите их в photos/).",
+    )
+
+
+class ReturnAnswerSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=4000, help_text="Что нужно доработать в ответе.")
+
+
+class PrioritySerializer(RequiredReasonSerializer):
+    priority = serializers.ChoiceField(choices=Priority.choices)
+
+
+class AnswerTemplateSerializer(serializers.Serializer):
+    """A template filled in for the appeal and the reader ({имя} only for those who may see it)."""
+
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+    text = serializers.CharField(read_only=True)
 
 
 def optional_organisation():

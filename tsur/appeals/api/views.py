@@ -15,7 +15,7 @@ from tsur.core.errors import DomainError
 from tsur.core.models import Organisation
 from tsur.nlp import duplicates
 
-from .. import actions, complaint_book, policies
+from .. import actions, answer_templates, complaint_book, policies, review
 from ..choices import FINAL_STATUSES, AccessInterface
 from ..filtersets import AppealFilterSet, ComplaintTicketFilterSet
 from ..models import Appeal, AppealEvent, AppealPhoto, ComplaintTicket, RoutingRule, ThematicBlock, Topic
@@ -70,7 +70,10 @@ LIFECYCLE = {
     "request-clarification": (actions.request_clarification, s.ClarificationSerializer),
     "citizen-reply": (actions.citizen_reply, s.TextSerializer),
     "interim-answer": (actions.interim_answer, s.InterimAnswerSerializer),
-    "answer": (actions.answer, s.TextSerializer),
+    "answer": (actions.answer, s.AnswerSerializer),
+    "approve-answer": (actions.approve_answer, None),
+    "return-answer": (actions.return_answer, s.ReturnAnswerSerializer),
+    "set-priority": (actions.set_priority, s.PrioritySerializer),
     "close": (actions.close, s.CloseSerializer),
     "reopen": (actions.reopen, s.RequiredReasonSerializer),
     "reject": (actions.reject, s.RequiredReasonSerializer),
@@ -208,6 +211,18 @@ class AppealViewSet(
         )
         return Response(s.SimilarAppealSerializer(_with_topics(found), many=True).data)
 
+    @extend_schema(responses=s.AnswerTemplateSerializer(many=True))
+    @action(detail=True, methods=["get"], url_path="answer-templates", **WHOLE_LIST)
+    def answer_templates(self, request, number=None):
+        """The answer templates for the appeal's topic (and for any topic), filled in for it."""
+        appeal = self.get_object()
+        if not policies.is_staff(request.user):
+            raise Http404
+        rendered = answer_templates.for_appeal(appeal, request.user)
+        if appeal.author_name and any(appeal.author_name in r.text for r in rendered):
+            self.contacts_shown.add(appeal.pk)  # {имя}: journalled as the appeal's own page is
+        return Response(s.AnswerTemplateSerializer(rendered, many=True).data)
+
     @extend_schema(request=s.NearbyQuerySerializer, responses=s.NearbyAppealSerializer(many=True))
     @action(detail=False, methods=["post"], **WHOLE_LIST)
     def nearby(self, request):
@@ -242,7 +257,7 @@ class AppealViewSet(
     def photo(self, request, number=None, photo_id=None):
         appeal = self.get_object()
         photo = AppealPhoto.objects.filter(appeal=appeal, pk=photo_id).first()
-        if photo is None:
+        if photo is None or photo.pk in review.withheld_photos(appeal, policies.is_staff(request.user)):
             raise Http404
         try:
             file = photo.image.open("rb")

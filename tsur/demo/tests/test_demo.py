@@ -4,8 +4,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from tsur.appeals.choices import CloseReason, Status
-from tsur.appeals.models import Appeal, RoutingRule, Topic
+from tsur.appeals.choices import CloseReason, EventKind, Status
+from tsur.appeals.models import AnswerTemplate, Appeal, ReviewRule, RoutingRule, Topic
 from tsur.core.models import Building, Organisation, Territory, User
 from tsur.dispatch.models import EngineeringObject
 from tsur.notify.models import Subscription
@@ -64,6 +64,21 @@ def test_demo_region_is_built_from_an_export_and_replayed_through_the_actions(tm
     # the dispatcher's side of the demo: simulated objects near the demo buildings, the ЕДДС subscribed
     assert EngineeringObject.objects.filter(code__startswith="demo-").count() == 150
     assert Subscription.objects.get().address == "edds@demo.localhost"
+    # answer review: templates for the frequent topics and for any, the district's administration
+    # and the organisations under it reviewed, two of their open appeals waiting (the second flagged)
+    assert sorted(AnswerTemplate.objects.values_list("topic__code", flat=True), key=str) == [
+        None,
+        "spb-001",
+        "spb-002",
+    ]
+    assert ReviewRule.objects.get().organisation == housing.parent
+    waiting = [
+        a.events.get(kind=EventKind.ANSWER_SUBMITTED)
+        for a in Appeal.objects.filter(status=Status.REVIEW).order_by("-registered_at")
+    ]
+    assert [(e.appeal.organisation, e.actor) for e in waiting] == [(housing.parent, None)] * 2
+    assert "замечания устранены" in waiting[0].reason and waiting[0].data["placeholder"] == []
+    assert waiting[1].data["placeholder"][0].startswith("Только общие фразы")
 
     # a second run adds nothing
     call_command(
@@ -72,6 +87,8 @@ def test_demo_region_is_built_from_an_export_and_replayed_through_the_actions(tm
     assert Appeal.objects.count() == 36
     assert EngineeringObject.objects.count() == 150
     assert Subscription.objects.count() == 1
+    assert (AnswerTemplate.objects.count(), ReviewRule.objects.count()) == (3, 1)
+    assert Appeal.objects.filter(status=Status.REVIEW).count() == 2
 
 
 @pytest.mark.django_db

@@ -1,3 +1,4 @@
+from collections import Counter
 from pathlib import Path
 
 from django.conf import settings
@@ -5,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from tsur.appeals import actions, rubricator
+from tsur.demo import answers
 from tsur.demo import region as demo
 from tsur.dispatch import simulator
 from tsur.notify.models import Subscription
@@ -49,6 +51,12 @@ class Command(BaseCommand):
         with tqdm(total=len(rows), desc="Обращения", unit="обр", disable=options["verbosity"] == 0) as bar:
             region.replay(rows, progress=bar.update)
         counts = actions.mark_deadlines()
+        frequency = Counter(
+            region.topics[r["label"], r["subcategory"]]
+            for r in rows
+            if (r["label"], r["subcategory"]) in region.topics
+        )
+        review = answers.build(frequency)
         fleet = simulator.fleet(DEMO_CONTROLLERS, prefix="demo")
         Subscription.objects.get_or_create(
             name="ЕДДС (демо: письма в var/mail)",
@@ -64,7 +72,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Территорий {r.territories}, организаций {r.organisations}, тем {r.topics}, зданий {r.buildings}, "
             f"правил маршрутизации {r.rules}; обращений {r.appeals} (пропущено {r.skipped}); "
-            f"сроки: {counts}"
+            f"сроки: {counts}; шаблонов ответов {review['templates']}, правил проверки ответов "
+            f"{review['rules']}, ответов на проверке {review['in_review']}"
         )
         if r.users:
             self.stdout.write(f"Демо-пользователи записаны в {users_file}")
