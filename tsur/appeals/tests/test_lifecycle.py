@@ -11,8 +11,9 @@ from tsur.appeals import actions
 from tsur.appeals.choices import FINAL_STATUSES, EventKind, Status
 from tsur.appeals.models import AppealEvent
 from tsur.appeals.tests.factories import AppealFactory
+from tsur.core.choices import Role
 from tsur.core.errors import DomainError, InvalidTransition
-from tsur.core.tests.factories import OrganisationFactory, UserFactory
+from tsur.core.tests.factories import OrganisationFactory, UserFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +32,7 @@ EXPECTED = {
     "merge": (Status.MERGED, EventKind.MERGED),
     "extend": (None, EventKind.EXTENDED),  # the status stays
     "comment": (None, EventKind.COMMENTED),  # the status stays
+    "reassign": (None, EventKind.REASSIGNED),  # the status stays
 }
 
 
@@ -51,6 +53,7 @@ def arguments(action, appeal):
         "merge": {"into": AppealFactory(status=Status.IN_WORK)},
         "extend": {"until": appeal.resolution_due + timedelta(days=3), "reason": "Нужен подрядчик"},
         "comment": {"text": "Яма стала больше"},
+        "reassign": {"assignee": user_with_role(Role.EXECUTOR, organisation=appeal.organisation)},
     }[action]
 
 
