@@ -45,11 +45,14 @@ STEPS = {
     ),
     "answer": (actions.answer, forms.AnswerForm, gettext_lazy("Ответ дан.")),
 }
+# the supervisor hands the appeal to another person of the organisation
+STEPS["reassign"] = (actions.reassign, forms.ReassignForm, gettext_lazy("Обращение передано сотруднику."))
 # which steps each workspace offers on the card (the role's right and the status decide the rest)
 SECTION_STEPS = {
     "console": ("assign", "redirect", "request_clarification", "reject", "extend", "merge"),
     "work": ("take", "interim_answer", "request_clarification", "answer", "redirect", "extend"),
 }
+SECTION_STEPS["work"] += ("reassign",)
 SECTION_PLACES = {"console": places.CONSOLE, "work": places.WORK}
 STEP_TITLES = {
     "assign": gettext_lazy("Назначить исполнителя"),
@@ -62,6 +65,7 @@ STEP_TITLES = {
     "interim_answer": gettext_lazy("Промежуточный ответ"),
     "answer": gettext_lazy("Ответить"),
 }
+STEP_TITLES["reassign"] = gettext_lazy("Передать другому сотруднику")
 
 
 def require_place(request, section: str) -> None:
@@ -190,7 +194,7 @@ def card(request, number: str, section: str):
     require_place(request, section)
     appeal = get_object_or_404(
         Appeal.objects.restrict(request.user).select_related(
-            "topic__block", "organisation", "territory", "building", "merged_into"
+            "topic__block", "organisation", "territory", "building", "merged_into", "assignee"
         ),
         number=number,
     )
