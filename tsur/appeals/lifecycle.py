@@ -26,6 +26,8 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "redirect": frozenset({S.ASSIGNED, S.IN_WORK, S.INTERIM}),
     "merge": frozenset({S.REGISTERED, S.MODERATION, S.ASSIGNED, S.IN_WORK, S.INTERIM, S.CLARIFICATION}),
     "extend": frozenset({S.ASSIGNED, S.IN_WORK, S.INTERIM, S.CLARIFICATION, S.REVIEW}),
+    # the supervisor hands the appeal to another person of the organisation while it is worked
+    "reassign": frozenset({S.ASSIGNED, S.IN_WORK, S.INTERIM, S.CLARIFICATION}),
     "comment": frozenset(
         {S.REGISTERED, S.MODERATION, S.ASSIGNED, S.IN_WORK, S.CLARIFICATION, S.INTERIM, S.REVIEW, S.ANSWERED}
     ),
@@ -55,6 +57,7 @@ ACTION_NAMES = {
     "redirect": "перенаправить",
     "merge": "объединить как дубликат",
     "extend": "продлить срок",
+    "reassign": "передать другому сотруднику",
     "comment": "добавить комментарий",
     "add_photo": "добавить фото",
     "link_to_outage": "связать с аварийным отключением",

@@ -1,7 +1,7 @@
 """Who hears about an appeal's events and what they are told: the organisation on new work
 (assigned, redirected, reopened, an answer returned by its reviewer), its supervisors on an
-escalation, the citizen on what concerns them. Only the kinds in `NOTIFYING`, and only events of
-the last hour: a replayed history notifies nobody.
+escalation, the person a supervisor hands an appeal to, the citizen on what concerns them. Only the
+kinds in `NOTIFYING`, and only events of the last hour: a replayed history notifies nobody.
 
 `plan` runs inside the action's transaction, right after its events are stored: one delivery per
 recipient is stored with them (so nothing is lost while the job worker or its queue is down) and
@@ -34,6 +34,7 @@ NOTIFYING = frozenset(
         EventKind.ESCALATED,
         EventKind.REOPENED,
         EventKind.ANSWER_RETURNED,
+        EventKind.REASSIGNED,
     }
 )
 TO_ORGANISATION = frozenset(
@@ -69,6 +70,10 @@ def recipients(event: AppealEvent) -> list[str]:
             if writer is not None and writer.email and writer.email not in addresses:
                 addresses.append(writer.email)
         return addresses
+    if event.kind == EventKind.REASSIGNED:
+        # the step has the new assignee on the appeal: the person who now works on it
+        assignee = appeal.assignee if appeal.assignee_id else None
+        return [assignee.email] if assignee is not None and assignee.email else []
     if event.kind == EventKind.ESCALATED:
         if not appeal.organisation_id:
             return []

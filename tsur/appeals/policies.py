@@ -9,6 +9,7 @@ Both read the same tables below through tsur.core.scopes.
 import re
 
 from tsur.core.choices import Role
+from tsur.core.models import User
 from tsur.core.scopes import AUTHOR, Scope, scope_for
 
 from .choices import Channel, Status
@@ -30,6 +31,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "set_priority": frozenset({R.OPERATOR, R.ADMINISTRATOR}),
     "redirect": frozenset({R.EXECUTOR, R.SUPERVISOR, R.OPERATOR, R.ADMINISTRATOR}),
     "extend": frozenset({R.SUPERVISOR, R.OPERATOR, R.ADMINISTRATOR}),
+    # who in the organisation works on the appeal is the organisation's own matter
+    "reassign": frozenset({R.SUPERVISOR, R.ADMINISTRATOR}),
     "citizen_reply": frozenset({AUTHOR, R.OPERATOR}),
     "close": frozenset({AUTHOR, R.OPERATOR, R.ADMINISTRATOR}),
     "reopen": frozenset({AUTHOR, R.OPERATOR, R.ADMINISTRATOR}),
@@ -41,6 +44,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     # erasure on the citizen's request (152-ФЗ, art. 21): checked and done by an administrator
     "erase_personal_data": frozenset({R.ADMINISTRATOR}),
 }
+# The roles of the people an organisation's appeal may be given to (Appeal.assignee).
+ASSIGNEE_ROLES = frozenset({R.EXECUTOR, R.SUPERVISOR})
 # Roles that work with the citizen and so may see their name and contacts (152-ФЗ: need to know).
 PERSONAL_DATA_ROLES = frozenset({R.OPERATOR, R.EXECUTOR, R.SUPERVISOR, R.ADMINISTRATOR})
 # The management company's own people keep its complaint book.
@@ -85,6 +90,20 @@ def allowed_actions(user, appeal) -> list[str]:
         for a in ACTION_ROLES
         if (a not in ALLOWED_FROM or appeal.status in ALLOWED_FROM[a]) and can(user, a, appeal)
     ]
+
+
+def assignable(organisation):
+    """The people an appeal of `organisation` may be given to: active users with an executor or
+    supervisor role at it or at an organisation above it, that is, whose scope reaches its appeals
+    (a role at a subordinate organisation does not)."""
+    above = [int(pk) for pk in organisation.path.strip("/").split("/") if pk] or [organisation.pk]
+    return (
+        User.objects.filter(
+            is_active=True, assignments__role__in=ASSIGNEE_ROLES, assignments__organisation__in=above
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "username")
+    )
 
 
 def is_staff(user) -> bool:

@@ -24,8 +24,17 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from tsur.appeals.choices import EventKind, Status
-from tsur.appeals.models import AnswerTemplate, Appeal, AppealEvent, AppealPhoto, ComplaintTicket, RoutingRule
+from tsur.appeals.models import (
+    AnswerTemplate,
+    Appeal,
+    AppealEvent,
+    AppealPhoto,
+    ComplaintTicket,
+    Follower,
+    RoutingRule,
+)
 from tsur.core.choices import Role
+from tsur.core.tests.factories import user_with_role
 from tsur.dispatch.choices import AlarmState
 from tsur.dispatch.models import Alarm, AlarmEvent, Outage, OutageAppeal, OutageEvent
 from tsur.notify.models import Delivery
@@ -68,6 +77,7 @@ api:appeal-close                    POST   appeal  200  403  403  403  403  403 
 api:appeal-reopen                   POST   appeal  200  403  403  403  403  403  200=  200      403      401
 api:appeal-comment                  POST   appeal  200  403  403  403  403  403  200=  200      403      401
 api:appeal-erase-personal-data      POST   appeal  403  403  403  403  403  403  200=  403      403      401
+api:appeal-reassign                 POST   appeal  403  403  200  403  403  403  200=  403      403      401
 api:complaintticket-list            GET    -       200  200  200  200  200  200  200      403      403      401
 api:complaintticket-list            POST   -       403  201  201  403  403  403  201      403      403      401
 api:complaintticket-effectiveness   GET    -       200  200  200  200  200  200  200      403      403      401
@@ -105,9 +115,15 @@ web:overview                        GET    -       403  403  403  200  200  403 
 web:console                         GET    -       200  403  403  403  403  403  200      403      403      →
 web:console-counts                  GET    -       200  403  403  403  403  403  200      403      403      →
 web:console-bulk-assign             POST   -       302  403  403  403  403  403  302      403      403      →
+web:console-bulk-redirect           POST   -       302  403  403  403  403  403  302      403      403      →
+web:console-bulk-merge              POST   -       302  403  403  403  403  403  302      403      403      →
+web:console-new                     GET    -       200  403  403  403  403  403  200      403      403      →
+web:console-new                     POST   appeal  302  403= 403= 403= 403= 403= 302= 403= 403= →
+web:console-new-similar             POST   -       200  403  403  403  403  403  200      403      403      →
 web:console-card                    GET    appeal  200  403= 403= 403= 403= 403= 200= 403= 403= →
 web:console-step                    POST   appeal  302  403= 403= 403= 403= 403= 302= 403= 403= →
 web:work                            GET    -       403  200  200  403  403  403  200      403      403      →
+web:work-bulk-reassign              POST   -       403  403  302  403  403  403  302      403      403      →
 web:work-card                       GET    appeal  403= 200  200  403= 403= 403= 200= 403= 403= →
 web:work-step                       POST   appeal  403= 302  302  403= 403= 403= 302= 403= 403= →
 web:work-answer-template            GET    appeal  403= 200  200  403= 403= 403= 200= 403= 403= →
@@ -167,6 +183,7 @@ WATCHED = (
     AppealEvent,
     AppealPhoto,
     ComplaintTicket,
+    Follower,
     Alarm,
     AlarmEvent,
     Outage,
@@ -209,7 +226,7 @@ def the_request(region, route, method, obj, side_name, role):
     kwargs = {}
     if route.startswith("open311:"):
         kwargs["fmt"] = "json"
-    if obj == "appeal" and route.startswith(("api:", "web:console", "web:work")):
+    if obj == "appeal" and (route.startswith("api:") or route.endswith(("-card", "-step"))):
         kwargs["number"] = side.appeal.number
     if obj == "appeal" and route == "open311:request":
         kwargs["number"] = side.appeal.number
@@ -263,6 +280,17 @@ def the_request(region, route, method, obj, side_name, role):
         "api:appeal-set-priority": {"priority": "high", "reason": "Течёт на электропроводку"},
         "web:work-answer-template": {"answer-template": region.template.pk},
         "web:console-step": {"reject-reason": "Обращение не по существу"},
+        # the hotline adds a caller to the side's appeal (the one to join is the object in scope or not)
+        "web:console-new": {"join": side.appeal.number, "phone": "+7 900 000-00-01", "consent": "on"},
+        "web:console-new-similar": {"text": "Протекает потолок в ванной", "building": side.building.pk},
+        "web:console-bulk-redirect": {
+            "numbers": [side.appeal.number],
+            "redirect-organisation": region.other_company.pk,
+            "redirect-reason": "Не наша зона",
+        },
+        "web:console-bulk-merge": {"numbers": [side.appeal.number], "merge-into": side.second_appeal.number},
+        "web:work-bulk-reassign": {"numbers": [side.appeal.number], "assignee": region.workers["inside"].pk},
+        "api:appeal-reassign": {"assignee": region.workers[side_name].pk},
         "api:appeal-erase-personal-data": {"reason": "Заявление гражданина об отзыве согласия"},
         "api:complaintticket-list": {
             "organisation": region.inside.company.pk,
@@ -335,6 +363,13 @@ def region():
     region.template = AnswerTemplate.objects.create(
         topic=region.topic, name="Кровля отремонтирована", text="Уважаемый(ая) {имя}! По обращению {номер} …"
     )
+    # a person of each district's company, whom a supervisor may hand the company's appeals to
+    region.workers = {
+        "inside": region.users[Role.EXECUTOR],
+        "outside": user_with_role(
+            Role.EXECUTOR, organisation=region.outside.company, username="исполнитель-окружной", password=None
+        ),
+    }
     return region
 
 

@@ -56,6 +56,8 @@ STEPS = {
     ),
     "set_priority": (actions.set_priority, forms.PriorityForm, gettext_lazy("Приоритет изменён.")),
 }
+# the supervisor hands the appeal to another person of the organisation
+STEPS["reassign"] = (actions.reassign, forms.ReassignForm, gettext_lazy("Обращение передано сотруднику."))
 # which steps each workspace offers on the card (the role's right and the status decide the rest)
 SECTION_STEPS = {
     "console": (
@@ -82,6 +84,7 @@ SECTION_STEPS = {
 }
 # shown with the answer they judge, not among the other steps
 REVIEW_STEPS = ("approve_answer", "return_answer")
+SECTION_STEPS["work"] += ("reassign",)
 SECTION_PLACES = {"console": places.CONSOLE, "work": places.WORK}
 STEP_TITLES = {
     "assign": gettext_lazy("Назначить исполнителя"),
@@ -97,6 +100,7 @@ STEP_TITLES = {
     "return_answer": gettext_lazy("Вернуть на доработку"),
     "set_priority": gettext_lazy("Изменить приоритет"),
 }
+STEP_TITLES["reassign"] = gettext_lazy("Передать другому сотруднику")
 
 
 def require_place(request, section: str) -> None:
@@ -279,7 +283,7 @@ def card(request, number: str, section: str):
     require_place(request, section)
     appeal = get_object_or_404(
         Appeal.objects.restrict(request.user).select_related(
-            "topic__block", "organisation", "territory", "building", "merged_into"
+            "topic__block", "organisation", "territory", "building", "merged_into", "assignee"
         ),
         number=number,
     )

@@ -1,5 +1,6 @@
 """The operator's console: queues with live counts, filters and search kept in the URL, paging,
-and assigning many appeals at once."""
+and assigning, redirecting or merging many appeals at once (each appeal checked and changed on its
+own, through the same action as its card; what was refused is reported with the reason)."""
 
 from urllib.parse import urlencode
 
@@ -12,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tsur.appeals import actions, policies
+from tsur.appeals.lifecycle import ALLOWED_FROM
 from tsur.appeals.models import Appeal
 from tsur.core.errors import DomainError, InvalidTransition
 
@@ -72,6 +74,8 @@ def queue(request):
         "now": now,
         "query": _query(request, page=""),
         "bulk": forms.BulkAssignForm(),
+        "bulk_redirect": forms.BulkRedirectForm(prefix="redirect"),
+        "bulk_merge": forms.BulkMergeForm(prefix="merge"),
         "back": request.get_full_path(),
     }
     template = (
@@ -132,3 +136,105 @@ def bulk_assign(request):
     for message in refused:
         messages.error(request, message)
     return redirect(back)
+
+
+def _back(request) -> str:
+    back = request.POST.get("back", "")
+    return back if back.startswith("/console/") else "web:console"
+
+
+def _ticked(request) -> tuple[list[Appeal], list[str]]:
+    """The ticked appeals the operator sees (at most MAX_BULK), and a refusal for each number not found."""
+    numbers = list(dict.fromkeys(n.strip() for n in request.POST.getlist("numbers") if n.strip()))[:MAX_BULK]
+    found = list(Appeal.objects.restrict(request.user).filter(number__in=numbers).order_by("pk"))
+    known = {a.number for a in found}
+    return found, [f"{n[:20]}: {_('не найдено')}" for n in numbers if n not in known]
+
+
+def _refusal(appeal: Appeal, error: Exception) -> str:
+    text = str(error)
+    return text if appeal.number in text else f"{appeal.number}: {text}"
+
+
+def _report(request, done: str, refused: list[str]) -> None:
+    """What was done (one line, empty when nothing was) and every refusal with its reason."""
+    if done:
+        messages.success(request, done)
+    for line in refused:
+        messages.error(request, line)
+
+
+def _form_errors(request, form) -> None:
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        for error in errors:
+            messages.error(request, f"{label}: {error}" if label else error)
+
+
+@login_required
+@require_POST
+def bulk_redirect(request):
+    """Send the ticked appeals to another organisation with a reason: those still in moderation by
+    the operator's assignment, those at work by a redirection (each gets the new organisation's clock)."""
+    require_place(request, "console")
+    form = forms.BulkRedirectForm(request.POST, prefix="redirect")
+    appeals, refused = _ticked(request)
+    if not appeals and not refused:
+        messages.error(request, _("Отметьте обращения."))
+        return redirect(_back(request))
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect(_back(request))
+    organisation, reason = form.cleaned_data["organisation"], form.cleaned_data["reason"]
+    done = []
+    for appeal in appeals:
+        step = "assign" if appeal.status in ALLOWED_FROM["assign"] else "redirect"
+        if not policies.can(request.user, step, appeal):
+            refused.append(f"{appeal.number}: {_('нет права перенаправлять это обращение')}")
+            continue
+        try:
+            if step == "assign":
+                actions.assign(appeal, request.user, organisation=organisation, reason=reason)
+            else:
+                actions.redirect(appeal, request.user, organisation=organisation, reason=reason)
+        except DomainError as error:  # InvalidTransition among them: a status that allows neither
+            refused.append(_refusal(appeal, error))
+        else:
+            done.append(appeal.number)
+    summary = {"organisation": organisation, "n": len(done), "numbers": ", ".join(done)}
+    line = _("Направлено в «%(organisation)s»: %(n)s (%(numbers)s).") % summary if done else ""
+    _report(request, line, refused)
+    return redirect(_back(request))
+
+
+@login_required
+@require_POST
+def bulk_merge(request):
+    """Close the ticked appeals as duplicates of one main appeal; the main one stays as it is."""
+    require_place(request, "console")
+    form = forms.BulkMergeForm(request.POST, prefix="merge", user=request.user)
+    appeals, refused = _ticked(request)
+    if not appeals and not refused:
+        messages.error(request, _("Отметьте обращения."))
+        return redirect(_back(request))
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect(_back(request))
+    into, reason = form.cleaned_data["into"], form.cleaned_data["reason"]
+    done = []
+    for appeal in appeals:
+        if appeal.pk == into.pk:
+            continue
+        if not policies.can(request.user, "merge", appeal):
+            refused.append(f"{appeal.number}: {_('нет права объединять это обращение')}")
+            continue
+        try:
+            actions.merge(appeal, request.user, into=into, reason=reason)
+        except DomainError as error:
+            refused.append(_refusal(appeal, error))
+        else:
+            done.append(appeal.number)
+    summary = {"into": into.number, "n": len(done), "numbers": ", ".join(done)}
+    line = _("Объединено с обращением № %(into)s: %(n)s (%(numbers)s).") % summary if done else ""
+    _report(request, line, refused)
+    return redirect(_back(request))

@@ -5,11 +5,12 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from tsur.appeals import answer_templates, photos
+from tsur.appeals import answer_templates, photos, policies
 from tsur.appeals.choices import Channel, DeadlineState, Priority, Status
 from tsur.appeals.models import AnswerTemplate, Appeal, ThematicBlock, Topic
+from tsur.core.choices import PlaceKind
 from tsur.core.errors import DomainError
-from tsur.core.models import Organisation, Territory
+from tsur.core.models import Building, Organisation, Territory, User
 
 from .widgets import QuickSelect
 
@@ -286,6 +287,8 @@ class MergeForm(StepForm):
 
 
 class BulkAssignForm(forms.Form):
+    use_required_attribute = False  # one form holds every bulk operation: the browser must not block
+
     organisation = forms.ModelChoiceField(
         label=_("Исполнитель"),
         queryset=organisations(),
@@ -295,3 +298,133 @@ class BulkAssignForm(forms.Form):
     topic = TopicChoice(
         label=_("Тема"), required=False, queryset=topics(), to_field_name="code", empty_label=_("не менять")
     )
+
+
+class BulkRedirectForm(forms.Form):
+    """Send the ticked appeals to another organisation: moderation's outcome for those still in
+    moderation, a redirection for those at work (`console_views.bulk_redirect` picks the step)."""
+
+    use_required_attribute = False  # one form holds every bulk operation: the browser must not block
+
+    organisation = forms.ModelChoiceField(
+        label=_("Организация"), queryset=organisations(), empty_label=_("выберите организацию")
+    )
+    reason = forms.CharField(label=_("Основание"), max_length=4000)
+
+
+class BulkMergeForm(forms.Form):
+    """Close the ticked appeals as duplicates of one main appeal (one of them, or any number typed)."""
+
+    use_required_attribute = False
+
+    into = forms.CharField(label=_("Основное обращение (номер)"), max_length=20)
+    reason = forms.CharField(label=_("Комментарий"), required=False, max_length=4000)
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_into(self):
+        number = self.cleaned_data["into"].strip()
+        found = Appeal.objects.restrict(self.user).filter(number=number).first()
+        if found is None:
+            raise forms.ValidationError(_("Обращение %(number)s не найдено."), params={"number": number})
+        return found
+
+
+# ------------------------------------------------------------------ the person inside the organisation
+
+
+class PersonChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.get_full_name() or obj.get_username()
+
+
+class ReassignForm(StepForm):
+    assignee = PersonChoice(label=_("Сотрудник"), queryset=User.objects.none(), empty_label=_("выберите"))
+    reason = ReasonText(label=_("Комментарий"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.appeal is not None and self.appeal.organisation_id:
+            people = policies.assignable(self.appeal.organisation)
+            self.fields["assignee"].queryset = people.exclude(pk=self.appeal.assignee_id or 0)
+
+    def arguments(self):
+        return {"assignee": self.cleaned_data["assignee"], "reason": self.cleaned_data["reason"]}
+
+
+class BulkReassignForm(forms.Form):
+    """The supervisor's queue: hand the ticked appeals to one person (the action checks each appeal's
+    organisation)."""
+
+    assignee = PersonChoice(
+        label=_("Передать сотруднику"), queryset=User.objects.none(), empty_label=_("выберите")
+    )
+    reason = forms.CharField(label=_("Комментарий"), required=False, max_length=4000)
+
+    def __init__(self, *args, people=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if people is not None:
+            self.fields["assignee"].queryset = people
+
+
+# ------------------------------------------------------------------ the hotline
+
+
+class HotlineForm(forms.Form):
+    """A call to the hotline: what the caller says, where, and how to reach them. `call` identifies
+    this filling of the form, so that a second press of the button files nothing new."""
+
+    call = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+    text = forms.CharField(
+        label=_("Суть обращения со слов звонящего"),
+        max_length=settings.TSUR["TEXT_MAX_CHARS"],
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+    topic = TopicChoice(
+        label=_("Тема"),
+        required=False,
+        queryset=topics(),
+        to_field_name="code",
+        empty_label=_("не выбрана: определит модель или модерация"),
+    )
+    address = forms.CharField(label=_("Адрес"), required=False, max_length=400)
+    building = forms.ModelChoiceField(
+        queryset=Building.objects.all(), required=False, widget=forms.HiddenInput
+    )
+    place_kind = forms.ChoiceField(
+        label=_("Вид места"), required=False, choices=[("", _("не указан")), *PlaceKind.choices]
+    )
+    name = forms.CharField(label=_("Имя звонящего"), required=False, max_length=200)
+    phone = forms.CharField(label=_("Телефон"), required=False, max_length=32)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    consent = forms.BooleanField(
+        label=_("Гражданин согласен на обработку персональных данных"), required=False
+    )
+
+    def registration(self) -> dict:
+        """The arguments of actions.register for a new appeal."""
+        data = self.cleaned_data
+        return {
+            "external_id": data["call"],
+            "text": data["text"],
+            "topic": data["topic"],
+            "address": data["address"],
+            "building": data["building"],
+            "place_kind": data["place_kind"],
+            "author_name": data["name"],
+            "author_phone": data["phone"],
+            "author_email": data["email"],
+            "personal_data_consent": data["consent"],
+        }
+
+    def caller(self) -> dict:
+        """The arguments of actions.subscribe: the caller joins an appeal already open."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "phone": data["phone"],
+            "email": data["email"],
+            "personal_data_consent": data["consent"],
+        }

@@ -8,10 +8,13 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tsur.appeals import search
+from tsur.appeals import policies, search
 from tsur.appeals.choices import RUNNING_STATUSES, DeadlineState, Status
 from tsur.appeals.lifecycle import OPEN_STATUSES
 from tsur.appeals.models import Appeal, AppealEvent
+from tsur.core.choices import Role
+from tsur.core.models import User
+from tsur.core.scopes import scope_for
 
 S = Status
 
@@ -105,6 +108,7 @@ def filtered(queryset, data: dict, reader):
 # ------------------------------------------------------------------ the organisation's queue
 
 WORK_QUEUES = [
+    Queue("mine", _("Мои")),
     Queue("new", _("Новые")),
     Queue("in_work", _("В работе")),
     Queue("waiting", _("Ждут гражданина")),
@@ -117,9 +121,13 @@ WORK_DEFAULT = "new"
 WORK_STATUSES = [S.ASSIGNED, S.IN_WORK, S.INTERIM, S.CLARIFICATION, S.REVIEW, S.ANSWERED]
 
 
-def work_condition(key: str) -> Q:
-    active = Q(status__in=[S.ASSIGNED, S.IN_WORK, S.INTERIM, S.CLARIFICATION])
+ACTIVE = [S.ASSIGNED, S.IN_WORK, S.INTERIM, S.CLARIFICATION]
+
+
+def work_condition(key: str, user) -> Q:
+    active = Q(status__in=ACTIVE)
     return {
+        "mine": active & Q(assignee=user.pk),  # what the person took or was handed
         "new": Q(status=S.ASSIGNED),
         "in_work": Q(status__in=[S.IN_WORK, S.INTERIM]),
         "waiting": Q(status=S.CLARIFICATION),
@@ -137,25 +145,62 @@ def work_queryset(user):
 
 def work_counts(user) -> dict[str, int]:
     return work_queryset(user).aggregate(
-        **{q.key: Count("pk", filter=work_condition(q.key)) for q in WORK_QUEUES}
+        **{q.key: Count("pk", filter=work_condition(q.key, user)) for q in WORK_QUEUES}
     )
 
 
 def load_by_organisation(user) -> list[dict]:
     """The supervisor's view of the load: open appeals per organisation (theirs and subordinate ones)
-    by status and deadline state. Appeals have no personal assignee, so the load is per status."""
-    active = [S.ASSIGNED, S.IN_WORK, S.INTERIM, S.CLARIFICATION]
+    by status and deadline state."""
     return list(
         Appeal.objects.restrict(user, "take")
-        .filter(status__in=active)
+        .filter(status__in=ACTIVE)
         .values("organisation__name")
-        .annotate(
-            total=Count("pk"),
-            assigned=Count("pk", filter=Q(status=S.ASSIGNED)),
-            in_work=Count("pk", filter=Q(status__in=[S.IN_WORK, S.INTERIM])),
-            waiting=Count("pk", filter=Q(status=S.CLARIFICATION)),
-            soon=Count("pk", filter=Q(deadline_state=DeadlineState.SOON)),
-            overdue=Count("pk", filter=Q(deadline_state=DeadlineState.OVERDUE)),
-        )
+        .annotate(**LOAD)
         .order_by("-overdue", "-total")
     )
+
+
+LOAD = {
+    "total": Count("pk"),
+    "assigned": Count("pk", filter=Q(status=S.ASSIGNED)),
+    "in_work": Count("pk", filter=Q(status__in=[S.IN_WORK, S.INTERIM])),
+    "waiting": Count("pk", filter=Q(status=S.CLARIFICATION)),
+    "soon": Count("pk", filter=Q(deadline_state=DeadlineState.SOON)),
+    "overdue": Count("pk", filter=Q(deadline_state=DeadlineState.OVERDUE)),
+}
+
+
+def people_of(user):
+    """The people of the organisations a supervisor oversees (theirs and subordinate ones): active
+    users with an executor or supervisor role there, whom the supervisor may hand appeals to."""
+    scope = scope_for(user, {Role.SUPERVISOR, Role.ADMINISTRATOR})
+    if not (scope.region or scope.organisation_paths):
+        return User.objects.none()
+    where = Q(assignments__role__in=policies.ASSIGNEE_ROLES) & scope.q(
+        organisation="assignments__organisation"
+    )
+    return (
+        User.objects.filter(where, is_active=True).distinct().order_by("last_name", "first_name", "username")
+    )
+
+
+def load_by_person(user) -> list[dict]:
+    """The same load per person: everyone of the organisations overseen (with nothing, too), whoever
+    else still holds some of their appeals, and the appeals nobody has taken yet (person None)."""
+    counted = {
+        row.pop("assignee"): row
+        for row in Appeal.objects.restrict(user, "take")
+        .filter(status__in=ACTIVE)
+        .values("assignee")
+        .annotate(**LOAD)
+    }
+    nothing = dict.fromkeys(LOAD, 0)
+    people = list(people_of(user))
+    known = {p.pk for p in people}
+    people += User.objects.filter(pk__in=[pk for pk in counted if pk is not None and pk not in known])
+    rows = [{"person": p, **counted.get(p.pk, nothing)} for p in people]
+    rows.sort(key=lambda row: (-row["overdue"], -row["total"]))
+    if None in counted:
+        rows.append({"person": None, **counted[None]})
+    return rows

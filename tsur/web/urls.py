@@ -3,6 +3,7 @@ from django.urls import path
 from . import appeal_views as appeal
 from . import console_views as console
 from . import dispatch_views as dispatch
+from . import hotline_views as hotline
 from . import shell_views as shell
 from . import suggest_views as suggest
 from . import work_views as work
@@ -17,9 +18,14 @@ urlpatterns = [
     path("console/", console.queue, name="console"),
     path("console/counts/", console.counts, name="console-counts"),
     path("console/bulk-assign/", console.bulk_assign, name="console-bulk-assign"),
+    path("console/bulk-redirect/", console.bulk_redirect, name="console-bulk-redirect"),
+    path("console/bulk-merge/", console.bulk_merge, name="console-bulk-merge"),
+    path("console/new/", hotline.new, name="console-new"),
+    path("console/new/similar/", hotline.similar, name="console-new-similar"),
     path(f"console/appeals/{NUMBER}/", appeal.card, {"section": "console"}, name="console-card"),
     path(f"console/appeals/{NUMBER}/<str:name>/", appeal.step, {"section": "console"}, name="console-step"),
     path("work/", work.queue, name="work"),
+    path("work/bulk-reassign/", work.bulk_reassign, name="work-bulk-reassign"),
     path(f"work/appeals/{NUMBER}/", appeal.card, {"section": "work"}, name="work-card"),
     path(
         f"work/appeals/{NUMBER}/answer-template/",

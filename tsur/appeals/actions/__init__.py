@@ -9,6 +9,7 @@ which `base.step` does around the change the step itself makes.
     moderation  send_to_moderation, assign, reject, merge, set_priority (operator)
     execution   take, request_clarification, interim_answer, answer,
                 redirect, extend, link_to_outage                       (executor)
+                reassign                                               (supervisor)
     review      approve_answer, return_answer                          (reviewer of answers)
     citizen     citizen_reply, comment, close, reopen, subscribe       (citizen)
     periodic    mark_deadlines, autoclose                              (job worker)
@@ -18,7 +19,16 @@ which `base.step` does around the change the step itself makes.
 
 from ..lifecycle import ACTION_NAMES, ALLOWED_FROM
 from .citizen import citizen_reply, close, comment, reopen, subscribe
-from .execution import answer, extend, interim_answer, link_to_outage, redirect, request_clarification, take
+from .execution import (
+    answer,
+    extend,
+    interim_answer,
+    link_to_outage,
+    reassign,
+    redirect,
+    request_clarification,
+    take,
+)
 from .intake import add_photo, intake_key, register
 from .moderation import assign, merge, reject, send_to_moderation, set_priority
 from .periodic import autoclose, erase_expired_personal_data, mark_deadline, mark_deadlines
@@ -48,6 +58,7 @@ __all__ = [
     "mark_deadline",
     "mark_deadlines",
     "merge",
+    "reassign",
     "redirect",
     "register",
     "record_contacts_seen",

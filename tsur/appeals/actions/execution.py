@@ -9,7 +9,7 @@ from tsur.core.errors import DomainError
 from tsur.core.models import Organisation, User
 from tsur.core.text import clean_text
 
-from .. import complaint_book, deadlines, placeholder, review, routing
+from .. import complaint_book, deadlines, placeholder, policies, review, routing
 from ..choices import DeadlineState, EventKind, Status
 from ..models import Appeal, AppealPhoto, Topic
 from .base import apply_route, event, move, step
@@ -17,7 +17,40 @@ from .base import apply_route, event, move, step
 
 @step("take")
 def take(appeal: Appeal, actor: User | None, *, at: datetime) -> Appeal:
+    """The organisation starts work; the person who takes it is the one working on it from now on."""
+    if actor is not None and actor.pk:
+        appeal.assignee = actor
     move(appeal, Status.IN_WORK, EventKind.TAKEN, actor, at, public=True)
+    return appeal
+
+
+@step("reassign")
+def reassign(appeal: Appeal, actor: User | None, *, assignee: User, reason: str = "", at: datetime) -> Appeal:
+    """The supervisor hands the appeal to another person of the organisation (someone whose
+    executor or supervisor role reaches it: `policies.assignable`); status and clock stay."""
+    reason = clean_text(reason, field="reason", required=False)
+    if appeal.organisation_id is None:
+        raise DomainError("У обращения нет организации-исполнителя.", field="assignee")
+    if assignee is None or not policies.assignable(appeal.organisation).filter(pk=assignee.pk).exists():
+        raise DomainError(
+            f"Сотрудник не работает в «{appeal.organisation}»: передать обращение можно только "
+            "исполнителю или руководителю этой организации.",
+            field="assignee",
+        )
+    if appeal.assignee_id == assignee.pk:
+        raise DomainError("Обращение уже у этого сотрудника.", field="assignee")
+    previous = appeal.assignee_id
+    appeal.assignee = assignee
+    appeal.save()
+    event(
+        appeal,
+        EventKind.REASSIGNED,
+        actor,
+        at,
+        status_from=appeal.status,
+        reason=reason,
+        data={"from": previous, "to": assignee.pk},
+    )
     return appeal
 
 
@@ -135,6 +168,7 @@ def redirect(
     to whatever the routing rules would choose next."""
     reason = clean_text(reason, field="reason")
     previous = appeal.organisation
+    appeal.assignee = None  # whoever worked on it was of the organisation it leaves
     if topic is not None:
         appeal.topic = topic
     if to_operator:

@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from tsur.core.api.serializers import OrganisationBriefSerializer, PrebuiltFields, TerritoryBriefSerializer
 from tsur.core.choices import PlaceKind, Role
-from tsur.core.models import Building, Organisation, Territory
+from tsur.core.models import Building, Organisation, Territory, User
 
 from .. import policies, review
 from ..choices import Channel, CloseReason, DeadlineState, Priority, Status
@@ -575,6 +575,13 @@ class MergeSerializer(ReasonSerializer):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["into"].queryset = Appeal.objects.restrict(self.context["request"].user)
+
+
+class ReassignSerializer(ReasonSerializer):
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True),
+        help_text="Сотрудник организации (исполнитель или руководитель), которому передаётся обращение.",
+    )
 
 
 class ExtendSerializer(RequiredReasonSerializer):

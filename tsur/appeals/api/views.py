@@ -80,6 +80,7 @@ LIFECYCLE = {
     "redirect": (actions.redirect, s.RedirectSerializer),
     "merge": (actions.merge, s.MergeSerializer),
     "extend": (actions.extend, s.ExtendSerializer),
+    "reassign": (actions.reassign, s.ReassignSerializer),
     "comment": (actions.comment, s.TextSerializer),
     "erase-personal-data": (actions.erase_personal_data, s.RequiredReasonSerializer),
 }

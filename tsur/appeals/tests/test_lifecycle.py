@@ -11,8 +11,9 @@ from tsur.appeals import actions
 from tsur.appeals.choices import FINAL_STATUSES, EventKind, Status
 from tsur.appeals.models import AppealEvent
 from tsur.appeals.tests.factories import AppealFactory
+from tsur.core.choices import Role
 from tsur.core.errors import DomainError, InvalidTransition
-from tsur.core.tests.factories import OrganisationFactory, UserFactory
+from tsur.core.tests.factories import OrganisationFactory, UserFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -34,6 +35,7 @@ EXPECTED = {
     "approve_answer": (Status.ANSWERED, EventKind.ANSWERED),  # after ANSWER_APPROVED
     "return_answer": (Status.IN_WORK, EventKind.ANSWER_RETURNED),
     "set_priority": (None, EventKind.PRIORITY_CHANGED),  # the status stays
+    "reassign": (None, EventKind.REASSIGNED),  # the status stays
 }
 TWO_EVENTS = {"merge", "approve_answer"}
 
@@ -58,6 +60,7 @@ def arguments(action, appeal):
         "approve_answer": {},
         "return_answer": {"comment": "Не указано, когда вывезут мусор"},
         "set_priority": {"priority": "high", "reason": "Угроза жизни: наледь над входом"},
+        "reassign": {"assignee": user_with_role(Role.EXECUTOR, organisation=appeal.organisation)},
     }[action]
 
 

@@ -156,3 +156,95 @@ def test_an_unknown_step_is_not_found(region):
     client = login(region["executor"])
     assert client.post(f"/work/appeals/{region['working'].number}/reject/").status_code == 404
     assert client.get(f"/work/appeals/{region['working'].number}/take/").status_code == 405
+
+
+# ------------------------------------------------------------------ the person inside the organisation
+
+
+def test_taking_an_appeal_puts_it_among_the_executors_own(region):
+    client = login(region["executor"])
+    number = region["working"].number
+
+    before = client.get("/work/", {"queue": "mine"}).content.decode()
+    client.post(f"/work/appeals/{number}/take/")
+    after = client.get("/work/", {"queue": "mine"}).content.decode()
+
+    assert number not in before and number in after
+    assert Appeal.objects.get(number=number).assignee == region["executor"]
+
+
+def test_the_supervisor_hands_an_appeal_to_a_colleague_from_the_card(region):
+    client = login(region["supervisor"])
+    appeal = region["working"]
+    actions.take(appeal, region["supervisor"])
+
+    card = client.get(f"/work/appeals/{appeal.number}/").content.decode()
+    response = client.post(
+        f"/work/appeals/{appeal.number}/reassign/",
+        {"reassign-assignee": region["executor"].pk, "reassign-reason": "Ближе к объекту"},
+    )
+
+    appeal.refresh_from_db()
+    assert "Передать другому сотруднику" in card and f'value="{region["executor"].pk}"' in card
+    assert f'value="{region["stranger"].pk}"' not in card  # another organisation's executor
+    assert [str(m) for m in get_messages(response.wsgi_request)] == ["Обращение передано сотруднику."]
+    assert appeal.assignee == region["executor"]
+    assert appeal.events.get(kind="reassigned").reason == "Ближе к объекту"
+
+
+def test_an_executor_may_not_reassign_and_a_stranger_is_refused(region):
+    appeal = region["working"]
+    actions.take(appeal, region["executor"])
+
+    by_executor = login(region["executor"]).post(
+        f"/work/appeals/{appeal.number}/reassign/", {"reassign-assignee": region["supervisor"].pk}
+    )
+    to_stranger = login(region["supervisor"]).post(
+        f"/work/appeals/{appeal.number}/reassign/", {"reassign-assignee": region["stranger"].pk}
+    )
+
+    assert by_executor.status_code == 403
+    assert "Выберите корректный вариант" in [str(m) for m in get_messages(to_stranger.wsgi_request)][-1]
+    assert Appeal.objects.get(pk=appeal.pk).assignee == region["executor"]
+
+
+def test_the_supervisor_sees_the_load_per_person_and_hands_many_at_once(region):
+    client = login(region["supervisor"])
+    second, _ = actions.register(
+        channel="hotline", text="Сломана скамейка", topic=region["yard"], organisation=region["ours"]
+    )
+    actions.take(second, region["supervisor"])
+
+    response = client.post(
+        "/work/bulk-reassign/",
+        {
+            "numbers": [region["working"].number, second.number, region["foreign"].number],
+            "assignee": region["executor"].pk,
+            "back": "/work/?queue=in_work",
+        },
+    )
+    page = client.get("/work/").content.decode()
+
+    assert response["Location"] == "/work/?queue=in_work"
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        f"Передано сотруднику {region['executor'].get_username()}: 2 ({region['working'].number}, {second.number}).",
+        f"{region['foreign'].number}: не найдено",
+    ]
+    assert set(Appeal.objects.filter(assignee=region["executor"]).values_list("number", flat=True)) == {
+        region["working"].number,
+        second.number,
+    }
+    assert Appeal.objects.get(pk=region["foreign"].pk).assignee is None
+    assert "Нагрузка по сотрудникам" in page
+    load = page[page.index('id="load-people"') :]
+    assert f'<th scope="row">{region["executor"].get_username()}</th><td class="num">2</td>' in load
+    assert 'aria-label="Отметить обращение' in page
+
+
+def test_only_a_supervisor_hands_appeals_out_in_bulk(region):
+    response = login(region["executor"]).post(
+        "/work/bulk-reassign/", {"numbers": [region["working"].number], "assignee": region["executor"].pk}
+    )
+
+    assert response.status_code == 403
+    assert Appeal.objects.get(pk=region["working"].pk).assignee is None
