@@ -80,7 +80,7 @@ class AppealForm(ContactsForm):
     ]
 
     text = forms.CharField(
-        label=_("Что случилось"),
+        label=_("Опишите проблему"),
         max_length=settings.TSUR["TEXT_MAX_CHARS"],
         widget=forms.Textarea(attrs={"rows": 5, "aria-describedby": "text-hint"}),
     )
