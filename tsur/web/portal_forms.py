@@ -4,6 +4,7 @@ public map's query. They turn what a resident typed into the arguments of an act
 field they name (`add_domain_error`)."""
 
 import math
+import re
 
 from django import forms
 from django.conf import settings
@@ -16,6 +17,7 @@ from tsur.core.models import Building
 
 from .forms import PhotosField
 
+NUMBER = re.compile(r"[\w-]{1,20}")
 # the register's names for what the portal's form calls otherwise
 FIELD_OF = {"author_name": "name", "author_email": "email", "author_phone": "phone", "longitude": "latitude"}
 
@@ -171,7 +173,10 @@ class StatusForm(forms.Form):
     number = forms.CharField(label=_("Номер обращения"), max_length=20)
 
     def clean_number(self):
-        return self.cleaned_data["number"].strip()
+        number = self.cleaned_data["number"].strip()
+        if not NUMBER.fullmatch(number):
+            raise forms.ValidationError(_("Номер состоит из цифр и дефиса, например 26-0001234."))
+        return number
 
 
 class MapQueryForm(forms.Form):

@@ -335,6 +335,14 @@ def test_a_number_typed_goes_to_its_status_page(place, open_nearby):
     assert response["Location"] == reverse("web:portal-status", args=[open_nearby.number])
 
 
+@pytest.mark.parametrize("typed", ["26/0001", "", "1" * 21, "<b>1</b>"])
+def test_a_number_that_cannot_be_one_is_refused_on_the_form(typed):
+    response = Client().get(reverse("web:portal-status-lookup"), {"number": typed})
+
+    assert response.status_code == 400
+    assert "<b>1</b>" not in response.content.decode()
+
+
 def test_unknown_and_unpublished_numbers_are_not_found_alike(place):
     hidden, _ = actions.register(
         channel=Channel.PORTAL, text="Мусор", moderate=True, personal_data_consent=True
