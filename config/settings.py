@@ -329,6 +329,9 @@ TSUR = {
     "DEADLINE_WARNING_SHARE": float(os.environ.get("TSUR_DEADLINE_WARNING_SHARE", "0.2")),
     "PHOTO_MAX_BYTES": int(os.environ.get("TSUR_PHOTO_MAX_BYTES", str(10 * 1024 * 1024))),
     "PHOTO_MAX_COUNT": 10,
+    # a resident attaches up to this many on the portal, leaving room in the appeal's PHOTO_MAX_COUNT
+    # for the executor's photos of the work done
+    "PORTAL_PHOTO_MAX_COUNT": 5,
     "TEXT_MAX_CHARS": 4000,
     "DEMO_DATA": os.environ.get(
         "TSUR_DEMO_DATA", str(BASE_DIR.parent / "shared" / "data" / "spb_appeals.csv.gz")

@@ -324,7 +324,19 @@ class Appeal(models.Model):
         indexes = [
             models.Index(fields=["status", "resolution_due"], name="appeal_status_due"),
             models.Index(fields=["organisation", "status"], name="appeal_org_status"),
-            models.Index(fields=["registered_at"], name="appeal_registered"),
+            # the public map reads the recent ones from this index alone (PostgreSQL: INCLUDE)
+            models.Index(
+                fields=["registered_at"],
+                include=["status", "latitude", "longitude", "topic"],
+                name="appeal_registered",
+            ),
+            # and the open published ones around a point from this one (decision 0011)
+            models.Index(
+                fields=["latitude", "longitude"],
+                include=["topic"],
+                condition=Q(status__in=sorted(policies.OPEN_PUBLISHED_STATUSES)),
+                name="appeal_open_point",
+            ),
             # near-duplicates: appeals around a point, and at a building, among the recent ones
             models.Index(fields=["latitude", "longitude"], name="appeal_point"),
             models.Index(fields=["building", "registered_at"], name="appeal_building_registered"),

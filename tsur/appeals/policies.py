@@ -13,7 +13,7 @@ from tsur.core.models import User
 from tsur.core.scopes import AUTHOR, Scope, scope_for
 
 from .choices import Channel, Status
-from .lifecycle import ALLOWED_FROM
+from .lifecycle import ALLOWED_FROM, OPEN_STATUSES
 
 R = Role
 ACTION_ROLES: dict[str, frozenset[str]] = {
@@ -58,6 +58,8 @@ TICKET_ROLES: dict[str, frozenset[str]] = {
 # to anyone, their own). A fresh appeal waits for moderation unseen; a refused one (spam, abuse,
 # someone's personal story) is never published. Used by the REST API, Open311 and pages alike.
 UNPUBLISHED_STATUSES = frozenset({Status.REGISTERED, Status.MODERATION, Status.REJECTED})
+# Published and not finished: what the public map and the portal's figures count as «в работе».
+OPEN_PUBLISHED_STATUSES = frozenset(OPEN_STATUSES - UNPUBLISHED_STATUSES)
 # Channels where the citizen files the appeal themselves (the portal, the region's app, a civic app
 # over Open311): the appeal is taken only with their consent to the processing of personal data.
 CITIZEN_CHANNELS = frozenset({Channel.PORTAL, Channel.APP, Channel.OPEN311})

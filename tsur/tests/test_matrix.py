@@ -111,6 +111,15 @@ open311:updates                     POST   appeal  403= 403= 403= 403= 403= 403=
 open311:token                       GET    -       200  200  200  200  200  200  200      200      200      200
 web:suggest-addresses               GET    -       200  200  200  200  200  200  200      200      200      200
 web:suggest-topics                  POST   -       200  200  200  200  200  200  200      200      200      200
+web:portal-new                      GET    -       200  200  200  200  200  200  200      200      200      200
+web:portal-new                      POST   -       201  201  201  201  201  201  201      201      201      201
+web:portal-nearby                   POST   -       200  200  200  200  200  200  200      200      200      200
+web:portal-join                     POST   appeal  200= 200= 200= 200= 200= 200= 200= 400/200  200= 200=
+web:portal-status-lookup            GET    -       200  200  200  200  200  200  200      200      200      200
+web:portal-status                   GET    appeal  200= 200= 200= 200= 200= 200= 200= 200= 200= 200=
+web:portal-map                      GET    -       200  200  200  200  200  200  200      200      200      200
+web:portal-map-data                 GET    -       200  200  200  200  200  200  200      200      200      200
+web:portal-map-backdrop             GET    -       200  200  200  200  200  200  200      200      200      200
 web:overview                        GET    -       403  403  403  200  200  403  200      403      403      →
 web:console                         GET    -       200  403  403  403  403  403  200      403      403      →
 web:console-counts                  GET    -       200  403  403  403  403  403  200      403      403      →
@@ -226,7 +235,7 @@ def the_request(region, route, method, obj, side_name, role):
     kwargs = {}
     if route.startswith("open311:"):
         kwargs["fmt"] = "json"
-    if obj == "appeal" and (route.startswith("api:") or route.endswith(("-card", "-step"))):
+    if obj == "appeal" and (route.startswith(("api:", "web:portal")) or route.endswith(("-card", "-step"))):
         kwargs["number"] = side.appeal.number
     if obj == "appeal" and route == "open311:request":
         kwargs["number"] = side.appeal.number
@@ -322,6 +331,20 @@ def the_request(region, route, method, obj, side_name, role):
             "planned_at": (now + timezone.timedelta(hours=6)).strftime("%Y-%m-%dT%H:%M"),
         },
         "web:dispatch-outage-end": {"text": "Тепло подано"},
+        "web:portal-new": {
+            "text": "Не горит свет в подъезде",
+            "email": "sosed@example.org",
+            "personal_data_consent": "on",
+            "nearby_seen": "1",
+        },
+        "web:portal-nearby": {
+            "text": "Протекает потолок в ванной",
+            "latitude": "59.93",
+            "longitude": "30.31",
+        },
+        # the citizen of the first district filed that appeal: joining one's own is refused
+        "web:portal-join": {"email": "sosed@example.org", "personal_data_consent": "on"},
+        "web:portal-map-data": {"bbox": "30.2,59.9,30.4,60.0", "zoom": "13"},
     }.get(route, {})
     if method == "GET" and route.startswith("open311:"):
         data = key

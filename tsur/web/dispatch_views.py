@@ -19,12 +19,13 @@ from django.views.decorators.http import require_GET, require_POST
 from tsur.appeals import policies as appeal_policies
 from tsur.appeals.models import Appeal
 from tsur.core.errors import DomainError, InvalidTransition
-from tsur.core.models import Building
 from tsur.core.scopes import VIEW
 from tsur.dispatch import actions
 from tsur.dispatch import policies as dispatch_policies
 from tsur.dispatch.choices import AlarmState, OutageState
 from tsur.dispatch.models import Alarm, EngineeringObject, Outage
+
+from . import maps
 
 SILENT_AFTER = timedelta(minutes=10)
 # the units as controllers send them, as a Russian reader writes them
@@ -170,8 +171,7 @@ def state(request):
 def backdrop(request):
     """Points of the region's buildings: the map's background when no tile server is configured."""
     _objects(request)
-    points = Building.objects.exclude(latitude=None).values_list("latitude", "longitude")[:30000]
-    return JsonResponse({"points": [[round(lat, 5), round(lon, 5)] for lat, lon in points]})
+    return JsonResponse({"points": maps.backdrop_points()})
 
 
 def _alarm(request, pk: int) -> Alarm:

@@ -191,13 +191,16 @@ class MultipleFileInput(forms.ClearableFileInput):
 class PhotosField(forms.FileField):
     widget = MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
 
+    def __init__(self, *args, max_count: int | None = None, **kwargs):
+        self.max_count = max_count
+        super().__init__(*args, **kwargs)
+
     def clean(self, data, initial=None):
         """Each file checked as the register checks photos, before any step is taken with them."""
         files = data if isinstance(data, list | tuple) else ([data] if data else [])
-        if len(files) > settings.TSUR["PHOTO_MAX_COUNT"]:
-            raise forms.ValidationError(
-                _("Не больше %(n)s фото."), params={"n": settings.TSUR["PHOTO_MAX_COUNT"]}
-            )
+        limit = min(self.max_count or settings.TSUR["PHOTO_MAX_COUNT"], settings.TSUR["PHOTO_MAX_COUNT"])
+        if len(files) > limit:
+            raise forms.ValidationError(_("Не больше %(n)s фото."), params={"n": limit})
         cleaned = [super(PhotosField, self).clean(f, initial) for f in files]
         for upload in cleaned:
             try:

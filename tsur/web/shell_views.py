@@ -17,15 +17,16 @@ from tsur.appeals.lifecycle import OPEN_STATUSES
 from tsur.appeals.models import Appeal
 
 from . import places
+from . import portal_views as portal
 
 
 @require_GET
 def landing(request):
-    """Signed-in staff go on to their workspace; others see the platform's front page."""
+    """Signed-in staff go on to their workspace; residents and visitors see the portal's front page."""
     target = places.landing(request.user)
     if target is not None:
         return redirect(target)
-    return render(request, "web/home.html", {"section": "home"})
+    return portal.home(request)
 
 
 @require_http_methods(["GET", "POST"])

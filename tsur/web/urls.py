@@ -4,6 +4,7 @@ from . import appeal_views as appeal
 from . import console_views as console
 from . import dispatch_views as dispatch
 from . import hotline_views as hotline
+from . import portal_views as portal
 from . import shell_views as shell
 from . import suggest_views as suggest
 from . import work_views as work
@@ -12,6 +13,14 @@ NUMBER = "<str:number>"
 
 app_name = "web"
 urlpatterns = [
+    path("appeal/new/", portal.new_appeal, name="portal-new"),
+    path("appeal/nearby/", portal.nearby, name="portal-nearby"),
+    path(f"appeal/join/{NUMBER}/", portal.join, name="portal-join"),
+    path("status/", portal.status_lookup, name="portal-status-lookup"),
+    path(f"status/{NUMBER}/", portal.status, name="portal-status"),
+    path("map/", portal.map_page, name="portal-map"),
+    path("map/data.json", portal.map_data, name="portal-map-data"),
+    path("map/backdrop.json", portal.map_backdrop, name="portal-map-backdrop"),
     path("overview/", shell.overview, name="overview"),
     path("suggest/addresses/", suggest.addresses, name="suggest-addresses"),
     path("suggest/topics/", suggest.topics, name="suggest-topics"),

@@ -10,7 +10,7 @@ from tsur.core.api.serializers import OrganisationBriefSerializer, PrebuiltField
 from tsur.core.choices import PlaceKind, Role
 from tsur.core.models import Building, Organisation, Territory, User
 
-from .. import policies, review
+from .. import policies, public, review
 from ..choices import Channel, CloseReason, DeadlineState, Priority, Status
 from ..models import Appeal, AppealEvent, RoutingRule, ThematicBlock, Topic
 from ..rubricator import topics_by_code
@@ -466,10 +466,7 @@ class NearbyAppealSerializer(serializers.Serializer):
         return timezone.localdate(item["similar"].registered_at).isoformat()
 
     def get_distance(self, item) -> str:
-        metres = item["similar"].distance_m
-        if metres is None or metres <= 50:
-            return "рядом"
-        return "до 100 м" if metres <= 100 else "до 200 м"
+        return public.rough_distance(item["similar"].distance_m)
 
 
 class NearbyQuerySerializer(serializers.Serializer):

@@ -15,7 +15,7 @@ from tsur.core.errors import DomainError
 from tsur.core.models import Organisation
 from tsur.nlp import duplicates
 
-from .. import actions, answer_templates, complaint_book, policies, review
+from .. import actions, answer_templates, complaint_book, policies, public, review
 from ..choices import FINAL_STATUSES, AccessInterface
 from ..filtersets import AppealFilterSet, ComplaintTicketFilterSet
 from ..models import Appeal, AppealEvent, AppealPhoto, ComplaintTicket, RoutingRule, ThematicBlock, Topic
@@ -210,7 +210,7 @@ class AppealViewSet(
             exclude_pk=appeal.pk,
             queryset=Appeal.objects.restrict(request.user).exclude(status__in=FINAL_STATUSES),
         )
-        return Response(s.SimilarAppealSerializer(_with_topics(found), many=True).data)
+        return Response(s.SimilarAppealSerializer(public.with_topics(found), many=True).data)
 
     @extend_schema(responses=s.AnswerTemplateSerializer(many=True))
     @action(detail=True, methods=["get"], url_path="answer-templates", **WHOLE_LIST)
@@ -232,15 +232,10 @@ class AppealViewSet(
         comes in the body, not the URL, so it never reaches access logs."""
         query = s.NearbyQuerySerializer(data=request.data)
         query.is_valid(raise_exception=True)
-        found = duplicates.find(
-            query.validated_data["text"],
-            latitude=query.validated_data["lat"],
-            longitude=query.validated_data["lon"],
-            queryset=Appeal.objects.published().exclude(status__in=FINAL_STATUSES),
-            min_similarity=0.25,
-            limit=5,
+        found = public.nearby(
+            query.validated_data["text"], query.validated_data["lat"], query.validated_data["lon"]
         )
-        return Response(s.NearbyAppealSerializer(_with_topics(found), many=True).data)
+        return Response(s.NearbyAppealSerializer(found, many=True).data)
 
     @extend_schema(request={"multipart/form-data": s.PhotoSerializer}, responses=s.AppealDetailSerializer)
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
@@ -298,11 +293,6 @@ class AppealViewSet(
             raise DomainError("Подтвердить решение как контролёр может только сотрудник.", field="how")
         function(appeal, request.user, **arguments)
         return self._detail(appeal)
-
-
-def _with_topics(found):
-    topics = {t.pk: t for t in Topic.objects.filter(pk__in={f.topic_id for f in found if f.topic_id})}
-    return [{"similar": f, "topic": topics.get(f.topic_id)} for f in found]
 
 
 def _lifecycle_view(name, serializer_class):
