@@ -9,14 +9,14 @@ which `base.step` does around the change the step itself makes.
     moderation  send_to_moderation, assign, reject, merge              (operator)
     execution   take, request_clarification, interim_answer, answer,
                 redirect, extend, link_to_outage                       (executor)
-    citizen     citizen_reply, comment, close, reopen, subscribe       (citizen)
+    citizen     citizen_reply, comment, rate, close, reopen, subscribe (citizen)
     periodic    mark_deadlines, autoclose                              (job worker)
     tickets     file_ticket, fulfil                                    (the complaint book)
     privacy     record_contacts_seen, erase_personal_data              (152-ФЗ)
 """
 
 from ..lifecycle import ACTION_NAMES, ALLOWED_FROM
-from .citizen import citizen_reply, close, comment, reopen, subscribe
+from .citizen import citizen_reply, close, comment, rate, reopen, subscribe
 from .execution import answer, extend, interim_answer, link_to_outage, redirect, request_clarification, take
 from .intake import add_photo, intake_key, register
 from .moderation import assign, merge, reject, send_to_moderation
@@ -45,6 +45,7 @@ __all__ = [
     "mark_deadline",
     "mark_deadlines",
     "merge",
+    "rate",
     "redirect",
     "register",
     "record_contacts_seen",

@@ -85,6 +85,7 @@ LIFECYCLE = {
     "answer": (actions.answer, s.TextSerializer),
     "close": (actions.close, s.CloseSerializer),
     "reopen": (actions.reopen, s.RequiredReasonSerializer),
+    "rate": (actions.rate, s.RateSerializer),
     "reject": (actions.reject, s.RequiredReasonSerializer),
     "redirect": (actions.redirect, s.RedirectSerializer),
     "merge": (actions.merge, s.MergeSerializer),

@@ -31,6 +31,7 @@ EXPECTED = {
     "merge": (Status.MERGED, EventKind.MERGED),
     "extend": (None, EventKind.EXTENDED),  # the status stays
     "comment": (None, EventKind.COMMENTED),  # the status stays
+    "rate": (None, EventKind.RATED),  # the status stays
 }
 
 
@@ -51,6 +52,7 @@ def arguments(action, appeal):
         "merge": {"into": AppealFactory(status=Status.IN_WORK)},
         "extend": {"until": appeal.resolution_due + timedelta(days=3), "reason": "Нужен подрядчик"},
         "comment": {"text": "Яма стала больше"},
+        "rate": {"rating": 4, "comment": "Сделали"},
     }[action]
 
 
