@@ -119,7 +119,7 @@ class Visit:
     def acts(self) -> bool:
         return self.as_ in ("author", "key")
 
-    def url(self, name: str | None = None, **extra) -> str:
+    def url(self, name: str | None = None) -> str:
         number = self.appeal.number
         if self.key is None:
             return reverse(
