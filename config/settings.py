@@ -347,6 +347,16 @@ TSUR = {
     "SIGNIN_FAILURES_PER_ACCOUNT": int(os.environ.get("TSUR_SIGNIN_FAILURES_PER_ACCOUNT", "5")),
     "SIGNIN_FAILURES_PER_ADDRESS": int(os.environ.get("TSUR_SIGNIN_FAILURES_PER_ADDRESS", "30")),
     "SIGNIN_WINDOW_MINUTES": int(os.environ.get("TSUR_SIGNIN_WINDOW_MINUTES", "15")),
+    # Residents sign in with a one-time code sent by e-mail (tsur.core.codes): it lives this many
+    # minutes and takes this many wrong tries; an e-mail address, and a client's address, may ask for
+    # this many codes an hour.
+    "SIGNIN_CODE_MINUTES": int(os.environ.get("TSUR_SIGNIN_CODE_MINUTES", "10")),
+    "SIGNIN_CODE_ATTEMPTS": int(os.environ.get("TSUR_SIGNIN_CODE_ATTEMPTS", "5")),
+    "SIGNIN_CODES_PER_EMAIL": int(os.environ.get("TSUR_SIGNIN_CODES_PER_EMAIL", "5")),
+    "SIGNIN_CODES_PER_ADDRESS": int(os.environ.get("TSUR_SIGNIN_CODES_PER_ADDRESS", "20")),
+    # Wrong keys of the author's private link (/a/<number>/<key>/) one client's address may try in
+    # SIGNIN_WINDOW_MINUTES before every key check from it is refused for the rest of the window.
+    "ACCESS_KEY_FAILURES_PER_ADDRESS": int(os.environ.get("TSUR_ACCESS_KEY_FAILURES_PER_ADDRESS", "20")),
     # Links and webhooks are reached only on the public internet (tsur.core.outbound); networks
     # listed here (CIDR, comma-separated) are allowed as well — a receiver inside the region's own
     # network. Empty by default; the tests allow 127.0.0.1 for their local HTTP server.

@@ -330,7 +330,7 @@ class Appeal(models.Model):
                 include=["status", "latitude", "longitude", "topic"],
                 name="appeal_registered",
             ),
-            # and the open published ones around a point from this one (decision 0011)
+            # and the open published ones around a point from this one (decision 0013)
             models.Index(
                 fields=["latitude", "longitude"],
                 include=["topic"],

@@ -13,7 +13,7 @@ from tsur.core.models import User
 from tsur.core.scopes import AUTHOR, Scope, scope_for
 
 from .choices import Channel, Status
-from .lifecycle import ALLOWED_FROM, OPEN_STATUSES
+from .lifecycle import OPEN_STATUSES, permits
 
 R = Role
 ACTION_ROLES: dict[str, frozenset[str]] = {
@@ -36,6 +36,8 @@ ACTION_ROLES: dict[str, frozenset[str]] = {
     "citizen_reply": frozenset({AUTHOR, R.OPERATOR}),
     "close": frozenset({AUTHOR, R.OPERATOR, R.ADMINISTRATOR}),
     "reopen": frozenset({AUTHOR, R.OPERATOR, R.ADMINISTRATOR}),
+    # the author on their page; the operator writes down a caller's mark at the hotline
+    "rate": frozenset({AUTHOR, R.OPERATOR}),
     "add_photo": frozenset({AUTHOR, R.OPERATOR, R.EXECUTOR, R.SUPERVISOR, R.ADMINISTRATOR}),
     "comment": frozenset({AUTHOR, R.OPERATOR, R.ADMINISTRATOR}),
     # a caller with the same problem, added at the hotline (residents join on the portal themselves,
@@ -86,12 +88,15 @@ def can(user, action: str, appeal) -> bool:
     return _covers(user, ACTION_ROLES[action], appeal)
 
 
+def can_with_key(action: str) -> bool:
+    """Whether the author's private link (tsur.appeals.access) allows this step. Whoever holds the key
+    stands for the appeal's author, with or without an account: the steps whose roles include AUTHOR,
+    no other. The interface checks the key itself (`access.opens`) before asking."""
+    return AUTHOR in ACTION_ROLES[action]
+
+
 def allowed_actions(user, appeal) -> list[str]:
-    return [
-        a
-        for a in ACTION_ROLES
-        if (a not in ALLOWED_FROM or appeal.status in ALLOWED_FROM[a]) and can(user, a, appeal)
-    ]
+    return [a for a in ACTION_ROLES if permits(a, appeal) and can(user, a, appeal)]
 
 
 def assignable(organisation):

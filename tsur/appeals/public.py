@@ -4,7 +4,7 @@ figures. Nothing here returns a text, a person, a flat or an appeal's own point.
 
 Every read is shaped for a register of hundreds of thousands of appeals: one appeal by its unique
 number, counts on indexed columns, and the map aggregated by the database into a bounded number of
-cells (decision 0011)."""
+cells (decision 0013)."""
 
 import math
 from dataclasses import dataclass

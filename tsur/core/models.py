@@ -214,6 +214,32 @@ class SignInFailure(models.Model):
         return f"{self.key[:8]}… {self.at:%Y-%m-%d %H:%M:%S}"
 
 
+class SignInCode(models.Model):
+    """A one-time code sent by e-mail for a resident to sign in with (tsur.core.codes). Only keyed
+    hashes are kept: of the e-mail it went to, of the client's address that asked for it, and of the
+    code itself, so the table names nobody and a copy of it signs nobody in. The last code sent to an
+    address is the only one that may be entered. Rows older than an hour are pruned."""
+
+    email_key = models.CharField(max_length=64)
+    address_key = models.CharField(max_length=64, blank=True)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("код входа")
+        verbose_name_plural = _("коды входа")
+        indexes = [
+            models.Index(fields=["email_key", "created_at"], name="core_signincode_email_at"),
+            models.Index(fields=["address_key", "created_at"], name="core_signincode_address_at"),
+        ]
+
+    def __str__(self):
+        return f"{self.email_key[:8]}… {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
 # A user's role assignments, remembered in the process for a few seconds: every request needs them
 # (tsur.core.scopes). Changes are seen at once in the process that makes them (signals connected
 # in apps.py), in the other processes within ASSIGNMENTS_TTL_S (decision 0003).

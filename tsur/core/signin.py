@@ -53,8 +53,22 @@ def _window() -> timedelta:
 
 def retry_after(username: str, address: str) -> int | None:
     """Seconds until this account may try again from this address, or None if it may now."""
+    return _wait(_keys(username, address))
+
+
+def guesses_refused(kind: str, address: str, limit: int) -> int | None:
+    """Seconds until a client's address may guess again at something else than a password (`kind`:
+    the key of an author's private link), or None if it may now; counted as sign-ins are."""
+    return _wait([(_key(kind, address), limit)]) if address else None
+
+
+def record_guess(kind: str, address: str) -> None:
+    if address:
+        _store([_key(kind, address)])
+
+
+def _wait(keys: list[tuple[str, int]]) -> int | None:
     now, window = timezone.now(), _window()
-    keys = _keys(username, address)
     failures: dict[str, list] = {key: [] for key, _ in keys}
     # at most a limit's worth of rows per key: failures are recorded only while not locked out
     for key, at in (
@@ -76,9 +90,13 @@ def refusal(seconds: int) -> str:
 
 
 def record_failure(username: str, address: str) -> None:
+    _store([key for key, _ in _keys(username, address)])
+
+
+def _store(keys: list[str]) -> None:
     now = timezone.now()
     SignInFailure.objects.filter(at__lte=now - _window()).delete()  # keeps the table to one window
-    SignInFailure.objects.bulk_create([SignInFailure(key=key, at=now) for key, _ in _keys(username, address)])
+    SignInFailure.objects.bulk_create([SignInFailure(key=key, at=now) for key in keys])
 
 
 def record_success(username: str) -> None:

@@ -84,6 +84,9 @@ def organisation_kind(name: str) -> str:
     return OrganisationKind.AGENCY
 
 
+RESIDENT_EVERY = 100
+
+
 class DemoRegion:
     def __init__(self, rows: list[dict[str, str]], region_name: str = "Санкт-Петербург"):
         self.rows = rows
@@ -294,15 +297,17 @@ class DemoRegion:
     def replay(
         self, rows: Iterable[dict[str, str]], progress: Callable[[int], None] = lambda n: None
     ) -> None:
-        for row in rows:
+        # the demo resident («citizen») filed one appeal in RESIDENT_EVERY: «мои обращения» shows them
+        resident = User.objects.filter(username="citizen").first()
+        for n, row in enumerate(rows):
             try:
-                self._replay_one(row)
+                self._replay_one(row, author=resident if n % RESIDENT_EVERY == 0 else None)
                 self.report.appeals += 1
             except DomainError:
                 self.report.skipped += 1
             progress(1)
 
-    def _replay_one(self, row):
+    def _replay_one(self, row, author: User | None = None):
         created = self._at(row["created_at"])
         building = self.buildings.get(Building.key_for(row["address"].strip()))
         topic = self.topics.get((row["label"], row["subcategory"]))
@@ -322,6 +327,9 @@ class DemoRegion:
             topic=topic,
             organisation=None if moderation else organisation,
             moderate=moderation,
+            author=author,
+            author_email=author.email if author else "",
+            personal_data_consent=True if author else None,
             at=created,
         )
         if not new or moderation:

@@ -23,6 +23,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from tsur.appeals import access
 from tsur.appeals.choices import EventKind, Status
 from tsur.appeals.models import (
     AnswerTemplate,
@@ -47,7 +48,7 @@ pytestmark = pytest.mark.django_db
 
 MATRIX = """
 route                               method object  opr  exe  sup  ana  lea  dis  adm      cit      sys      anon
-home                                GET    -       302  302  302  302  302  302  302      200      200      200
+home                                GET    -       302  302  302  302  302  302  302      302      200      200
 api:api-root                        GET    -       200  200  200  200  200  200  200      200      200      401
 api:appeal-list                     GET    -       200  200  200  200  200  200  200      200      200      401
 api:appeal-list                     POST   -       201  201  201  201  201  201  201      201      201      201
@@ -76,6 +77,7 @@ api:appeal-citizen-reply            POST   appeal  200  403  403  403  403  403 
 api:appeal-close                    POST   appeal  200  403  403  403  403  403  200=  200      403      401
 api:appeal-reopen                   POST   appeal  200  403  403  403  403  403  200=  200      403      401
 api:appeal-comment                  POST   appeal  200  403  403  403  403  403  200=  200      403      401
+api:appeal-rate                     POST   appeal  200  403  403  403  403  403  403=  200      403      401
 api:appeal-erase-personal-data      POST   appeal  403  403  403  403  403  403  200=  403      403      401
 api:appeal-reassign                 POST   appeal  403  403  200  403  403  403  200=  403      403      401
 api:complaintticket-list            GET    -       200  200  200  200  200  200  200      403      403      401
@@ -145,6 +147,21 @@ web:dispatch-outage                 GET    outage  403= 403= 403= 403= 200 200 2
 web:dispatch-outage-answer          POST   outage  403= 403= 403= 403= 403= 302 302= 403= 403= →
 web:dispatch-outage-end             POST   outage  403= 403= 403= 403= 403= 302 302= 403= 403= →
 web:dispatch-outage-relink          POST   outage  403= 403= 403= 403= 403= 302 302= 403= 403= →
+web:my                              GET    -       403  403  403  403  403  403  403      200      403      →
+web:resident-login                  GET    -       302  302  302  302  302  302  302      302      302      200
+web:resident-login                  POST   -       302  302  302  302  302  302  302      302      302      302
+web:resident-code                   GET    -       302  302  302  302  302  302  302      302      302      302
+web:resident-code                   POST   -       302  302  302  302  302  302  302      302      302      302
+web:resident-password               GET    -       302  302  302  302  302  302  302      302      302      200
+web:resident-password               POST   -       302  302  302  302  302  302  302      302      302      200
+web:resident-set-password           GET    -       403  403  403  403  403  403  403      200      403      →
+web:resident-set-password           POST   -       403  403  403  403  403  403  403      200      403      →
+web:author-page                     GET    appeal  404= 404= 404= 404= 404= 404= 404= 200      404= →
+web:author-step                     POST   appeal  404= 404= 404= 404= 404= 404= 404= 302      404= →
+web:author-photo                    GET    photo   404= 404= 404= 404= 404= 404= 404= 200      404= →
+web:author-link                     GET    appeal  200  200  200  200  200  200  200      200      200      200
+web:author-link-step                POST   appeal  302  302  302  302  302  302  302      302      302      302
+web:author-link-photo               GET    photo   200  200  200  200  200  200  200      200      200      200
 admin:index                         GET    -       →    →    →    →    →    →    200      →        →        →
 admin-import                        GET    -       →    →    →    →    →    →    403      →        →        →
 login                               GET    -       200  200  200  200  200  200  200      200      200      200
@@ -182,6 +199,7 @@ GIVEN_STATUS = {
     "api:appeal-reopen": Status.CLOSED,
     "api:appeal-approve-answer": Status.REVIEW,
     "api:appeal-return-answer": Status.REVIEW,
+    "api:appeal-rate": Status.ANSWERED,
     "web:console-step": Status.MODERATION,
     "web:work-step": Status.ASSIGNED,
     "open311:request": Status.MODERATION,  # unpublished: only the client that filed it sees it
@@ -235,17 +253,24 @@ def the_request(region, route, method, obj, side_name, role):
     kwargs = {}
     if route.startswith("open311:"):
         kwargs["fmt"] = "json"
-    if obj == "appeal" and (route.startswith(("api:", "web:portal")) or route.endswith(("-card", "-step"))):
+    if obj == "appeal" and (
+        route.startswith(("api:", "web:portal", "web:author")) or route.endswith(("-card", "-step"))
+    ):
         kwargs["number"] = side.appeal.number
     if obj == "appeal" and route == "open311:request":
         kwargs["number"] = side.appeal.number
     if obj == "photo":
         kwargs.update(number=side.appeal.number, photo_id=side.photo.pk)
+    if route.startswith("web:author-link"):
+        # the author's private link: the first district's key, which opens no other appeal
+        kwargs["key"] = region.key
     if obj in ("ticket", "alarm", "outage"):
         kwargs["pk"] = getattr(side, obj).pk
     fixed = {
         "web:console-step": {"name": "reject"},
         "web:work-step": {"name": "take"},
+        "web:author-step": {"name": "comment"},
+        "web:author-link-step": {"name": "comment"},
         "api:routingrule-detail": {"pk": region.rule.pk},
         "api:thematicblock-detail": {"code": region.topic.block.code},
         "api:topic-detail": {"code": region.topic.code},
@@ -300,6 +325,12 @@ def the_request(region, route, method, obj, side_name, role):
         "web:console-bulk-merge": {"numbers": [side.appeal.number], "merge-into": side.second_appeal.number},
         "web:work-bulk-reassign": {"numbers": [side.appeal.number], "assignee": region.workers["inside"].pk},
         "api:appeal-reassign": {"assignee": region.workers[side_name].pk},
+        "web:author-step": {"comment-text": "Дополнение к обращению"},
+        "web:author-link-step": {"comment-text": "Дополнение к обращению"},
+        "web:resident-login": {"email": "matrix@example.org"},
+        "web:resident-code": {"code": "123456"},
+        "web:resident-password": {"username": "никто@example.org", "password": "не-тот-пароль"},
+        "api:appeal-rate": {"rating": 4, "comment": "Сделали"},
         "api:appeal-erase-personal-data": {"reason": "Заявление гражданина об отзыве согласия"},
         "api:complaintticket-list": {
             "organisation": region.inside.company.pk,
@@ -393,6 +424,9 @@ def region():
             Role.EXECUTOR, organisation=region.outside.company, username="исполнитель-окружной", password=None
         ),
     }
+    appeal = region.inside.appeal
+    region.key = access.issue(appeal)
+    Appeal.objects.filter(pk=appeal.pk).update(access_key_hash=appeal.access_key_hash)
     return region
 
 

@@ -30,6 +30,7 @@ CONSOLE = Place("console", _("Консоль оператора"), "web:console"
 WORK = Place("work", _("Исполнение"), "web:work")
 DISPATCH = Place("dispatch", _("Диспетчерская"), "web:dispatch-board")
 OVERVIEW = Place("overview", _("Обзор"), "web:overview")
+MY = Place("my", _("Мои обращения"), "web:my")
 ADMIN = Place("admin", _("Администрирование"), "/admin/")
 
 
@@ -44,6 +45,8 @@ def may_open(user, place: Place) -> bool:
         return dispatch_policies.may(user)
     if place is OVERVIEW:
         return user.has_role(*OVERVIEW_ROLES)
+    if place is MY:
+        return user.has_role(R.CITIZEN)
     if place is ADMIN:
         return user.is_staff
     return False
@@ -51,7 +54,7 @@ def may_open(user, place: Place) -> bool:
 
 def places_of(user) -> list[Place]:
     """The places the user may open, in the order a working day needs them."""
-    order = (CONSOLE, WORK, DISPATCH, OVERVIEW, ADMIN)
+    order = (CONSOLE, WORK, DISPATCH, OVERVIEW, MY, ADMIN)
     if (
         user.is_authenticated
         and user.has_role(R.LEADERSHIP, R.ANALYST)
@@ -62,6 +65,7 @@ def places_of(user) -> list[Place]:
 
 
 def landing(user) -> str | None:
-    """Where the user's working day starts; None for a citizen (the public home page for now)."""
+    """Where the user's day starts: staff at their workspace, a resident at «мои обращения»; None for
+    anybody else (the public home page)."""
     found = [p for p in places_of(user) if p is not ADMIN]
     return found[0].url if found else None

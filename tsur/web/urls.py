@@ -1,15 +1,22 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from . import appeal_views as appeal
+from . import author_views as author
 from . import console_views as console
 from . import dispatch_views as dispatch
 from . import hotline_views as hotline
 from . import portal_views as portal
+from . import resident_views as resident
 from . import shell_views as shell
 from . import suggest_views as suggest
 from . import work_views as work
 
 NUMBER = "<str:number>"
+# the author's page: by account, or through the private link whose key is the authority
+A_PAGE = rf"^a/{author.NUMBER}/"
+A_LINK = rf"^a/{author.NUMBER}/{author.KEY}/"
+A_STEP = rf"(?P<name>{author.STEP_NAMES})/$"
+A_PHOTO = r"photos/(?P<photo_id>[0-9]{1,12})/$"
 
 app_name = "web"
 urlpatterns = [
@@ -43,6 +50,17 @@ urlpatterns = [
         name="work-answer-template",
     ),
     path(f"work/appeals/{NUMBER}/<str:name>/", appeal.step, {"section": "work"}, name="work-step"),
+    path("my/", resident.my_appeals, name="my"),
+    path("my/login/", resident.ask_code, name="resident-login"),
+    path("my/login/code/", resident.enter_code, name="resident-code"),
+    path("my/login/password/", resident.password_login, name="resident-password"),
+    path("my/password/", resident.set_password, name="resident-set-password"),
+    re_path(A_PAGE + "$", author.page, name="author-page"),
+    re_path(A_PAGE + A_STEP, author.step, name="author-step"),
+    re_path(A_PAGE + A_PHOTO, author.photo, name="author-photo"),
+    re_path(A_LINK + "$", author.link_page, name="author-link"),
+    re_path(A_LINK + A_STEP, author.link_step, name="author-link-step"),
+    re_path(A_LINK + A_PHOTO, author.link_photo, name="author-link-photo"),
     path("dispatch/", dispatch.board, name="dispatch-board"),
     path("dispatch/state.json", dispatch.state, name="dispatch-state"),
     path("dispatch/backdrop.json", dispatch.backdrop, name="dispatch-backdrop"),

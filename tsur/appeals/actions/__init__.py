@@ -11,14 +11,14 @@ which `base.step` does around the change the step itself makes.
                 redirect, extend, link_to_outage                       (executor)
                 reassign                                               (supervisor)
     review      approve_answer, return_answer                          (reviewer of answers)
-    citizen     citizen_reply, comment, close, reopen, subscribe       (citizen)
+    citizen     citizen_reply, comment, rate, close, reopen, subscribe (citizen)
     periodic    mark_deadlines, autoclose                              (job worker)
     tickets     file_ticket, fulfil                                    (the complaint book)
     privacy     record_contacts_seen, erase_personal_data              (152-ФЗ)
 """
 
 from ..lifecycle import ACTION_NAMES, ALLOWED_FROM
-from .citizen import citizen_reply, close, comment, reopen, subscribe
+from .citizen import citizen_reply, close, comment, rate, reopen, subscribe
 from .execution import (
     answer,
     extend,
@@ -59,6 +59,7 @@ __all__ = [
     "mark_deadlines",
     "merge",
     "reassign",
+    "rate",
     "redirect",
     "register",
     "record_contacts_seen",

@@ -1,8 +1,8 @@
 """The citizen's steps (and the operator's or controller's on their behalf): reply to a question,
-add a detail, accept the answer, or reopen the appeal as not solved; and another resident joining an
-appeal about the same problem instead of filing a new one."""
+add a detail, rate and accept the answer, or reopen the appeal as not solved; and another resident
+joining an appeal about the same problem instead of filing a new one."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 
@@ -12,6 +12,7 @@ from tsur.core.text import clean_text
 
 from .. import deadlines
 from ..choices import Channel, CloseReason, DeadlineState, EventKind, Status
+from ..lifecycle import may_rate, reopen_until
 from ..models import Appeal, Follower
 from .base import event, move, step
 from .intake import consent_source
@@ -63,8 +64,9 @@ def close(
 def reopen(appeal: Appeal, actor: User | None, *, reason: str, at: datetime) -> Appeal:
     """The citizen is not satisfied: back to work as a repeat, with a fresh regulated period."""
     reason = clean_text(reason, field="reason")
-    window = settings.TSUR["REOPEN_WINDOW_DAYS"]
-    if appeal.status == Status.CLOSED and appeal.closed_at and at - appeal.closed_at > timedelta(days=window):
+    until = reopen_until(appeal)
+    if until is not None and at > until:
+        window = settings.TSUR["REOPEN_WINDOW_DAYS"]
         raise InvalidTransition(
             f"Обращение закрыто более {window} дней назад: подайте новое обращение со ссылкой на № {appeal.number}."
         )
@@ -83,6 +85,32 @@ def reopen(appeal: Appeal, actor: User | None, *, reason: str, at: datetime) -> 
         reason=reason,
         data={"repeat": appeal.reopen_count},
         public=True,
+    )
+    return appeal
+
+
+@step("rate")
+def rate(appeal: Appeal, actor: User | None, *, rating: int, comment: str = "", at: datetime) -> Appeal:
+    """The author's mark for the answer, 1 (nothing was done) to 5, with a word if they like. The mark
+    is in the event's data for the quality figures; the comment is for the organisation and the
+    center, not a public text."""
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise DomainError("Оценка — целое число от 1 до 5.", field="rating")
+    if not may_rate(appeal):
+        raise DomainError("Этот ответ уже оценён.", code="already_rated", field="rating")
+    comment = clean_text(comment, field="comment", required=False)
+    appeal.rating = rating
+    appeal.rating_comment = comment
+    appeal.rated_at = at
+    appeal.save(update_fields=["rating", "rating_comment", "rated_at", "updated_at"])
+    event(
+        appeal,
+        EventKind.RATED,
+        actor,
+        at,
+        status_from=appeal.status,
+        reason=comment,
+        data={"rating": rating},
     )
     return appeal
 

@@ -564,6 +564,11 @@ class CloseSerializer(ReasonSerializer):
     )
 
 
+class RateSerializer(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5, help_text="Оценка ответа: от 1 до 5.")
+    comment = serializers.CharField(max_length=4000, required=False, allow_blank=True, default="")
+
+
 class MergeSerializer(ReasonSerializer):
     into = CodeRelatedField(
         slug_field="number", queryset=Appeal.objects.none(), pattern=r"^[0-9]{2}-[0-9]{7,12}$"

@@ -76,6 +76,7 @@ LIFECYCLE = {
     "set-priority": (actions.set_priority, s.PrioritySerializer),
     "close": (actions.close, s.CloseSerializer),
     "reopen": (actions.reopen, s.RequiredReasonSerializer),
+    "rate": (actions.rate, s.RateSerializer),
     "reject": (actions.reject, s.RequiredReasonSerializer),
     "redirect": (actions.redirect, s.RedirectSerializer),
     "merge": (actions.merge, s.MergeSerializer),

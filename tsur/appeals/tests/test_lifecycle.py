@@ -36,6 +36,7 @@ EXPECTED = {
     "return_answer": (Status.IN_WORK, EventKind.ANSWER_RETURNED),
     "set_priority": (None, EventKind.PRIORITY_CHANGED),  # the status stays
     "reassign": (None, EventKind.REASSIGNED),  # the status stays
+    "rate": (None, EventKind.RATED),  # the status stays
 }
 TWO_EVENTS = {"merge", "approve_answer"}
 
@@ -61,6 +62,7 @@ def arguments(action, appeal):
         "return_answer": {"comment": "Не указано, когда вывезут мусор"},
         "set_priority": {"priority": "high", "reason": "Угроза жизни: наледь над входом"},
         "reassign": {"assignee": user_with_role(Role.EXECUTOR, organisation=appeal.organisation)},
+        "rate": {"rating": 4, "comment": "Сделали"},
     }[action]
 
 

@@ -61,6 +61,11 @@ def test_demo_region_is_built_from_an_export_and_replayed_through_the_actions(tm
         "citizen",
     ]
     assert User.objects.get(username="executor").assignments.get().organisation == housing
+    # the demo resident filed one appeal in a hundred, the first of the replay among them
+    citizen = User.objects.get(username="citizen")
+    assert list(Appeal.objects.filter(author=citizen).values_list("author_email", flat=True)) == [
+        "citizen@example.org"
+    ]
     # the dispatcher's side of the demo: simulated objects near the demo buildings, the ЕДДС subscribed
     assert EngineeringObject.objects.filter(code__startswith="demo-").count() == 150
     assert Subscription.objects.get().address == "edds@demo.localhost"
