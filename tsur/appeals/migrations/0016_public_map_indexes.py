@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appeals', '0014_review_followers_rating'),
+        ('appeals', '0015_appeal_text_search_index'),
         ('core', '0003_signinfailure'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
