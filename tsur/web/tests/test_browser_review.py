@@ -27,8 +27,10 @@ def test_an_answer_is_picked_from_a_template_returned_then_approved(live_server,
     sign_in(page, url, "executor")
     page.goto(f"{url}/work/appeals/{appeal.number}/")
     page.click("#step-answer summary")
-    page.select_option("select[name=answer-template]", label="Мусор вывезен")
-    page.wait_for_function("document.querySelector('#id_answer-text').value.includes('мусор вывезен')")
+    with page.expect_response(lambda response: "/answer-template/" in response.url):
+        page.select_option("select[name=answer-template]", label="Мусор вывезен")
+    # the box htmx swapped in carries the filled text (a string to evaluate would break the CSP)
+    page.wait_for_selector("#id_answer-text:has-text('мусор вывезен')")
     assert page.input_value("#id_answer-text") == f"По обращению № {appeal.number}: мусор вывезен [дата]."
     page.fill("#id_answer-text", "Ваше обращение рассмотрено и направлено в подрядную организацию.")
     shoot(page, "work-answer-template")
