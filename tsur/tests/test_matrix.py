@@ -253,9 +253,8 @@ def the_request(region, route, method, obj, side_name, role):
     kwargs = {}
     if route.startswith("open311:"):
         kwargs["fmt"] = "json"
-    if obj == "appeal" and (
-        route.startswith(("api:", "web:portal", "web:author")) or route.endswith(("-card", "-step"))
-    ):
+    # the hotline's row is about an appeal (the one a caller joins), but its path names none
+    if obj == "appeal" and route.startswith(("api:", "web:")) and route != "web:console-new":
         kwargs["number"] = side.appeal.number
     if obj == "appeal" and route == "open311:request":
         kwargs["number"] = side.appeal.number
