@@ -5,7 +5,7 @@ appeal's organisation) says that this organisation is the one for this topic at 
 asks that for every appeal it routes (`tsur.appeals.route_confidence`), so each process keeps a
 summary of the register's history (`tsur.core.memo`): counts per (topic, building), (topic, cell of
 about 220 m), (topic, territory) and per building for any topic, read from the appeals registered in
-the last HISTORY_DAYS. It is read again after HISTORY_TTL_S (about a second per 50,000 appeals):
+the HISTORY_DAYS before the latest one. It is read again after HISTORY_TTL_S (about a second per 50,000 appeals):
 a new answer is part of the next hour's history, which is soon enough for a place's habits.
 
 Only what is in the register counts: appeals filed and not yet taken up say nothing.
@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.db.models import Max
 from django.utils import timezone
 
 from tsur.core.memo import Remembered
@@ -37,6 +38,13 @@ TAKEN_UP = (
 # neighbours (about 660 m across)
 CELL_LAT = 0.002
 CELL_LON = 0.004
+
+
+def since():
+    """The start of the history: HISTORY_DAYS before the latest appeal (a register that was loaded
+    from an old export has its history where its appeals are)."""
+    latest = Appeal.objects.aggregate(latest=Max("registered_at"))["latest"] or timezone.now()
+    return latest - timedelta(days=HISTORY_DAYS)
 
 
 def cell(latitude: float, longitude: float) -> tuple[int, int]:
@@ -64,11 +72,10 @@ NOTHING = Evidence(Counter())
 class PlaceHistory:
     def __init__(self, rows=None):
         if rows is None:
-            since = timezone.now() - timedelta(days=HISTORY_DAYS)
             rows = (
                 Appeal.objects.filter(
                     status__in=TAKEN_UP,
-                    registered_at__gte=since,
+                    registered_at__gte=since(),
                     topic__isnull=False,
                     organisation__isnull=False,
                 )

@@ -9,7 +9,6 @@ measured the same way, as one route of its own.
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -31,11 +30,10 @@ class Measured:
 
 def measure_rules() -> Measured:
     """The precision of every active rule (and of the fallback) on the appeals the history holds."""
-    since = timezone.now() - timedelta(days=place_history.HISTORY_DAYS)
     rows = list(
         Appeal.objects.filter(
             status__in=place_history.TAKEN_UP,
-            registered_at__gte=since,
+            registered_at__gte=place_history.since(),
             topic__isnull=False,
             organisation__isnull=False,
         ).values_list("topic_id", "territory_id", "place_kind", "building_id", "organisation_id")

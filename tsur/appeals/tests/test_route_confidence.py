@@ -15,6 +15,8 @@ from tsur.appeals.tests.factories import AppealFactory, RuleFactory, TopicFactor
 from tsur.core.choices import Role, TerritoryKind
 from tsur.core.tests.factories import BuildingFactory, OrganisationFactory, TerritoryFactory, user_with_role
 
+from .test_understanding import region_model, register_of_region  # noqa: F401  (the made-up region's model)
+
 pytestmark = pytest.mark.django_db
 
 AT = timezone.now() - timedelta(days=1)
@@ -198,3 +200,85 @@ def test_the_operator_sees_the_top_three_with_reasons_and_the_choice_is_a_label(
     appeal.refresh_from_db()
     assert (appeal.status, appeal.organisation) == (Status.ASSIGNED, place["agency"])
     assert [(a.pk, topic_is_label) for a, topic_is_label in learning.register_labels()] == [(appeal.pk, True)]
+
+
+# ---------------------------------------------------------------- places
+
+
+@pytest.fixture
+def petrovsky(register_of_region):  # noqa: F811
+    """A street name two districts share: «Петровский пр-кт, 5» in the north, «Петровская ул., 5» in
+    the south (both reduce to the same street key)."""
+    north, south = register_of_region["districts"]["Северный"], register_of_region["districts"]["Южный"]
+    return {
+        "north": BuildingFactory(
+            address="г. Город, Петровский проспект, дом 5", territory=north, latitude=55.1, longitude=37.2
+        ),
+        "south": BuildingFactory(
+            address="г. Город, Петровская улица, дом 5", territory=south, latitude=55.3, longitude=37.5
+        ),
+        **register_of_region,
+    }
+
+
+def portal(text, **kwargs):
+    appeal, created = actions.register(channel=Channel.PORTAL, text=text, at=AT, **kwargs)
+    assert created
+    return appeal
+
+
+def test_an_ambiguous_street_is_not_guessed(petrovsky):
+    appeal = portal("Петровский пр-кт, д. 5 — не горит фонарь, темно")
+
+    assert (appeal.building, appeal.territory) == (None, None)
+    place = appeal.events.get(kind=EventKind.UNDERSTOOD).data["place"]
+    assert place["ambiguous_territories"] == sorted(
+        [petrovsky["north"].territory_id, petrovsky["south"].territory_id]
+    )
+    assert "building" not in place and "territory" not in place
+
+
+def test_the_point_or_the_district_named_in_the_text_resolves_a_shared_street_name(petrovsky):
+    by_point = portal("Петровский пр-кт, д. 5 — не горит фонарь, темно", latitude=55.1003, longitude=37.2002)
+    by_text = portal("Не горит фонарь у дома 5 по Петровской ул. в Южном районе")
+    far_from_buildings = portal("Не горит фонарь, темно", latitude=56.0, longitude=38.0)
+
+    assert (by_point.building, by_point.territory) == (petrovsky["north"], petrovsky["districts"]["Северный"])
+    assert (by_text.building, by_text.territory) == (petrovsky["south"], petrovsky["districts"]["Южный"])
+    assert far_from_buildings.territory is None
+
+
+def test_a_point_between_two_territories_gives_none(petrovsky):
+    BuildingFactory(
+        address="г. Город, Пограничная улица, дом 1",
+        territory=petrovsky["districts"]["Южный"],
+        latitude=55.1004,
+        longitude=37.2,
+    )
+
+    appeal = portal("Не горит фонарь, темно", latitude=55.1002, longitude=37.2)
+
+    assert appeal.territory is None
+
+
+# ---------------------------------------------------------------- the situational centre's figure
+
+
+def test_the_overview_shows_the_share_routed_without_a_person_and_how_many_were_redirected(place):
+    RuleFactory(topic=place["topic"], territory=place["district"], organisation=place["administration"])
+    first, second = hotline(place), hotline(place)
+    hotline(place, moderate=True)
+    hotline(place, organisation=place["agency"])  # the filer named it: not the register's decision
+    actions.redirect(
+        first, None, reason="Не наш вопрос", organisation=place["agency"], at=AT + timedelta(hours=1)
+    )
+    client = Client()
+    client.force_login(user_with_role(Role.ANALYST))
+
+    page = client.get("/overview/").content.decode()
+
+    assert second.status == Status.ASSIGNED
+    automatic = page.split('id="kpi-automatic"')[1].split("</div>")[0]
+    redirected = page.split('id="kpi-redirected"')[1].split("</div>")[0]
+    assert "<b>50%</b>" in automatic and "обращений: 2" in automatic
+    assert "<b>1</b>" in redirected
