@@ -5,8 +5,8 @@ appeal's organisation) says that this organisation is the one for this topic at 
 asks that for every appeal it routes (`tsur.appeals.route_confidence`), so each process keeps a
 summary of the register's history (`tsur.core.memo`): counts per (topic, building), (topic, cell of
 about 220 m), (topic, territory) and per building for any topic, read from the appeals registered in
-the HISTORY_DAYS before the latest one. It is read again after HISTORY_TTL_S (about a second per 50,000 appeals):
-a new answer is part of the next hour's history, which is soon enough for a place's habits.
+the HISTORY_DAYS before the latest one taken up. It is read again after HISTORY_TTL_S (about a second
+per 50,000 appeals): a new answer is part of the next hour's history, which is soon enough for a place's habits.
 
 Only what is in the register counts: appeals filed and not yet taken up say nothing.
 """
@@ -41,9 +41,12 @@ CELL_LON = 0.004
 
 
 def since():
-    """The start of the history: HISTORY_DAYS before the latest appeal (a register that was loaded
+    """The start of the history: HISTORY_DAYS before the latest appeal taken up (a register loaded
     from an old export has its history where its appeals are)."""
-    latest = Appeal.objects.aggregate(latest=Max("registered_at"))["latest"] or timezone.now()
+    latest = (
+        Appeal.objects.filter(status__in=TAKEN_UP).aggregate(latest=Max("registered_at"))["latest"]
+        or timezone.now()
+    )
     return latest - timedelta(days=HISTORY_DAYS)
 
 

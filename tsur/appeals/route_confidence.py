@@ -272,7 +272,7 @@ def decide(
                 share[0] += choice.p * n / seen.total
                 share[1] += choice.p * seen.total
                 smoothed = weight * (n + 1) / (seen.total + 2)
-                if smoothed > found.explicit.get(level, 0.0):
+                if level not in found.explicit or smoothed > found.explicit[level]:
                     found.explicit[level] = smoothed
                     found.reasons[level] = _history_reason(level, n, seen.total, choice.topic, organisation)
     if building_id:
