@@ -4,9 +4,10 @@ An appeal an organisation took into work or answered (and did not pass on: a red
 appeal's organisation) says that this organisation is the one for this topic at this place. Intake
 asks that for every appeal it routes (`tsur.appeals.route_confidence`), so each process keeps a
 summary of the register's history (`tsur.core.memo`): counts per (topic, building), (topic, cell of
-about 220 m), (topic, territory) and per building for any topic, read from the appeals registered in
-the HISTORY_DAYS before the latest one taken up. It is read again after HISTORY_TTL_S (about a second
-per 50,000 appeals): a new answer is part of the next hour's history, which is soon enough for a place's habits.
+about 220 m), (topic, territory), (topic, district, kind of place) and per building for any topic,
+read from the appeals registered in the HISTORY_DAYS before the latest one taken up. It is read
+again after HISTORY_TTL_S (about a second per 50,000 appeals): a new answer is part of the next
+hour's history, which is soon enough for a place's habits.
 
 Only what is in the register counts: appeals filed and not yet taken up say nothing.
 """
@@ -19,11 +20,14 @@ from datetime import timedelta
 from django.db.models import Max
 from django.utils import timezone
 
+from tsur.core.choices import TerritoryKind
 from tsur.core.memo import Remembered
+from tsur.core.models import Territory
 
 from .choices import Status
 from .models import Appeal
 
+DISTRICT_KINDS = (TerritoryKind.CITY_DISTRICT, TerritoryKind.MUNICIPAL_DISTRICT, TerritoryKind.URBAN_OKRUG)
 HISTORY_DAYS = 730
 HISTORY_TTL_S = 3600.0
 TAKEN_UP = (
@@ -38,6 +42,19 @@ TAKEN_UP = (
 # neighbours (about 660 m across)
 CELL_LAT = 0.002
 CELL_LON = 0.004
+
+
+def districts_of_territories() -> dict[int, int]:
+    """Each territory's district (of a city, a municipal district or an urban okrug): itself or the
+    nearest containing it."""
+    kinds = dict(Territory.objects.values_list("pk", "kind"))
+    found = {}
+    for pk, path in Territory.objects.values_list("pk", "path"):
+        chain = [int(x) for x in reversed(path.strip("/").split("/")) if x]
+        district = next((t for t in chain if kinds.get(t) in DISTRICT_KINDS), None)
+        if district is not None:
+            found[pk] = district
+    return found
 
 
 def since():
@@ -83,7 +100,13 @@ class PlaceHistory:
                     organisation__isnull=False,
                 )
                 .values_list(
-                    "topic_id", "building_id", "territory_id", "latitude", "longitude", "organisation_id"
+                    "topic_id",
+                    "building_id",
+                    "territory_id",
+                    "latitude",
+                    "longitude",
+                    "place_kind",
+                    "organisation_id",
                 )
                 .iterator(chunk_size=5000)
             )
@@ -91,9 +114,13 @@ class PlaceHistory:
         self.cell: dict[tuple, Counter] = defaultdict(Counter)
         self.territory: dict[tuple, Counter] = defaultdict(Counter)
         self.building_any: dict[int, Counter] = defaultdict(Counter)
+        self.district_kind: dict[tuple, Counter] = defaultdict(Counter)
         self.size = 0
-        for topic_id, building_id, territory_id, latitude, longitude, organisation_id in rows:
+        districts = districts_of_territories()
+        for topic_id, building_id, territory_id, latitude, longitude, place_kind, organisation_id in rows:
             self.size += 1
+            if territory_id in districts:
+                self.district_kind[topic_id, districts[territory_id], place_kind][organisation_id] += 1
             if building_id:
                 self.building[topic_id, building_id][organisation_id] += 1
                 self.building_any[building_id][organisation_id] += 1
@@ -119,6 +146,11 @@ class PlaceHistory:
 
     def on_territory(self, topic_id: int, territory_id: int | None) -> Evidence:
         found = self.territory.get((topic_id, territory_id)) if territory_id else None
+        return Evidence(found) if found else NOTHING
+
+    def in_district(self, topic_id: int, district_id: int | None, place_kind: str) -> Evidence:
+        """On this topic, at this kind of place, anywhere in the district."""
+        found = self.district_kind.get((topic_id, district_id, place_kind)) if district_id else None
         return Evidence(found) if found else NOTHING
 
     def at_building_any_topic(self, building_id: int | None) -> Evidence:

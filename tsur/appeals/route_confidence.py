@@ -6,8 +6,9 @@ on this topic at this building, nearby, on this territory: `place_history`). Eac
 probability that it is the organisation that must solve the appeal:
 
 - with a calibration (`RoutingCalibration`, fitted on held-out appeals by `fit`): a logistic model of
-  what the sources say about the candidate, its output mapped to the precision measured on the
-  held-out appeals (isotonic), for appeals whose topic the text model chose;
+  what the sources say about the candidate and how far it leads the others, its score mapped to the
+  precision the held-out appeals showed at that score or above (as the text model's thresholds are
+  chosen), for appeals whose topic the text model chose;
 - otherwise, and for a topic a person chose: the best single source's own measured precision — a rule's
   (`RoutingRule.measured_precision`, counted by `tsur routing_measure`; a rule never measured is taken
   as declared), the history's share at the most telling level, the executor model's probability when
@@ -38,10 +39,12 @@ ADMINISTRATION = "topic + administration"
 BUILDING = "history: building"
 NEAR = "history: nearby"
 TERRITORY = "history: territory"
-LEVELS = (BUILDING, NEAR, TERRITORY)
+DISTRICT = "history: district, kind of place"
+LEVELS = (BUILDING, NEAR, TERRITORY, DISTRICT)
 # a measured rule counts when it decided at least this many appeals of the history
 MIN_SUPPORT = 5
 CALIBRATION_TTL_S = 300.0
+MIN_ABOVE = 3
 UNTRUSTED_GUESS = 0.5
 FEATURES = (
     "bias",
@@ -55,10 +58,26 @@ FEATURES = (
     "near_weight",
     "territory_share",
     "territory_weight",
+    "district_share",
+    "district_weight",
     "building_any_share",
     "topic_p",
     "explicit_p",
     "explicit_logit",
+    "margin",
+    "margin_logit",
+    "sources",
+    "model_x_district",
+    "rule_x_district",
+    "district_x_topic",
+    "building_share_x_weight",
+    "district_share_squared",
+    "rule_squared",
+    "model_x_rule",
+    "district_logit",
+    "rule_logit",
+    "territory_logit",
+    "near_logit",
 )
 
 
@@ -94,29 +113,59 @@ class Candidate:
     history: dict = field(default_factory=dict)  # level → [weighted share, weighted support]
     building_any_share: float = 0.0
     explicit: dict = field(default_factory=dict)  # path → that source's own probability
+    rival: float = 0.0  # the best of the other candidates' own probabilities
     reasons: dict = field(default_factory=dict)  # path → sentence
     p: float = 0.0
     path: str = ""
 
     def features(self, topic_p: float) -> list[float]:
+        """What the sources say about this candidate, and how far it leads the others (`rival`: the
+        best single source's probability among the other candidates)."""
         explicit = max(self.explicit.values(), default=0.0)
         share = {level: self.history.get(level, (0.0, 0.0)) for level in LEVELS}
+        building, near, territory, district = (share[level][0] for level in LEVELS)
+        sources = sum(
+            (
+                self.model_p > 0.3,
+                self.rule_p > 0.3,
+                building > 0.5,
+                near > 0.5,
+                territory > 0.5,
+                district > 0.5,
+            )
+        )
         return [
             1.0,
             self.model_p,
             _logit(self.model_p),
             self.rule_p,
             self.rule_measured_p,
-            share[BUILDING][0],
-            share[BUILDING][0] * math.log1p(share[BUILDING][1]),
-            share[NEAR][0],
-            share[NEAR][0] * math.log1p(share[NEAR][1]),
-            share[TERRITORY][0],
-            share[TERRITORY][0] * math.log1p(share[TERRITORY][1]),
+            building,
+            building * math.log1p(share[BUILDING][1]),
+            near,
+            near * math.log1p(share[NEAR][1]),
+            territory,
+            territory * math.log1p(share[TERRITORY][1]),
+            district,
+            district * math.log1p(share[DISTRICT][1]),
             self.building_any_share,
             topic_p,
             explicit,
             _logit(explicit),
+            explicit - self.rival,
+            _logit(explicit) - _logit(self.rival),
+            float(sources),
+            self.model_p * district,
+            self.rule_p * district,
+            district * topic_p,
+            building * building * math.log1p(share[BUILDING][1]),
+            district * district,
+            self.rule_p * self.rule_p,
+            self.model_p * self.rule_p,
+            _logit(district),
+            _logit(self.rule_p),
+            _logit(territory),
+            _logit(near),
         ]
 
     def only_a_rule(self) -> bool:
@@ -151,7 +200,7 @@ class Decision:
         if best.path in (RULE, ADMINISTRATION) and best.route is not None:
             reason = best.route.reason
         else:
-            reason = best.reasons[best.path]
+            reason = best.reasons.get(best.path) or max(best.reasons.values(), key=len, default="")
         return routing.Route(best.organisation, best.route.rule if best.route else None, reason)
 
     def as_data(self) -> dict:
@@ -185,12 +234,13 @@ def _sigmoid(z):
 
 
 def _apply(calibration: dict, candidate: Candidate, topic_p: float) -> float:
+    """The candidate's score, as the precision held-out appeals showed at that score or above."""
+    if len(calibration["weights"]) != len(FEATURES):
+        return 0.0  # fitted by another version of this code: nothing it says applies
     raw = float(_sigmoid(np.dot(calibration["weights"], candidate.features(topic_p))))
-    knots, values = calibration["isotonic"]["x"], calibration["isotonic"]["y"]
-    step = bisect.bisect_right(knots, raw) - 1
-    if step < 0:  # below every chosen candidate of the held-out appeals: nothing measured, the raw score
-        return min(raw, values[0]) if values else raw
-    return values[step]
+    cuts, precision = calibration["precision_above"]["x"], calibration["precision_above"]["y"]
+    step = bisect.bisect_right(cuts, raw) - 1
+    return precision[step] if step >= 0 else 0.0
 
 
 # ------------------------------------------------------------------ the decision
@@ -231,6 +281,7 @@ def decide(
     memory = place_history.history()
     building_id = building.pk if building is not None else None
     territory_id = territory.pk if territory is not None else None
+    district_id = _district(table, territory)
     for choice in topics:
         weight = max(choice.p, model_promise) if choice.trusted and choice.p < 1 else choice.p
         route = routing.route(
@@ -261,6 +312,7 @@ def decide(
             BUILDING: memory.at_building(choice.topic.pk, building_id),
             NEAR: memory.near(choice.topic.pk, latitude, longitude),
             TERRITORY: memory.on_territory(choice.topic.pk, territory_id),
+            DISTRICT: memory.in_district(choice.topic.pk, district_id, place_kind),
         }
         for level, seen in evidence.items():
             for organisation_id, n in seen.counts.most_common(3):
@@ -274,14 +326,20 @@ def decide(
                 smoothed = weight * (n + 1) / (seen.total + 2)
                 if level not in found.explicit or smoothed > found.explicit[level]:
                     found.explicit[level] = smoothed
-                    found.reasons[level] = _history_reason(level, n, seen.total, choice.topic, organisation)
+                    if level != DISTRICT or district_id != territory_id:  # else said by the territory's
+                        found.reasons[level] = _history_reason(
+                            level, n, seen.total, choice.topic, organisation
+                        )
     if building_id:
         seen = memory.at_building_any_topic(building_id)
         for found in candidates.values():
             found.building_any_share = seen.share(found.organisation.pk)
     topic_p = max((c.p for c in topics), default=0.0)
     calibrated = use_calibration and bool(calibration and calibration.get("weights"))
+    own = sorted((max(c.explicit.values(), default=0.0) for c in candidates.values()), reverse=True)
     for found in candidates.values():
+        mine = max(found.explicit.values(), default=0.0)
+        found.rival = own[1] if len(own) > 1 and mine == own[0] else own[0] if len(own) > 1 else 0.0
         found.path = max(found.explicit, key=found.explicit.get)
         found.p = found.explicit[found.path]
         if calibrated:
@@ -292,6 +350,20 @@ def decide(
     return Decision(ranked, required_precision(), calibrated)
 
 
+def _district(table: routing.Table, territory: Territory | None) -> int | None:
+    if territory is None:
+        return None
+    chain = [int(x) for x in reversed(territory.path.strip("/").split("/")) if x]
+    return next(
+        (
+            pk
+            for pk in chain
+            if pk in table.territories and table.territories[pk].kind in place_history.DISTRICT_KINDS
+        ),
+        None,
+    )
+
+
 def _fallback_precision(calibration: dict | None) -> tuple[float, bool]:
     """The administration of the territory when no rule names anyone: a guess, not the region's word;
     unmeasured, it is taken as just enough to route a topic a person chose."""
@@ -300,7 +372,12 @@ def _fallback_precision(calibration: dict | None) -> tuple[float, bool]:
 
 
 def _history_reason(level: str, n: int, total: int, topic: Topic, organisation: Organisation) -> str:
-    where = {BUILDING: "в этом здании", NEAR: "рядом (до 300 м)", TERRITORY: "на этой территории"}[level]
+    where = {
+        BUILDING: "в этом здании",
+        NEAR: "рядом (до 300 м)",
+        TERRITORY: "на этой территории",
+        DISTRICT: "в этом районе на таком же месте",
+    }[level]
     return f"История места: {where} «{organisation}» приняла {n} из {total} обращений по теме «{topic}»"
 
 
@@ -325,25 +402,26 @@ def _fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50
     return w
 
 
-def _isotonic(scores: np.ndarray, right: np.ndarray) -> tuple[list[float], list[float]]:
-    """Pool adjacent violators: the precision of the chosen candidate as a non-decreasing step function
-    of its score; the steps' lower ends as knots."""
-    order = np.argsort(scores)
-    blocks = []  # [total right, count, lowest score]
-    for i in order:
-        blocks.append([float(right[i]), 1.0, float(scores[i])])
-        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] >= blocks[-1][0] / blocks[-1][1]:
-            r, n, _ = blocks.pop()
-            blocks[-1][0] += r
-            blocks[-1][1] += n
-    return [b[2] for b in blocks], [b[0] / b[1] for b in blocks]
+def _precision_above(scores: np.ndarray, right: np.ndarray) -> tuple[list[float], list[float]]:
+    """As the text model's thresholds are chosen: for each score, the precision of the held-out
+    appeals whose chosen candidate scored at or above the lowest cut at or under it that is at least
+    that precise (so the map never falls as the score rises); cuts with fewer than MIN_ABOVE appeals
+    above them promise nothing."""
+    order = np.argsort(-scores)
+    ranked = scores[order]
+    precision = np.cumsum(right[order]) / np.arange(1, len(order) + 1)
+    precision[: MIN_ABOVE - 1] = 0.0
+    # a cut falls between scores: within equal scores only the last position is one
+    precision[np.r_[ranked[1:] == ranked[:-1], False]] = 0.0
+    rising = np.maximum.accumulate(precision[::-1])
+    return [round(float(x), 6) for x in ranked[::-1]], [round(float(p), 6) for p in rising]
 
 
 def fit(samples: list[tuple[Decision, float, int | None]]) -> dict:
     """A calibration from held-out appeals: (their decision before calibration, the topic's top
     probability, the organisation that really answered). The logistic weights are fitted on all of
-    them; the isotonic map on scores each half got from weights fitted on the other half, so that the
-    precision it promises was measured on appeals the weights had not seen."""
+    them; the map from score to precision on scores each half got from weights fitted on the other
+    half, so that the precision it promises was measured on appeals the weights had not seen."""
     rows, labels, groups = [], [], []
     for index, (decision, topic_p, truth) in enumerate(samples):
         for found in decision.candidates:
@@ -351,7 +429,7 @@ def fit(samples: list[tuple[Decision, float, int | None]]) -> dict:
             labels.append(1.0 if found.organisation.pk == truth else 0.0)
             groups.append(index)
     if not rows:
-        return {"weights": [], "isotonic": {"x": [], "y": []}, "features": list(FEATURES)}
+        return {"weights": [], "precision_above": {"x": [], "y": []}, "features": list(FEATURES)}
     X, y, groups = np.array(rows), np.array(labels), np.array(groups)
     weights = _fit_logistic(X, y)
     held_out = np.zeros(len(y))
@@ -365,11 +443,11 @@ def fit(samples: list[tuple[Decision, float, int | None]]) -> dict:
             top = mine[np.argmax(held_out[mine])]
             best_score.append(held_out[top])
             best_right.append(y[top])
-    knots, values = _isotonic(np.array(best_score), np.array(best_right))
+    cuts, precision = _precision_above(np.array(best_score), np.array(best_right))
     return {
         "features": list(FEATURES),
         "weights": [round(float(w), 6) for w in weights],
-        "isotonic": {"x": [round(k, 6) for k in knots], "y": [round(v, 6) for v in values]},
+        "precision_above": {"x": cuts, "y": precision},
         "appeals": len(samples),
         "with_candidates": len(best_score),
     }

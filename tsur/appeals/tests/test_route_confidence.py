@@ -170,7 +170,7 @@ def test_a_calibration_fitted_on_held_out_appeals_says_how_often_each_kind_of_ev
     data = route_confidence.fit(samples)
     RoutingCalibration.objects.create(fitted_at=timezone.now(), source="test", data=data)
 
-    # then: the weights know the building's history is the better evidence, and the isotonic map
+    # then: the weights know the building's history is the better evidence, and the map to precision
     # promises what the held-out appeals showed (40 of 42 right when the history was chosen)
     assert route_confidence._apply(data, building_history, 0.99) == pytest.approx(40 / 42)
     assert route_confidence._apply(data, model_only, 0.99) < 0.5
