@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from tsur.appeals import route_confidence, routing_measure
+from tsur.appeals.models import RoutingCalibration
 from tsur.nlp.dataset import DatasetError, read_table
 
 
@@ -19,13 +20,17 @@ class Command(BaseCommand):
             "--split", default="dev", help="rows of this split only (default dev; never test)"
         )
         parser.add_argument("--split-col", default="split")
+        parser.add_argument("--if-missing", action="store_true", help="do nothing when a calibration exists")
         defaults = routing_measure.Columns()
         for name in ("text", "address", "latitude", "longitude", "place_kind", "executor"):
             parser.add_argument(
                 f"--{name.replace('_', '-')}-col", dest=f"{name}_col", default=getattr(defaults, name)
             )
 
-    def handle(self, *args, calibrate: Path | None, split: str, split_col: str, **options):
+    def handle(self, *args, calibrate: Path | None, split: str, split_col: str, if_missing: bool, **options):
+        if if_missing and RoutingCalibration.objects.exists():
+            self.stdout.write("Маршрутизация уже откалибрована.")
+            return
         measured = routing_measure.measure_rules()
         shown = sorted(measured.rules.items(), key=lambda item: -item[1][1])
         routed = sum(n for _, n in measured.rules.values())
@@ -38,6 +43,14 @@ class Command(BaseCommand):
             f"администрация территории без правила: {measured.administration[0]} из {measured.administration[1]}"
         )
         if calibrate is None:
+            return
+        if not calibrate.exists():
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Файл для калибровки не найден: {calibrate}. Без калибровки каждый источник считается "
+                    "со своей измеренной точностью."
+                )
+            )
             return
         try:
             table = read_table(calibrate)
