@@ -2,7 +2,7 @@ import socket
 
 import pytest
 
-from tsur.appeals import routing, rubricator, understanding
+from tsur.appeals import place_history, route_confidence, routing, rubricator, understanding
 from tsur.core import outbound
 from tsur.core.api import authentication
 from tsur.core.models import remembered_assignments
@@ -31,12 +31,15 @@ def _fresh_understanding():
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
-    """Tokens, role assignments, the rubricator and the routing table remembered for seconds in a
-    process: each test starts without (ids may be reused after a rolled-back test on SQLite)."""
+    """Tokens, role assignments, the rubricator, the routing table, the history of places and the
+    routing calibration remembered in a process: each test starts without (ids may be reused after
+    a rolled-back test on SQLite)."""
     authentication.forget()
     remembered_assignments.forget()
     rubricator.remembered.forget()
     routing.forget()
+    place_history.forget()
+    route_confidence.forget_calibration()
 
 
 @pytest.fixture(autouse=True)

@@ -338,6 +338,9 @@ TSUR = {
     ),
     # The text model the register uses (built by `tsur nlp_default` / `tsur nlp_train`); empty: none.
     "NLP_MODEL": os.environ.get("TSUR_NLP_MODEL", str(VAR_DIR / "models" / "default")),
+    # An appeal is routed with no person's step only when the organisation chosen is right with at
+    # least this probability (tsur.appeals.route_confidence); otherwise an operator decides.
+    "AUTO_ROUTE_PRECISION": float(os.environ.get("TSUR_AUTO_ROUTE_PRECISION", "0.95")),
     # Near-duplicates: same problem within this distance and this many days.
     "DUPLICATE_RADIUS_M": int(os.environ.get("TSUR_DUPLICATE_RADIUS_M", "150")),
     "DUPLICATE_WINDOW_DAYS": int(os.environ.get("TSUR_DUPLICATE_WINDOW_DAYS", "30")),

@@ -1,11 +1,12 @@
 from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy as _
 
 from tsur.core.errors import DomainError
 from tsur.core.text import clean_text
 
-from . import actions, policies
+from . import actions, policies, route_confidence
 from .answer_templates import KNOWN, PLACEHOLDER
 from .choices import AccessInterface
 from .models import (
@@ -15,6 +16,7 @@ from .models import (
     ComplaintTicket,
     PersonalDataAccess,
     ReviewRule,
+    RoutingCalibration,
     RoutingRule,
     ThematicBlock,
     Topic,
@@ -69,12 +71,59 @@ class TopicAdmin(admin.ModelAdmin):
     search_fields = ["name", "code", "category"]
 
 
+class MeasuredPrecisionFilter(admin.SimpleListFilter):
+    title = _("измеренная точность")
+    parameter_name = "measured"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("routes", _("маршрутизирует сама")),
+            ("below", _("ниже порога: решает оператор")),
+            ("none", _("не измерена")),
+        ]
+
+    def queryset(self, request, queryset):
+        threshold = route_confidence.required_precision()
+        measured = queryset.filter(measured_support__gte=route_confidence.MIN_SUPPORT)
+        relied = [r.pk for r in measured if route_confidence.rule_precision(r)[0] >= threshold]
+        if self.value() == "routes":
+            return measured.filter(pk__in=relied)
+        if self.value() == "below":
+            return measured.exclude(pk__in=relied)
+        if self.value() == "none":
+            return queryset.filter(measured_support__lt=route_confidence.MIN_SUPPORT)
+        return queryset
+
+
 @admin.register(RoutingRule)
 class RoutingRuleAdmin(admin.ModelAdmin):
-    list_display = ["__str__", "place_kind", "priority", "is_active"]
-    list_filter = ["is_active", "place_kind", "to_management_company"]
+    list_display = ["__str__", "place_kind", "priority", "is_active", "precision", "routes_alone"]
+    list_filter = ["is_active", MeasuredPrecisionFilter, "place_kind", "to_management_company"]
     search_fields = ["topic__name", "organisation__name", "territory__name", "note"]
     autocomplete_fields = ["topic", "block", "territory", "building", "organisation"]
+    readonly_fields = ["measured_precision", "measured_support", "measured_at"]
+
+    @admin.display(description=_("измеренная точность"), ordering="measured_precision")
+    def precision(self, rule):
+        if rule.measured_precision is None:
+            return _("не измерена")
+        right = round(rule.measured_precision * rule.measured_support)
+        return f"{rule.measured_precision:.0%} ({right} из {rule.measured_support})"
+
+    @admin.display(description=_("маршрутизирует без оператора"), boolean=True)
+    def routes_alone(self, rule):
+        """A rule measured below the region's setting never routes alone (tsur.appeals.route_confidence)."""
+        precision, measured = route_confidence.rule_precision(rule)
+        return not measured or precision >= route_confidence.required_precision()
+
+
+@admin.register(RoutingCalibration)
+class RoutingCalibrationAdmin(admin.ModelAdmin):
+    list_display = ["fitted_at", "source", "model_version"]
+    readonly_fields = ["fitted_at", "source", "model_version", "data"]
+
+    def has_add_permission(self, request):
+        return False
 
 
 class AppealEventInline(admin.TabularInline):

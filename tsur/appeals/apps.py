@@ -10,8 +10,8 @@ class AppealsConfig(AppConfig):
     def ready(self):
         from tsur.core.models import Building, Organisation, Territory
 
-        from . import routing, rubricator, understanding
-        from .models import RoutingRule, ThematicBlock, Topic
+        from . import route_confidence, routing, rubricator, understanding
+        from .models import RoutingCalibration, RoutingRule, ThematicBlock, Topic
 
         for model in (Topic, ThematicBlock):  # the intake remembers the rubricator for seconds
             post_save.connect(
@@ -47,4 +47,15 @@ class AppealsConfig(AppConfig):
         )
         post_delete.connect(
             understanding.buildings_changed, sender=Building, dispatch_uid="understanding-Building-delete"
+        )
+        # and how far intake trusts its own routing
+        post_save.connect(
+            route_confidence.calibration_changed,
+            sender=RoutingCalibration,
+            dispatch_uid="routing-calibration-save",
+        )
+        post_delete.connect(
+            route_confidence.calibration_changed,
+            sender=RoutingCalibration,
+            dispatch_uid="routing-calibration-delete",
         )

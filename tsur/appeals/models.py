@@ -147,6 +147,11 @@ class RoutingRule(models.Model):
     priority = models.IntegerField(_("приоритет"), default=0)
     note = models.CharField(_("примечание"), max_length=300, blank=True)
     is_active = models.BooleanField(_("действует"), default=True)
+    # what the register's history says of the rule (`tsur routing_measure`): of the appeals it would
+    # route, the share that the organisation it names took up; a rule never measured has none
+    measured_precision = models.FloatField(_("измеренная точность"), null=True, blank=True, editable=False)
+    measured_support = models.PositiveIntegerField(_("обращений в измерении"), default=0, editable=False)
+    measured_at = models.DateTimeField(_("измерено"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("правило маршрутизации")
@@ -554,6 +559,7 @@ class NumberCounter(models.Model):
 
 
 from .answer_models import AnswerTemplate, ReviewRule  # noqa: E402  (Django finds models here)
+from .routing_models import RoutingCalibration  # noqa: E402
 
 __all__ = [
     "AnswerTemplate",
@@ -566,6 +572,7 @@ __all__ = [
     "NumberCounter",
     "PersonalDataAccess",
     "ReviewRule",
+    "RoutingCalibration",
     "RoutingRule",
     "ThematicBlock",
     "Topic",

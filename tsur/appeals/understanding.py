@@ -14,6 +14,7 @@ apps.py) and within the times below in the others.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,7 @@ from tsur.core.models import Building, Organisation, Territory
 from tsur.nlp import places
 from tsur.nlp import understanding as text_model
 
+from . import routing
 from .models import Topic
 
 if TYPE_CHECKING:
@@ -37,6 +39,9 @@ REFERENCE_TTL_S = 300.0
 # place elsewhere (building it reads every building: seconds for a city).
 BUILDINGS_CHECK_TTL_S = 600.0
 BUILDING_INDEX_TTL_S = 3600.0
+# A point's territory is told by the buildings within this distance (and about as near as the nearest).
+POINT_REACH_M = 300.0
+POINT_MARGIN_M = 60.0
 DISTRICT_KINDS = (TerritoryKind.CITY_DISTRICT, TerritoryKind.MUNICIPAL_DISTRICT, TerritoryKind.URBAN_OKRUG)
 
 
@@ -58,6 +63,10 @@ class Understanding:
     guesses: dict = field(default_factory=dict)
     # the model's first topics resolved to the register's, with their probability (for suggestions)
     topic_choices: list[tuple[Topic, float]] = field(default_factory=list)
+    # the executor's first guesses resolved to organisations, with their probability (for routing)
+    organisation_choices: list[tuple[Organisation, float]] = field(default_factory=list)
+    # the precision the model's thresholds were chosen for (what a trusted guess promises)
+    promise: float = 0.0
 
     def as_event_data(self) -> dict:
         data = {"model": self.model_version, "predictions": self.guesses}
@@ -125,13 +134,34 @@ def _build_index(version: tuple) -> places.BuildingIndex:
     )
 
 
+def _build_point_index(version: tuple) -> places.PointIndex:
+    return places.PointIndex.build(
+        Building.objects.values_list("pk", "latitude", "longitude", "territory_id").iterator(chunk_size=5000)
+    )
+
+
+def _read_district_names() -> list[tuple[re.Pattern, int]]:
+    """A pattern per district for its name in any case form: «Петроградский район», «в Петроградском
+    р-не»; the stem is the name's first word without its ending."""
+    found = []
+    for pk, name in Territory.objects.filter(kind__in=DISTRICT_KINDS).values_list("pk", "name"):
+        words = name.split()
+        if not words or len(words[0]) < 5:
+            continue
+        stem = re.escape(words[0][:-2].lower())
+        found.append((re.compile(rf"(?<![а-яё]){stem}[а-яё]*\s+(?:район|р-н|р\.)", re.IGNORECASE), pk))
+    return found
+
+
 _topics = RememberedByKey(_read_topic, REFERENCE_TTL_S)
 _organisations = RememberedByKey(_read_organisation, REFERENCE_TTL_S)
 _organisation_names = Remembered(_read_organisation_names, REFERENCE_TTL_S)
 _districts = RememberedByKey(_read_district, REFERENCE_TTL_S)
+_district_names = Remembered(_read_district_names, REFERENCE_TTL_S)
 _buildings_version = Remembered(_read_buildings_version, BUILDINGS_CHECK_TTL_S)
 # one index, for the version of the buildings it was built from
 _building_index = RememberedByKey(_build_index, BUILDING_INDEX_TTL_S, max_items=1)
+_point_index = RememberedByKey(_build_point_index, BUILDING_INDEX_TTL_S, max_items=1)
 
 
 def building_index() -> places.BuildingIndex:
@@ -139,7 +169,7 @@ def building_index() -> places.BuildingIndex:
     return _building_index.get(_buildings_version.get())
 
 
-_reference = (_topics, _organisations, _organisation_names, _districts)
+_reference = (_topics, _organisations, _organisation_names, _districts, _district_names)
 
 
 def reference_changed(*args, using: str | None = None, **kwargs) -> None:
@@ -152,12 +182,63 @@ def buildings_changed(*args, using: str | None = None, **kwargs) -> None:
     """A receiver for the signals of buildings."""
     _buildings_version.changed(using=using)
     _building_index.changed(using=using)
+    _point_index.changed(using=using)
 
 
 def forget() -> None:
     """Read the reference data again on the next appeal (tests, imports that send no signals)."""
-    for memo in (*_reference, _buildings_version, _building_index):
+    for memo in (*_reference, _buildings_version, _building_index, _point_index):
         memo.forget()
+
+
+# ------------------------------------------------------------------ the place
+
+
+def _chain(territory_id: int | None) -> list[int]:
+    """The territory and those containing it, the smallest first."""
+    territory = routing.table().territories.get(territory_id) if territory_id else None
+    if territory is None:
+        return []
+    return [int(x) for x in reversed(territory.path.strip("/").split("/")) if x]
+
+
+def _district_of(territory_id: int | None) -> int | None:
+    territories = routing.table().territories
+    return next(
+        (pk for pk in _chain(territory_id) if pk in territories and territories[pk].kind in DISTRICT_KINDS),
+        None,
+    )
+
+
+def territory_at(latitude: float | None, longitude: float | None) -> Territory | None:
+    """The territory a point lies in, told by the register's buildings around it: the territory of
+    the nearest (within POINT_REACH_M) when every building about as near lies in it, or the district
+    they share; None where territories meet and the point cannot tell."""
+    if latitude is None or longitude is None:
+        return None
+    around = _point_index.get(_buildings_version.get()).around(latitude, longitude, POINT_REACH_M)
+    if not around:
+        return None
+    reach = max(2 * around[0][0], around[0][0] + POINT_MARGIN_M)
+    territories = {territory_id for metres, _, territory_id in around if metres <= reach}
+    if len(territories) > 1:
+        districts = {_district_of(t) for t in territories}
+        territories = districts if len(districts) == 1 and None not in districts else set()
+    if len(territories) != 1:
+        return None
+    return routing.table().territories.get(territories.pop())
+
+
+def possible_territories(text: str, territory: Territory | None) -> set[int] | None:
+    """The territories an appeal can be in: everything in the district of its known territory, and
+    in the districts its text names; None when nothing says."""
+    districts = {pk for pattern, pk in _district_names.get() if pattern.search(text)}
+    if territory is not None:
+        districts.add(_district_of(territory.pk) or territory.pk)
+    if not districts:
+        return None
+    territories = routing.table().territories
+    return {pk for pk in territories if districts.intersection(_chain(pk))}
 
 
 # ------------------------------------------------------------------ understanding
@@ -192,8 +273,8 @@ def understand(
     if model is None:
         return None
     result = Understanding(model_version=model.manifest.get("trained_at", ""))
-    if building is None and territory is None:
-        result.place = places.locate(text, building_index())
+    if building is None:
+        result.place = places.locate(text, building_index(), possible_territories(text, territory))
         if result.place.building_id:
             # the street index may be minutes old: a building deleted since is simply not found
             result.building = (
@@ -224,6 +305,14 @@ def understand(
         choice = _topics.get((guess["value"], categories))
         if choice is not None and all(choice.pk != known.pk for known, _ in result.topic_choices):
             result.topic_choices.append((choice, guess["p"]))
+    organisation_target = model.manifest.get("bindings", {}).get("organisation", "")
+    for guess in reading.guesses.get(organisation_target, [])[:3]:
+        choice = _organisations.get(guess["value"])
+        if choice is not None and all(choice.pk != known.pk for known, _ in result.organisation_choices):
+            result.organisation_choices.append((choice, guess["p"]))
+    result.promise = float(
+        model.manifest.get("targets", {}).get(topic_target, {}).get("target_precision") or 0.0
+    )
     if topic := reading.best.get("topic"):
         result.topic = _topics.get((topic.value, frozenset([category.value] if category else [])))
         result.topic_confidence = topic.probability

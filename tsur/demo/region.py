@@ -97,13 +97,15 @@ class DemoRegion:
     # ------------------------------------------------------------ reference data
 
     @transaction.atomic
-    def build_reference(self) -> None:
+    def build_reference(self, rule_rows: list[dict[str, str]] | None = None) -> None:
+        """Territories, organisations, topics and buildings from every row; routing rules learned
+        from `rule_rows` (default: every row; a benchmark gives the train split only)."""
         rubricator.load()
         self._territories()
         self._organisations()
         self._topics()
         self._buildings()
-        self._rules()
+        self._rules(self.rows if rule_rows is None else rule_rows)
 
     def _territories(self):
         region, _ = Territory.objects.get_or_create(
@@ -209,13 +211,13 @@ class DemoRegion:
         self.buildings = {b.address_key: b for b in Building.objects.select_related("territory")}
         self.report.buildings = len(self.buildings)
 
-    def _rules(self):
+    def _rules(self, rows: list[dict[str, str]]):
         """Learn routing rules from who actually answered: per topic and district, and per topic."""
         if RoutingRule.objects.filter(topic__code__startswith="spb-").exists():
             return
         by_district = defaultdict(Counter)
         by_topic = defaultdict(Counter)
-        for r in self.rows:
+        for r in rows:
             key = (r["label"], r["subcategory"])
             if key in self.topics and r["executor_org"]:
                 by_district[key, r["district"]][r["executor_org"]] += 1

@@ -13,9 +13,10 @@ The register's buildings and organisations come in as arguments (`BuildingIndex.
 """
 
 import functools
+import math
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 
 from .text import lemma, navec, normalise, tokens
@@ -107,11 +108,17 @@ def parse_register_address(address: str) -> BuildingAddress | None:
 
 
 class BuildingIndex:
-    """Streets and houses of the register, by the keys the text is reduced to."""
+    """Streets and houses of the register, by the keys the text is reduced to.
+
+    One street name can stand for streets in several territories («Петровский пр-кт», «Петровская
+    ул.» in another district): a house found in more than one territory is kept with each of them
+    (`ambiguous`), so that only the point or a territory the text names can choose among them."""
 
     def __init__(self):
         self.houses: dict[tuple[str, str, str], int] = {}
         self.street_territories: dict[str, set[int]] = defaultdict(set)
+        self.ambiguous: dict[tuple[str, str, str], dict[int | None, int]] = {}
+        self._territory: dict[tuple[str, str, str], int | None] = {}
 
     @classmethod
     def build(cls, buildings: Iterable[tuple[int, str, int | None]]) -> "BuildingIndex":
@@ -121,8 +128,11 @@ class BuildingIndex:
             parsed = parse_register_address(address)
             if parsed is None:
                 continue
-            index.houses.setdefault((parsed.street, parsed.house, parsed.corpus), pk)
-            index.houses.setdefault((parsed.street, parsed.house, ""), pk)
+            for key in ((parsed.street, parsed.house, parsed.corpus), (parsed.street, parsed.house, "")):
+                known = index.houses.setdefault(key, pk)
+                first_territory = index._territory.setdefault(key, territory_id)
+                if known != pk and first_territory != territory_id:
+                    index.ambiguous.setdefault(key, {first_territory: known}).setdefault(territory_id, pk)
             if territory_id:
                 index.street_territories[parsed.street].add(territory_id)
         return index
@@ -147,6 +157,8 @@ class PlaceMention:
     building_id: int | None = None
     territory_id: int | None = None
     organisations: list[str] = field(default_factory=list)
+    # territories where the street (and house) named could be, when nothing chose among them
+    ambiguous: list[int] = field(default_factory=list)
 
     def as_data(self) -> dict:
         data = {
@@ -159,6 +171,8 @@ class PlaceMention:
         }
         if self.organisations:
             data["organisations"] = self.organisations
+        if self.ambiguous:
+            data["ambiguous_territories"] = self.ambiguous
         return {k: v for k, v in data.items() if v not in ("", None)}
 
 
@@ -255,20 +269,73 @@ def extract_address(text: str) -> PlaceMention:
     return mention
 
 
-def locate(text: str, index: BuildingIndex) -> PlaceMention:
-    """Street and house named in the text, matched to a building of the index and its territory."""
+def locate(text: str, index: BuildingIndex, within: Collection[int] | None = None) -> PlaceMention:
+    """Street and house named in the text, matched to a building of the index and its territory.
+
+    `within`: the territories the appeal can be in (from its point, or a district the text names);
+    a street or house found in several territories is chosen only among those, or left unresolved."""
     mention = extract_address(text)
     if not mention.street:
         return mention
     if mention.house:
-        mention.building_id = index.houses.get(
-            (mention.street, mention.house, mention.corpus)
-        ) or index.houses.get((mention.street, mention.house, ""))
+        for key in ((mention.street, mention.house, mention.corpus), (mention.street, mention.house, "")):
+            if key not in index.houses:
+                continue
+            choices = index.ambiguous.get(key) or {index._territory.get(key): index.houses[key]}
+            fitting = [pk for territory, pk in choices.items() if within is None or territory in within]
+            if len(fitting) == 1 and (len(choices) == 1 or within is not None):
+                mention.building_id = fitting[0]
+            elif len(choices) > 1:
+                mention.ambiguous = sorted(t for t in choices if t is not None)
+            break
     if mention.building_id is None:
         territories = index.street_territories.get(mention.street, set())
+        if within is not None:
+            territories = territories & set(within)
         if len(territories) == 1:
             mention.territory_id = next(iter(territories))
+        elif len(territories) > 1 and not mention.ambiguous:
+            mention.ambiguous = sorted(territories)
     return mention
+
+
+class PointIndex:
+    """Buildings by their point, in cells of about 220 m, to tell which territory a point lies in."""
+
+    CELL = 0.002  # degrees of latitude (about 220 m); a cell is as many metres of longitude
+
+    def __init__(self):
+        self.cells: dict[tuple[int, int], list[tuple[float, float, int, int]]] = defaultdict(list)
+
+    def _cell(self, latitude: float, longitude: float) -> tuple[int, int]:
+        return math.floor(latitude / self.CELL), math.floor(longitude * self._lon_scale(latitude) / self.CELL)
+
+    @staticmethod
+    def _lon_scale(latitude: float) -> float:
+        return max(0.05, math.cos(math.radians(latitude)))
+
+    @classmethod
+    def build(cls, buildings: Iterable[tuple[int, float | None, float | None, int | None]]) -> "PointIndex":
+        """From the register's buildings as (id, latitude, longitude, territory id)."""
+        index = cls()
+        for pk, latitude, longitude, territory_id in buildings:
+            if latitude is not None and longitude is not None and territory_id:
+                index.cells[index._cell(latitude, longitude)].append((latitude, longitude, pk, territory_id))
+        return index
+
+    def around(self, latitude: float, longitude: float, radius_m: float) -> list[tuple[float, int, int]]:
+        """(metres, building, territory) of the buildings within `radius_m`, the nearest first."""
+        reach = math.ceil(radius_m / 220) + 1
+        row, column = self._cell(latitude, longitude)
+        scale = self._lon_scale(latitude)
+        found = []
+        for r in range(row - reach, row + reach + 1):
+            for c in range(column - reach, column + reach + 1):
+                for lat, lon, pk, territory_id in self.cells.get((r, c), ()):
+                    metres = 111_320 * math.hypot(lat - latitude, (lon - longitude) * scale)
+                    if metres <= radius_m:
+                        found.append((metres, pk, territory_id))
+        return sorted(found)
 
 
 def organisation_names(text: str) -> list[str]:

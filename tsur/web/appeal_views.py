@@ -151,6 +151,28 @@ def _understood(appeal: Appeal) -> dict | None:
     }
 
 
+def _route_suggestions(appeal: Appeal, understood: dict | None) -> list[dict]:
+    """While the appeal waits in moderation: the organisations intake considered, the three most
+    likely first, with the probability and the reasons (tsur.appeals.route_confidence), and the topic
+    an assignment to one of them keeps or takes."""
+    if appeal.status != Status.MODERATION:
+        return []
+    topic = appeal.topic or (understood["topics"][0][0] if understood and understood["topics"] else None)
+    sent = appeal.events.filter(kind=EventKind.SENT_TO_MODERATION).order_by("-at", "-pk").first()
+    candidates = ((sent.data or {}).get("candidates") or [])[:3] if sent is not None else []
+    found = Organisation.objects.filter(is_active=True).in_bulk([c.get("id") for c in candidates])
+    return [
+        {
+            "organisation": found[c["id"]],
+            "p": c.get("p", 0.0),
+            "reasons": c.get("reasons", []),
+            "topic": topic.code if topic else "",
+        }
+        for c in candidates
+        if c.get("id") in found
+    ]
+
+
 def _similar(request, appeal: Appeal) -> list[dict]:
     if appeal.status in FINAL_STATUSES or not policies.can(request.user, "merge", appeal):
         return []
@@ -197,7 +219,12 @@ def _map(point: tuple[float, float] | None) -> dict | None:
 
 
 def _step_forms(
-    request, appeal: Appeal, section: str, understood: dict | None, returned: dict | None = None
+    request,
+    appeal: Appeal,
+    section: str,
+    understood: dict | None,
+    returned: dict | None = None,
+    suggestions: list[dict] = (),
 ) -> list[dict]:
     allowed = set(policies.allowed_actions(request.user, appeal))
     shown = []
@@ -216,6 +243,8 @@ def _step_forms(
                 initial["organisation"] = understood["organisations"][0][0].pk
         if name == "assign" and appeal.topic_id:
             initial["topic"] = appeal.topic.code
+        if name == "assign" and suggestions:
+            initial["organisation"] = suggestions[0]["organisation"].pk
         form = STEPS[name][1](user=request.user, appeal=appeal, initial=initial, prefix=name, **extra)
         shown.append(
             {
@@ -288,10 +317,11 @@ def card(request, number: str, section: str):
         number=number,
     )
     understood = _understood(appeal) if section == "console" else None
+    suggestions = _route_suggestions(appeal, understood) if section == "console" else []
     point = _point(appeal)
     submitted = _submitted(appeal)
     returned = _returned(appeal)
-    steps = _step_forms(request, appeal, section, understood, returned)
+    steps = _step_forms(request, appeal, section, understood, returned, suggestions)
     return render(
         request,
         "web/card.html",
@@ -303,6 +333,7 @@ def card(request, number: str, section: str):
             "photos": [_photo_url(appeal, p.pk) for p in appeal.photos.order_by("uploaded_at", "pk")],
             "events": appeal.events.select_related("actor", "organisation").order_by("at", "pk"),
             "understood": understood,
+            "route_suggestions": suggestions,
             "similar": _similar(request, appeal) if section == "console" else [],
             "steps": [s for s in steps if s["name"] not in REVIEW_STEPS],
             "review_steps": [s for s in steps if s["name"] in REVIEW_STEPS],

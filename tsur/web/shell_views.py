@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from tsur.appeals import selectors
 from tsur.appeals.choices import DeadlineState, Status
 from tsur.appeals.lifecycle import OPEN_STATUSES
 from tsur.appeals.models import Appeal
@@ -52,7 +53,9 @@ def overview(request):
         soon=Count("pk", filter=Q(deadline_state=DeadlineState.SOON)),
         moderation=Count("pk", filter=Q(status__in=[Status.REGISTERED, Status.MODERATION])),
     )
-    totals["week"] = visible.filter(registered_at__gte=since).count()
+    week = visible.filter(registered_at__gte=since)
+    totals["week"] = week.count()
+    routed = selectors.routing_figures(week)
     blocks = list(
         open_.values("topic__block__name")
         .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(deadline_state=DeadlineState.OVERDUE)))
@@ -74,5 +77,6 @@ def overview(request):
             "blocks": blocks,
             "widest": widest,
             "organisations": organisations,
+            "routed": routed,
         },
     )

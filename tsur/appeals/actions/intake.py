@@ -15,7 +15,18 @@ from tsur.core.errors import DomainError
 from tsur.core.models import Building, Organisation, Territory, User
 from tsur.core.text import clean_text
 
-from .. import access, complaint_book, deadlines, numbering, photos, policies, routing, signals, understanding
+from .. import (
+    access,
+    complaint_book,
+    deadlines,
+    numbering,
+    photos,
+    policies,
+    route_confidence,
+    routing,
+    signals,
+    understanding,
+)
 from ..choices import Channel, ConsentSource, EventKind, Status
 from ..models import Appeal, AppealEvent, AppealPhoto, ComplaintTicket, Topic
 from .base import apply_route, event, moment, new_event, record, step
@@ -51,6 +62,7 @@ class Routed:
     route: routing.Route | None = None
     ticket: ComplaintTicket | None = None
     why_moderation: str = ""
+    decision: route_confidence.Decision | None = None
 
 
 def register(
@@ -210,6 +222,9 @@ def _place(address, latitude, longitude, territory, building, kind) -> Place:
         building = building_at(address)
     if building is not None:
         place.settle_on(building)
+    if place.territory is None and latitude is not None:
+        # only where the buildings around the point agree on it (understanding.territory_at)
+        place.territory = understanding.territory_at(latitude, longitude)
     return place
 
 
@@ -236,42 +251,78 @@ def _understand(text: str, place: Place):
     return understood
 
 
+def _decide(topic, understood, place: Place, *, use_calibration: bool = True) -> route_confidence.Decision:
+    """The organisations intake could choose, each with the probability that it is the right one."""
+    if understood is None:
+        topics = [route_confidence.TopicChoice(topic, 1.0, True)] if topic is not None else []
+        organisations = []
+    else:
+        topics = [
+            route_confidence.TopicChoice(choice, p, i == 0 and understood.topic_trusted)
+            for i, (choice, p) in enumerate(understood.topic_choices)
+        ]
+        organisations = [
+            (choice, p, i == 0 and understood.organisation_trusted)
+            for i, (choice, p) in enumerate(understood.organisation_choices)
+        ]
+    return route_confidence.decide(
+        topics=topics,
+        organisations=organisations,
+        model_promise=understood.promise if understood is not None else 0.0,
+        territory=place.territory,
+        building=place.building,
+        latitude=place.latitude,
+        longitude=place.longitude,
+        place_kind=place.kind,
+        calibration=route_confidence.current_calibration(),
+        use_calibration=use_calibration and understood is not None,
+    )
+
+
+def consider(
+    *, text: str, address: str = "", latitude=None, longitude=None, place_kind: str = "", use_calibration=True
+) -> tuple[Place, object, route_confidence.Decision]:
+    """What intake would make of an appeal, stored nowhere: its place, what the text model read and
+    the routing decision (for calibrating on held-out appeals and for benchmarks)."""
+    place = _place(address, latitude, longitude, None, None, place_kind)
+    understood = _understand(clean_text(text), place)
+    topic = understood.topic if understood is not None and understood.topic_trusted else None
+    return place, understood, _decide(topic, understood, place, use_calibration=use_calibration)
+
+
 def _route_at_intake(
     appeal: Appeal, organisation, understood, moderate: bool, ticket_number: str, at: datetime
 ) -> Routed:
-    """The organisation named by the filer, the one the model is sure of, or the routing rules';
-    a complaint about a management company only with an unfulfilled complaint-book ticket."""
+    """The organisation named by the filer, or the best candidate when it is likely enough to be
+    right (`route_confidence`); a complaint about a management company only with an unfulfilled
+    complaint-book ticket."""
     topic = appeal.topic
     trusted = understood is not None and understood.topic_trusted
-    route = None
+    route = decision = None
     if organisation is not None:
         route = routing.Route(organisation, None, f"Указано при регистрации: «{organisation}»")
-    elif trusted and understood.organisation_trusted:
-        route = routing.Route(
-            understood.organisation,
-            None,
-            f"Определено по тексту: «{understood.organisation}» "
-            f"(уверенность {understood.organisation_confidence:.2f})",
+    elif not moderate:
+        place = Place(
+            appeal.address,
+            appeal.latitude,
+            appeal.longitude,
+            appeal.territory,
+            appeal.building,
+            appeal.place_kind,
         )
-    elif topic is not None and not moderate:
-        route = routing.route(
-            topic=topic, territory=appeal.territory, place_kind=appeal.place_kind, building=appeal.building
-        )
+        decision = _decide(topic, understood, place)
+        if topic is not None and decision.automatic:
+            route = decision.route()
     if route and trusted and not ticket_number and complaint_book.applies(topic, route.organisation):
         # A guessed topic must not refuse the citizen for want of a complaint-book ticket: an
         # operator decides.
-        return Routed(why_moderation="Тема по тексту требует заявки из книги жалоб: решает оператор")
-    if route is None:
-        why = (
-            "Модель не уверена в теме"
-            if topic is None and understood is not None
-            else "Тема не определена"
-            if topic is None
-            else "Не найден маршрут"
-            if not moderate
-            else "По запросу"
+        return Routed(
+            why_moderation="Тема по тексту требует заявки из книги жалоб: решает оператор", decision=decision
         )
-        return Routed(why_moderation=why)
+    if route is None:
+        return Routed(
+            why_moderation=_why_moderation(topic, understood, moderate, decision), decision=decision
+        )
     ticket = None
     if complaint_book.applies(topic, route.organisation):
         ticket = complaint_book.unfulfilled_ticket(
@@ -279,7 +330,21 @@ def _route_at_intake(
         )
         appeal.complaint_ticket = ticket
     apply_route(appeal, route)
-    return Routed(route=route, ticket=ticket)
+    return Routed(route=route, ticket=ticket, decision=decision)
+
+
+def _why_moderation(topic, understood, moderate: bool, decision) -> str:
+    if topic is None:
+        return "Модель не уверена в теме" if understood is not None else "Тема не определена"
+    if moderate:
+        return "По запросу"
+    if decision is None or decision.best is None:
+        return "Не найден маршрут"
+    best = decision.best
+    return (
+        f"Маршрут не надёжен: «{best.organisation}» с вероятностью {best.p:.2f} "
+        f"(для автоматической маршрутизации нужно не меньше {decision.threshold:.2f})"
+    )
 
 
 def _first_events(appeal: Appeal, actor, at: datetime, understood, routed: Routed) -> list[AppealEvent]:
@@ -306,7 +371,7 @@ def _first_events(appeal: Appeal, actor, at: datetime, understood, routed: Route
                 status_from=Status.REGISTERED,
                 reason=routed.route.reason,
                 public=True,
-                data={"automatic": True},
+                data=_route_data(routed, automatic=True),
             )
         )
     else:
@@ -318,9 +383,21 @@ def _first_events(appeal: Appeal, actor, at: datetime, understood, routed: Route
                 at,
                 status_from=Status.REGISTERED,
                 reason=routed.why_moderation,
+                data=_route_data(routed),
             )
         )
     return events
+
+
+def _route_data(routed: Routed, **data) -> dict:
+    """The decision as the timeline keeps it: for an automatic route its path and probability, for
+    moderation the top three candidates with their reasons (the operator's suggestions)."""
+    decision = routed.decision
+    if decision is None or decision.best is None:
+        return data
+    if routed.route is not None and routed.route.organisation == decision.best.organisation:
+        data |= {"path": decision.best.path, "p": round(decision.best.p, 4)}
+    return data | decision.as_data()
 
 
 def complaint_event(appeal: Appeal, ticket: ComplaintTicket, actor, at: datetime, **fields) -> AppealEvent:

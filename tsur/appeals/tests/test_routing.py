@@ -443,12 +443,28 @@ def test_register_with_a_topic_and_a_rule_goes_straight_to_the_organisation(topi
         expected_reason,
     )
     assigned = appeal.events.get(kind=EventKind.ASSIGNED)
-    assert (assigned.status_from, assigned.reason, assigned.data, assigned.organisation) == (
+    assert (assigned.status_from, assigned.reason, assigned.organisation) == (
         Status.REGISTERED,
         expected_reason,
-        {"automatic": True},
         organisation,
     )
+    # a rule never measured is the region's word: routed alone, and the timeline says so
+    assert assigned.data == {
+        "automatic": True,
+        "path": "topic + rule",
+        "p": 1.0,
+        "threshold": 0.95,
+        "calibrated": False,
+        "candidates": [
+            {
+                "id": organisation.pk,
+                "name": "Жилищное агентство",
+                "p": 1.0,
+                "path": "topic + rule",
+                "reasons": [f"{expected_reason}; точность не измерена; тема «Уборка двора» (1.00)"],
+            }
+        ],
+    }
 
 
 def test_register_routes_by_the_buildings_territory_and_kind(topic, district, okrug):

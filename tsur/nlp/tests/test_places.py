@@ -62,3 +62,37 @@ def test_organisations_named_in_the_text_are_matched_to_the_register():
     assert names
     assert places.match_organisations(names, candidates) == [7]
     assert places.match_organisations(["Рога и копыта"], candidates) == []
+
+
+def test_a_house_on_a_street_name_two_territories_share_is_chosen_only_by_where_the_appeal_can_be():
+    north, south = 1, 2
+    index = places.BuildingIndex.build(
+        [
+            (10, "г. Город, Петровский проспект, дом 5", north),
+            (11, "г. Город, Петровская улица, дом 5", south),
+            (12, "г. Город, Петровская улица, дом 7", south),
+        ]
+    )
+    text = "Петровский пр-кт, д. 5 — не горит фонарь"
+
+    unresolved = places.locate(text, index)
+    by_place = places.locate(text, index, within={north})
+
+    assert (unresolved.building_id, unresolved.territory_id, unresolved.ambiguous) == (
+        None,
+        None,
+        [north, south],
+    )
+    assert unresolved.as_data()["ambiguous_territories"] == [north, south]
+    assert (by_place.building_id, by_place.ambiguous) == (10, [])
+    assert places.locate("Петровская ул., д. 7", index).building_id == 12  # one house of that number: found
+    assert places.locate("Петровская ул., д. 7", index, within={north}).building_id is None
+
+
+def test_a_point_is_placed_among_the_buildings_around_it():
+    index = places.PointIndex.build([(1, 55.1000, 37.2000, 7), (2, 55.1010, 37.2000, 7), (3, 55.2, 37.5, 8)])
+
+    around = index.around(55.1002, 37.2000, 300)
+
+    assert [(round(metres), pk, territory) for metres, pk, territory in around] == [(22, 1, 7), (89, 2, 7)]
+    assert index.around(55.15, 37.35, 300) == []

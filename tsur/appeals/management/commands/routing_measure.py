@@ -1,0 +1,77 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from tsur.appeals import route_confidence, routing_measure
+from tsur.appeals.models import RoutingCalibration
+from tsur.nlp.dataset import DatasetError, read_table
+
+
+class Command(BaseCommand):
+    help = (
+        "Measure the routing rules on the register's history (the share of the appeals each rule would route "
+        "that its organisation took up) and, with --calibrate, fit how far intake may trust its own routing on "
+        "held-out appeals of an export."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--calibrate", type=Path, help="an export (CSV) with the held-out appeals")
+        parser.add_argument(
+            "--split", default="dev", help="rows of this split only (default dev; never test)"
+        )
+        parser.add_argument("--split-col", default="split")
+        parser.add_argument("--if-missing", action="store_true", help="do nothing when a calibration exists")
+        defaults = routing_measure.Columns()
+        for name in ("text", "address", "latitude", "longitude", "place_kind", "executor"):
+            parser.add_argument(
+                f"--{name.replace('_', '-')}-col", dest=f"{name}_col", default=getattr(defaults, name)
+            )
+
+    def handle(self, *args, calibrate: Path | None, split: str, split_col: str, if_missing: bool, **options):
+        if if_missing and RoutingCalibration.objects.exists():
+            self.stdout.write("Маршрутизация уже откалибрована.")
+            return
+        measured = routing_measure.measure_rules()
+        shown = sorted(measured.rules.items(), key=lambda item: -item[1][1])
+        routed = sum(n for _, n in measured.rules.values())
+        good = sum(
+            1 for hits, n in measured.rules.values() if n >= route_confidence.MIN_SUPPORT and hits / n >= 0.95
+        )
+        self.stdout.write(
+            f"История: {measured.appeals} обращений; правила применились к {routed}, "
+            f"правил с измеренной точностью {len(shown)} (не ниже 95 %: {good}); "
+            f"администрация территории без правила: {measured.administration[0]} из {measured.administration[1]}"
+        )
+        if calibrate is None:
+            return
+        if not calibrate.exists():
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Файл для калибровки не найден: {calibrate}. Без калибровки каждый источник считается "
+                    "со своей измеренной точностью."
+                )
+            )
+            return
+        try:
+            table = read_table(calibrate)
+        except DatasetError as error:
+            raise CommandError(str(error)) from error
+        columns = routing_measure.Columns(
+            **{
+                name: options[f"{name}_col"]
+                for name in ("text", "address", "latitude", "longitude", "place_kind", "executor")
+            }
+        )
+        table.require(columns.text, columns.executor)
+        rows = [r for r in table.rows if split_col not in r or r[split_col] == split]
+        self.stdout.write(f"Калибровка на {len(rows)} обращениях ({calibrate.name}, {split}) ...")
+        calibration, figures = routing_measure.calibrate(
+            rows, columns, measured, f"{calibrate.name}: {split}"
+        )
+        share = figures["routed"] / max(figures["appeals"], 1)
+        precision = figures["right"] / max(figures["routed"], 1)
+        self.stdout.write(
+            f"Калибровка №{calibration.pk}: обращений с темой по тексту {figures['appeals']}, "
+            f"маршрутизировано бы без оператора {share:.1%} с точностью {precision:.1%} "
+            f"(на тех же обращениях; проверка — на отложенных: bench/routing.py)"
+        )

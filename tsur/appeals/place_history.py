@@ -1,0 +1,163 @@
+"""Which organisations took up appeals on a topic at a building, near a point, on a territory.
+
+An appeal an organisation took into work or answered (and did not pass on: a redirect changes the
+appeal's organisation) says that this organisation is the one for this topic at this place. Intake
+asks that for every appeal it routes (`tsur.appeals.route_confidence`), so each process keeps a
+summary of the register's history (`tsur.core.memo`): counts per (topic, building), (topic, cell of
+about 220 m), (topic, territory), (topic, district, kind of place) and per building for any topic,
+read from the appeals registered in the HISTORY_DAYS before the latest one taken up. It is read
+again after HISTORY_TTL_S (about a second per 50,000 appeals): a new answer is part of the next
+hour's history, which is soon enough for a place's habits.
+
+Only what is in the register counts: appeals filed and not yet taken up say nothing.
+"""
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db.models import Max
+from django.utils import timezone
+
+from tsur.core.choices import TerritoryKind
+from tsur.core.memo import Remembered
+from tsur.core.models import Territory
+
+from .choices import Status
+from .models import Appeal
+
+DISTRICT_KINDS = (TerritoryKind.CITY_DISTRICT, TerritoryKind.MUNICIPAL_DISTRICT, TerritoryKind.URBAN_OKRUG)
+HISTORY_DAYS = 730
+HISTORY_TTL_S = 3600.0
+TAKEN_UP = (
+    Status.IN_WORK,
+    Status.CLARIFICATION,
+    Status.INTERIM,
+    Status.REVIEW,
+    Status.ANSWERED,
+    Status.CLOSED,
+)
+# a cell is about 220 m by 220 m at the latitudes of Russia's cities; «near» is the cell and its eight
+# neighbours (about 660 m across)
+CELL_LAT = 0.002
+CELL_LON = 0.004
+
+
+def districts_of_territories() -> dict[int, int]:
+    """Each territory's district (of a city, a municipal district or an urban okrug): itself or the
+    nearest containing it."""
+    kinds = dict(Territory.objects.values_list("pk", "kind"))
+    found = {}
+    for pk, path in Territory.objects.values_list("pk", "path"):
+        chain = [int(x) for x in reversed(path.strip("/").split("/")) if x]
+        district = next((t for t in chain if kinds.get(t) in DISTRICT_KINDS), None)
+        if district is not None:
+            found[pk] = district
+    return found
+
+
+def since():
+    """The start of the history: HISTORY_DAYS before the latest appeal taken up (a register loaded
+    from an old export has its history where its appeals are)."""
+    latest = (
+        Appeal.objects.filter(status__in=TAKEN_UP).aggregate(latest=Max("registered_at"))["latest"]
+        or timezone.now()
+    )
+    return latest - timedelta(days=HISTORY_DAYS)
+
+
+def cell(latitude: float, longitude: float) -> tuple[int, int]:
+    return math.floor(latitude / CELL_LAT), math.floor(longitude / CELL_LON)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How often each organisation took up appeals of one kind at one place."""
+
+    counts: Counter
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def share(self, organisation_id: int) -> float:
+        total = self.total
+        return self.counts.get(organisation_id, 0) / total if total else 0.0
+
+
+NOTHING = Evidence(Counter())
+
+
+class PlaceHistory:
+    def __init__(self, rows=None):
+        if rows is None:
+            rows = (
+                Appeal.objects.filter(
+                    status__in=TAKEN_UP,
+                    registered_at__gte=since(),
+                    topic__isnull=False,
+                    organisation__isnull=False,
+                )
+                .values_list(
+                    "topic_id",
+                    "building_id",
+                    "territory_id",
+                    "latitude",
+                    "longitude",
+                    "place_kind",
+                    "organisation_id",
+                )
+                .iterator(chunk_size=5000)
+            )
+        self.building: dict[tuple, Counter] = defaultdict(Counter)
+        self.cell: dict[tuple, Counter] = defaultdict(Counter)
+        self.territory: dict[tuple, Counter] = defaultdict(Counter)
+        self.building_any: dict[int, Counter] = defaultdict(Counter)
+        self.district_kind: dict[tuple, Counter] = defaultdict(Counter)
+        self.size = 0
+        districts = districts_of_territories()
+        for topic_id, building_id, territory_id, latitude, longitude, place_kind, organisation_id in rows:
+            self.size += 1
+            if territory_id in districts:
+                self.district_kind[topic_id, districts[territory_id], place_kind][organisation_id] += 1
+            if building_id:
+                self.building[topic_id, building_id][organisation_id] += 1
+                self.building_any[building_id][organisation_id] += 1
+            if latitude is not None and longitude is not None:
+                self.cell[(topic_id, *cell(latitude, longitude))][organisation_id] += 1
+            if territory_id:
+                self.territory[topic_id, territory_id][organisation_id] += 1
+
+    def at_building(self, topic_id: int, building_id: int | None) -> Evidence:
+        found = self.building.get((topic_id, building_id)) if building_id else None
+        return Evidence(found) if found else NOTHING
+
+    def near(self, topic_id: int, latitude: float | None, longitude: float | None) -> Evidence:
+        if latitude is None or longitude is None:
+            return NOTHING
+        row, column = cell(latitude, longitude)
+        counts = Counter()
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                if found := self.cell.get((topic_id, row + dr, column + dc)):
+                    counts.update(found)
+        return Evidence(counts)
+
+    def on_territory(self, topic_id: int, territory_id: int | None) -> Evidence:
+        found = self.territory.get((topic_id, territory_id)) if territory_id else None
+        return Evidence(found) if found else NOTHING
+
+    def in_district(self, topic_id: int, district_id: int | None, place_kind: str) -> Evidence:
+        """On this topic, at this kind of place, anywhere in the district."""
+        found = self.district_kind.get((topic_id, district_id, place_kind)) if district_id else None
+        return Evidence(found) if found else NOTHING
+
+    def at_building_any_topic(self, building_id: int | None) -> Evidence:
+        found = self.building_any.get(building_id) if building_id else None
+        return Evidence(found) if found else NOTHING
+
+
+_history = Remembered(PlaceHistory, HISTORY_TTL_S)
+history = _history.get
+forget = _history.forget

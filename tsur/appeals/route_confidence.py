@@ -1,0 +1,453 @@
+"""Whether intake may send an appeal to an organisation with no person's step, and what to suggest.
+
+Every source names candidate organisations: the text model's executor, the routing rules for the
+topics the model (or the filer) names, and the register's history of the place (who took up appeals
+on this topic at this building, nearby, on this territory: `place_history`). Each candidate gets the
+probability that it is the organisation that must solve the appeal:
+
+- with a calibration (`RoutingCalibration`, fitted on held-out appeals by `fit`): a logistic model of
+  what the sources say about the candidate and how far it leads the others, its score mapped to the
+  precision the held-out appeals showed at that score or above (as the text model's thresholds are
+  chosen), for appeals whose topic the text model chose;
+- otherwise, and for a topic a person chose: the best single source's own measured precision — a rule's
+  (`RoutingRule.measured_precision`, counted by `tsur routing_measure`; a rule never measured is taken
+  as declared), the history's share at the most telling level, the executor model's probability when
+  at or above its threshold (below it, at most even odds).
+
+The appeal routes alone when the best candidate's probability is at least the region's setting
+(`settings.TSUR["AUTO_ROUTE_PRECISION"]`); otherwise an operator decides, shown the top three with
+their reasons. A candidate only a rule supports never gets more than that rule's measured precision:
+a rule below the setting never routes alone.
+"""
+
+import bisect
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+
+from tsur.core.memo import Remembered
+from tsur.core.models import Building, Organisation, Territory
+
+from . import place_history, routing
+from .models import RoutingCalibration, RoutingRule, Topic
+
+MODEL = "executor model"
+RULE = "topic + rule"
+ADMINISTRATION = "topic + administration"
+BUILDING = "history: building"
+NEAR = "history: nearby"
+TERRITORY = "history: territory"
+DISTRICT = "history: district, kind of place"
+LEVELS = (BUILDING, NEAR, TERRITORY, DISTRICT)
+# a measured rule counts when it decided at least this many appeals of the history
+MIN_SUPPORT = 5
+CALIBRATION_TTL_S = 300.0
+MIN_ABOVE = 3
+UNTRUSTED_GUESS = 0.5
+FEATURES = (
+    "bias",
+    "model_p",
+    "model_logit",
+    "rule_p",
+    "rule_measured_p",
+    "building_share",
+    "building_weight",
+    "near_share",
+    "near_weight",
+    "territory_share",
+    "territory_weight",
+    "district_share",
+    "district_weight",
+    "building_any_share",
+    "topic_p",
+    "explicit_p",
+    "explicit_logit",
+    "margin",
+    "margin_logit",
+    "sources",
+    "model_x_district",
+    "rule_x_district",
+    "district_x_topic",
+    "building_share_x_weight",
+    "district_share_squared",
+    "rule_squared",
+    "model_x_rule",
+    "district_logit",
+    "rule_logit",
+    "territory_logit",
+    "near_logit",
+)
+
+
+def required_precision() -> float:
+    return float(settings.TSUR.get("AUTO_ROUTE_PRECISION", 0.95))
+
+
+def rule_precision(rule: RoutingRule | None) -> tuple[float, bool]:
+    """(precision to rely on, whether measured): a measured rule's share of right routes, pulled
+    towards one half by two imaginary appeals (19 of 19 is 0.95, 3 of 3 only 0.8); a rule never measured
+    is the region's word and is taken as given."""
+    if rule is None or rule.measured_precision is None or rule.measured_support < MIN_SUPPORT:
+        return 1.0, False
+    right = rule.measured_precision * rule.measured_support
+    return (right + 1) / (rule.measured_support + 2), True
+
+
+@dataclass
+class TopicChoice:
+    topic: Topic
+    p: float  # probability it is the appeal's topic (1 when a person chose it)
+    trusted: bool  # chosen by a person, or the model's guess at or above its threshold
+
+
+@dataclass
+class Candidate:
+    organisation: Organisation
+    route: routing.Route | None = None
+    model_p: float = 0.0
+    model_trusted: bool = False
+    rule_p: float = 0.0
+    rule_measured_p: float = 0.0
+    history: dict = field(default_factory=dict)  # level → [weighted share, weighted support]
+    building_any_share: float = 0.0
+    explicit: dict = field(default_factory=dict)  # path → that source's own probability
+    rival: float = 0.0  # the best of the other candidates' own probabilities
+    reasons: dict = field(default_factory=dict)  # path → sentence
+    p: float = 0.0
+    path: str = ""
+
+    def features(self, topic_p: float) -> list[float]:
+        """What the sources say about this candidate, and how far it leads the others (`rival`: the
+        best single source's probability among the other candidates)."""
+        explicit = max(self.explicit.values(), default=0.0)
+        share = {level: self.history.get(level, (0.0, 0.0)) for level in LEVELS}
+        building, near, territory, district = (share[level][0] for level in LEVELS)
+        sources = sum(
+            (
+                self.model_p > 0.3,
+                self.rule_p > 0.3,
+                building > 0.5,
+                near > 0.5,
+                territory > 0.5,
+                district > 0.5,
+            )
+        )
+        return [
+            1.0,
+            self.model_p,
+            _logit(self.model_p),
+            self.rule_p,
+            self.rule_measured_p,
+            building,
+            building * math.log1p(share[BUILDING][1]),
+            near,
+            near * math.log1p(share[NEAR][1]),
+            territory,
+            territory * math.log1p(share[TERRITORY][1]),
+            district,
+            district * math.log1p(share[DISTRICT][1]),
+            self.building_any_share,
+            topic_p,
+            explicit,
+            _logit(explicit),
+            explicit - self.rival,
+            _logit(explicit) - _logit(self.rival),
+            float(sources),
+            self.model_p * district,
+            self.rule_p * district,
+            district * topic_p,
+            building * building * math.log1p(share[BUILDING][1]),
+            district * district,
+            self.rule_p * self.rule_p,
+            self.model_p * self.rule_p,
+            _logit(district),
+            _logit(self.rule_p),
+            _logit(territory),
+            _logit(near),
+        ]
+
+    def only_a_rule(self) -> bool:
+        return set(self.explicit) <= {RULE, ADMINISTRATION}
+
+    def as_data(self) -> dict:
+        return {
+            "id": self.organisation.pk,
+            "name": self.organisation.name,
+            "p": round(self.p, 4),
+            "path": self.path,
+            "reasons": [self.reasons[path] for path in sorted(self.reasons, key=lambda k: -self.explicit[k])],
+        }
+
+
+@dataclass
+class Decision:
+    candidates: list[Candidate]
+    threshold: float
+    calibrated: bool
+
+    @property
+    def best(self) -> Candidate | None:
+        return self.candidates[0] if self.candidates else None
+
+    @property
+    def automatic(self) -> bool:
+        return self.best is not None and self.best.p >= self.threshold
+
+    def route(self) -> routing.Route:
+        best = self.best
+        if best.path in (RULE, ADMINISTRATION) and best.route is not None:
+            reason = best.route.reason
+        else:
+            reason = best.reasons.get(best.path) or max(best.reasons.values(), key=len, default="")
+        return routing.Route(best.organisation, best.route.rule if best.route else None, reason)
+
+    def as_data(self) -> dict:
+        return {
+            "threshold": self.threshold,
+            "calibrated": self.calibrated,
+            "candidates": [c.as_data() for c in self.candidates[:3]],
+        }
+
+
+# ------------------------------------------------------------------ the calibration
+
+
+def _read_calibration() -> dict | None:
+    latest = RoutingCalibration.objects.order_by("-pk").first()
+    return latest.data if latest is not None else None
+
+
+_calibration = Remembered(_read_calibration, CALIBRATION_TTL_S)
+calibration_changed = _calibration.changed  # connected in apps.py
+forget_calibration = _calibration.forget
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def _sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+
+
+def _apply(calibration: dict, candidate: Candidate, topic_p: float) -> float:
+    """The candidate's score, as the precision held-out appeals showed at that score or above."""
+    if len(calibration["weights"]) != len(FEATURES):
+        return 0.0  # fitted by another version of this code: nothing it says applies
+    raw = float(_sigmoid(np.dot(calibration["weights"], candidate.features(topic_p))))
+    cuts, precision = calibration["precision_above"]["x"], calibration["precision_above"]["y"]
+    step = bisect.bisect_right(cuts, raw) - 1
+    return precision[step] if step >= 0 else 0.0
+
+
+# ------------------------------------------------------------------ the decision
+
+
+def decide(
+    *,
+    topics: list[TopicChoice],
+    organisations: list[tuple[Organisation, float, bool]] = (),
+    model_promise: float = 0.0,
+    territory: Territory | None = None,
+    building: Building | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    place_kind: str = "",
+    calibration: dict | None = None,
+    use_calibration: bool = True,
+) -> Decision:
+    """The candidates from every source, each with its probability, the best first.
+
+    `topics`: the appeal's topic (a person's choice) or the model's first guesses; `organisations`:
+    the executor model's guesses as (organisation, probability, at or above its threshold);
+    `model_promise`: the precision the model's thresholds were chosen for."""
+    candidates: dict[int, Candidate] = {}
+
+    def candidate(organisation: Organisation) -> Candidate:
+        if organisation.pk not in candidates:
+            candidates[organisation.pk] = Candidate(organisation)
+        return candidates[organisation.pk]
+
+    for organisation, p, trusted in organisations:
+        found = candidate(organisation)
+        found.model_p, found.model_trusted = p, trusted
+        # below its threshold the model was measured less precise than it promises: at most even odds
+        found.explicit[MODEL] = max(p, model_promise) if trusted else min(p, UNTRUSTED_GUESS)
+        found.reasons[MODEL] = f"Определено по тексту: «{organisation}» (уверенность {p:.2f})"
+    table = routing.table()
+    memory = place_history.history()
+    building_id = building.pk if building is not None else None
+    territory_id = territory.pk if territory is not None else None
+    district_id = _district(table, territory)
+    for choice in topics:
+        weight = max(choice.p, model_promise) if choice.trusted and choice.p < 1 else choice.p
+        route = routing.route(
+            topic=choice.topic, territory=territory, place_kind=place_kind, building=building
+        )
+        if route is not None:
+            precision, measured = rule_precision(route.rule)
+            if route.rule is None:
+                precision, measured = _fallback_precision(calibration)
+            found = candidate(route.organisation)
+            path = RULE if route.rule is not None else ADMINISTRATION
+            found.route = found.route or route
+            found.rule_p += choice.p * precision
+            found.rule_measured_p += choice.p * precision if measured else 0.0
+            found.explicit[path] = max(found.explicit.get(path, 0.0), weight * precision)
+            if path not in found.reasons:
+                measured_text = (
+                    f"точность {route.rule.measured_precision:.0%} по {route.rule.measured_support} обращениям"
+                    if measured and route.rule is not None
+                    else "точность не измерена"
+                    if route.rule is not None
+                    else f"точность {precision:.0%}"
+                )
+                found.reasons[path] = (
+                    f"{route.reason}; {measured_text}; тема «{choice.topic}» ({choice.p:.2f})"
+                )
+        evidence = {
+            BUILDING: memory.at_building(choice.topic.pk, building_id),
+            NEAR: memory.near(choice.topic.pk, latitude, longitude),
+            TERRITORY: memory.on_territory(choice.topic.pk, territory_id),
+            DISTRICT: memory.in_district(choice.topic.pk, district_id, place_kind),
+        }
+        for level, seen in evidence.items():
+            for organisation_id, n in seen.counts.most_common(3):
+                organisation = table.organisations.get(organisation_id)
+                if organisation is None or not organisation.is_active:
+                    continue
+                found = candidate(organisation)
+                share = found.history.setdefault(level, [0.0, 0.0])
+                share[0] += choice.p * n / seen.total
+                share[1] += choice.p * seen.total
+                smoothed = weight * (n + 1) / (seen.total + 2)
+                if level not in found.explicit or smoothed > found.explicit[level]:
+                    found.explicit[level] = smoothed
+                    if level != DISTRICT or district_id != territory_id:  # else said by the territory's
+                        found.reasons[level] = _history_reason(
+                            level, n, seen.total, choice.topic, organisation
+                        )
+    if building_id:
+        seen = memory.at_building_any_topic(building_id)
+        for found in candidates.values():
+            found.building_any_share = seen.share(found.organisation.pk)
+    topic_p = max((c.p for c in topics), default=0.0)
+    calibrated = use_calibration and bool(calibration and calibration.get("weights"))
+    own = sorted((max(c.explicit.values(), default=0.0) for c in candidates.values()), reverse=True)
+    for found in candidates.values():
+        mine = max(found.explicit.values(), default=0.0)
+        found.rival = own[1] if len(own) > 1 and mine == own[0] else own[0] if len(own) > 1 else 0.0
+        found.path = max(found.explicit, key=found.explicit.get)
+        found.p = found.explicit[found.path]
+        if calibrated:
+            found.p = _apply(calibration, found, topic_p)
+            if found.only_a_rule():
+                found.p = min(found.p, max(found.explicit.values()))
+    ranked = sorted(candidates.values(), key=lambda c: (-c.p, c.organisation.pk))
+    return Decision(ranked, required_precision(), calibrated)
+
+
+def _district(table: routing.Table, territory: Territory | None) -> int | None:
+    if territory is None:
+        return None
+    chain = [int(x) for x in reversed(territory.path.strip("/").split("/")) if x]
+    return next(
+        (
+            pk
+            for pk in chain
+            if pk in table.territories and table.territories[pk].kind in place_history.DISTRICT_KINDS
+        ),
+        None,
+    )
+
+
+def _fallback_precision(calibration: dict | None) -> tuple[float, bool]:
+    """The administration of the territory when no rule names anyone: a guess, not the region's word;
+    unmeasured, it is taken as just enough to route a topic a person chose."""
+    measured = (calibration or {}).get("administration_precision")
+    return (measured, True) if measured is not None else (required_precision(), False)
+
+
+def _history_reason(level: str, n: int, total: int, topic: Topic, organisation: Organisation) -> str:
+    where = {
+        BUILDING: "в этом здании",
+        NEAR: "рядом (до 300 м)",
+        TERRITORY: "на этой территории",
+        DISTRICT: "в этом районе на таком же месте",
+    }[level]
+    return f"История места: {where} «{organisation}» приняла {n} из {total} обращений по теме «{topic}»"
+
+
+def current_calibration() -> dict | None:
+    return _calibration.get()
+
+
+# ------------------------------------------------------------------ fitting on held-out appeals
+
+
+def _fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> np.ndarray:
+    """Newton's method on the log-loss with an L2 penalty (the bias too, lightly: a tiny set stays finite)."""
+    w = np.zeros(X.shape[1])
+    for _ in range(steps):
+        p = _sigmoid(X @ w)
+        gradient = X.T @ (p - y) + l2 * w
+        hessian = (X * (p * (1 - p))[:, None]).T @ X + l2 * np.eye(X.shape[1])
+        step = np.linalg.solve(hessian, gradient)
+        w -= step
+        if np.abs(step).max() < 1e-6:
+            break
+    return w
+
+
+def _precision_above(scores: np.ndarray, right: np.ndarray) -> tuple[list[float], list[float]]:
+    """As the text model's thresholds are chosen: for each score, the precision of the held-out
+    appeals whose chosen candidate scored at or above the lowest cut at or under it that is at least
+    that precise (so the map never falls as the score rises); cuts with fewer than MIN_ABOVE appeals
+    above them promise nothing."""
+    order = np.argsort(-scores)
+    ranked = scores[order]
+    precision = np.cumsum(right[order]) / np.arange(1, len(order) + 1)
+    precision[: MIN_ABOVE - 1] = 0.0
+    # a cut falls between scores: within equal scores only the last position is one
+    precision[np.r_[ranked[1:] == ranked[:-1], False]] = 0.0
+    rising = np.maximum.accumulate(precision[::-1])
+    return [round(float(x), 6) for x in ranked[::-1]], [round(float(p), 6) for p in rising]
+
+
+def fit(samples: list[tuple[Decision, float, int | None]]) -> dict:
+    """A calibration from held-out appeals: (their decision before calibration, the topic's top
+    probability, the organisation that really answered). The logistic weights are fitted on all of
+    them; the map from score to precision on scores each half got from weights fitted on the other
+    half, so that the precision it promises was measured on appeals the weights had not seen."""
+    rows, labels, groups = [], [], []
+    for index, (decision, topic_p, truth) in enumerate(samples):
+        for found in decision.candidates:
+            rows.append(found.features(topic_p))
+            labels.append(1.0 if found.organisation.pk == truth else 0.0)
+            groups.append(index)
+    if not rows:
+        return {"weights": [], "precision_above": {"x": [], "y": []}, "features": list(FEATURES)}
+    X, y, groups = np.array(rows), np.array(labels), np.array(groups)
+    weights = _fit_logistic(X, y)
+    held_out = np.zeros(len(y))
+    for half in (0, 1):
+        train = groups % 2 != half
+        held_out[~train] = _sigmoid(X[~train] @ _fit_logistic(X[train], y[train]))
+    best_score, best_right = [], []
+    for index in range(len(samples)):
+        mine = np.flatnonzero(groups == index)
+        if len(mine):
+            top = mine[np.argmax(held_out[mine])]
+            best_score.append(held_out[top])
+            best_right.append(y[top])
+    cuts, precision = _precision_above(np.array(best_score), np.array(best_right))
+    return {
+        "features": list(FEATURES),
+        "weights": [round(float(w), 6) for w in weights],
+        "precision_above": {"x": cuts, "y": precision},
+        "appeals": len(samples),
+        "with_candidates": len(best_score),
+    }

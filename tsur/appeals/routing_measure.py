@@ -1,0 +1,162 @@
+"""How right the routing rules are, measured on the register's history, and the calibration of
+intake's routing on held-out appeals (`tsur routing_measure`).
+
+A rule is measured on the appeals of the history it would route today (the most specific rule for
+their topic and place, as `routing.route` chooses): its precision is the share of them that the
+organisation it names took up. Routing to the territory's administration when no rule applies is
+measured the same way, as one route of its own.
+"""
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from tsur.core.choices import PlaceKind
+from tsur.core.models import Building, Organisation
+
+from . import place_history, route_confidence, routing
+from .actions.intake import consider
+from .models import Appeal, RoutingCalibration, RoutingRule, Topic
+
+
+@dataclass
+class Measured:
+    appeals: int = 0
+    rules: dict[int, tuple[int, int]] = field(default_factory=dict)  # rule → (right, total)
+    administration: tuple[int, int] = (0, 0)
+
+
+def measure_rules() -> Measured:
+    """The precision of every active rule (and of the fallback) on the appeals the history holds."""
+    rows = list(
+        Appeal.objects.filter(
+            status__in=place_history.TAKEN_UP,
+            registered_at__gte=place_history.since(),
+            topic__isnull=False,
+            organisation__isnull=False,
+        ).values_list("topic_id", "territory_id", "place_kind", "building_id", "organisation_id")
+    )
+    routing.forget()
+    table = routing.table()
+    topics = Topic.objects.select_related("block").in_bulk()
+    buildings = {
+        pk: Building(pk=pk, management_company_id=company)
+        for pk, company in Building.objects.filter(pk__in={r[3] for r in rows if r[3]}).values_list(
+            "pk", "management_company_id"
+        )
+    }
+    right, total = Counter(), Counter()
+    for topic_id, territory_id, place_kind, building_id, organisation_id in rows:
+        route = routing.route(
+            topic=topics.get(topic_id),
+            territory=table.territories.get(territory_id),
+            place_kind=place_kind,
+            building=buildings.get(building_id),
+        )
+        if route is None:
+            continue
+        key = route.rule.pk if route.rule is not None else None
+        total[key] += 1
+        right[key] += route.organisation.pk == organisation_id
+    measured = Measured(
+        appeals=len(rows),
+        rules={pk: (right[pk], total[pk]) for pk in total if pk is not None},
+        administration=(right[None], total[None]),
+    )
+    now = timezone.now()
+    rules = list(RoutingRule.objects.all())
+    for rule in rules:
+        hits, n = measured.rules.get(rule.pk, (0, 0))
+        rule.measured_precision = hits / n if n else None
+        rule.measured_support = n
+        rule.measured_at = now
+    with transaction.atomic():
+        RoutingRule.objects.bulk_update(rules, ["measured_precision", "measured_support", "measured_at"], 500)
+    routing.forget()  # bulk updates send no signals
+    return measured
+
+
+def place_kind_of(value: str) -> str:
+    """A kind of place as an export writes it («Дом», «Парк, сад, бульвар, сквер») → PlaceKind."""
+    value = (value or "").strip().lower()
+    for kind in PlaceKind:
+        label = str(kind.label).lower()
+        if value in (kind.value, label) or (value and value.split(",")[0].split()[0] == label.split(",")[0]):
+            return kind.value
+    return ""
+
+
+@dataclass
+class Columns:
+    text: str = "text"
+    address: str = "address"
+    latitude: str = "latitude"
+    longitude: str = "longitude"
+    place_kind: str = "city_object"
+    executor: str = "executor_org"
+
+
+def calibrate(rows: list[dict], columns: Columns, measured: Measured, source: str, progress=lambda: None):
+    """Fit the calibration on held-out rows of an export (never the rows the history or the model
+    learned from), and store it as the latest."""
+    organisations = {name: pk for pk, name in Organisation.objects.values_list("pk", "name")}
+    right, total = measured.administration
+    administration = (right + 1) / (total + 2) if total else None
+    base = {"administration_precision": administration}
+    samples = []
+    route_confidence.forget_calibration()
+    for row in rows:
+        truth = organisations.get(row.get(columns.executor, ""))
+        if truth is None or not (row.get(columns.text) or "").strip():
+            continue
+        latitude, longitude = _number(row.get(columns.latitude)), _number(row.get(columns.longitude))
+        if latitude is None or longitude is None:
+            latitude = longitude = None
+        _, understood, decision = consider(
+            text=row[columns.text][:4000],
+            address=(row.get(columns.address) or "")[:400],
+            latitude=latitude,
+            longitude=longitude,
+            place_kind=place_kind_of(row.get(columns.place_kind, "")),
+            use_calibration=False,
+        )
+        progress()
+        if understood is None or not understood.topic_trusted:
+            continue  # such an appeal goes to an operator whatever its organisation's probability
+        topic_p = max((p for _, p in understood.topic_choices), default=0.0)
+        samples.append((decision, topic_p, truth))
+    data = base | route_confidence.fit(samples)
+    model_version = ""
+    calibration = RoutingCalibration.objects.create(
+        fitted_at=timezone.now(), model_version=model_version, source=source[:300], data=data
+    )
+    route_confidence.forget_calibration()
+    return calibration, _figures(samples, data)
+
+
+def _figures(samples, data) -> dict:
+    """On the held-out rows themselves: how many would route alone, and how often rightly."""
+    threshold = route_confidence.required_precision()
+    routed = right = 0
+    for decision, topic_p, truth in samples:
+        scored = (
+            [(route_confidence._apply(data, found, topic_p), found) for found in decision.candidates]
+            if data.get("weights")
+            else [(found.p, found) for found in decision.candidates]
+        )
+        if not scored:
+            continue
+        p, best = max(scored, key=lambda pair: pair[0])
+        if p >= threshold:
+            routed += 1
+            right += best.organisation.pk == truth
+    return {"appeals": len(samples), "routed": routed, "right": right}
+
+
+def _number(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
