@@ -8,14 +8,15 @@ names the application. Keys are per client (admin: «Клиенты Open311»), 
 import logging
 import re
 import uuid
-from datetime import timedelta
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
-from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
@@ -206,13 +207,37 @@ def service_definition(request, fmt, code):
 NOTE_KINDS = frozenset({EventKind.ANSWERED, EventKind.INTERIM_ANSWER, EventKind.REJECTED, EventKind.MERGED})
 
 
-def _with_timeline(appeals):
-    """Appeals with their public events and topic questions in two queries for the whole page,
-    not two per request."""
-    public = AppealEvent.objects.filter(public=True).order_by("at", "pk")
-    return appeals.prefetch_related(
-        Prefetch("events", queryset=public, to_attr="public_events"), "topic__questions"
-    )
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A public event of an appeal, as its request shows it."""
+
+    at: datetime
+    kind: str
+    reason: str
+
+    def get_kind_display(self) -> str:
+        return str(EventKind(self.kind).label) if self.kind in EventKind.values else self.kind
+
+
+def _with_timeline(appeals) -> list[Appeal]:
+    """The appeals with their public events (`public_events`) and their topic's question codes
+    (`question_codes`), in two more queries for the whole page, not two per request.
+
+    Both are read as plain values: prefetched models point back at their appeal and topic, which
+    would leave the whole page (up to a thousand requests and their events) in reference cycles,
+    freed only by the collector's full passes, instead of at once when the answer is made."""
+    found = list(appeals)
+    notes, codes = defaultdict(list), defaultdict(set)
+    public = AppealEvent.objects.filter(public=True, appeal__in=[a.pk for a in found]).order_by("at", "pk")
+    for appeal_id, at, kind, reason in public.values_list("appeal_id", "at", "kind", "reason"):
+        notes[appeal_id].append(Note(at, kind, reason))
+    topics = {a.topic_id for a in found if a.topic_id}
+    for topic_id, code in TopicQuestion.objects.filter(topic__in=topics).values_list("topic_id", "code"):
+        codes[topic_id].add(code)
+    for appeal in found:
+        appeal.public_events = notes[appeal.pk]
+        appeal.question_codes = codes[appeal.topic_id]
+    return found
 
 
 def _status_notes(appeal: Appeal) -> str:
@@ -246,7 +271,7 @@ def _extended(appeal: Appeal, client: ApiClient | None) -> dict:
     """Chicago-style `extensions=true`: answers to the topic's questions, where and how it came in,
     and the public timeline as notes."""
     events = appeal.public_events
-    questions = {q.code for q in appeal.topic.questions.all()} if appeal.topic else set()
+    questions = appeal.question_codes
     return {
         "attributes": [
             {"code": code, "value": ", ".join(value) if isinstance(value, list) else value}
@@ -332,9 +357,9 @@ def requests(request, fmt):
     if request.GET.get("extensions", "").lower() == "true":
         size = min(size or 100, 100)  # each request brings its notes: pages stay small
     if size is not None:
-        found = list(_with_timeline(ordered[(page - 1) * size : page * size]))
+        found = _with_timeline(ordered[(page - 1) * size : page * size])
     else:
-        found = list(_with_timeline(ordered[:MAX_REQUESTS]))
+        found = _with_timeline(ordered[:MAX_REQUESTS])
     return render.document(
         fmt, "service_requests", "request", [_represent(request, a, client) for a in found]
     )
@@ -366,10 +391,10 @@ def _positive(request, name: str, default, limit: int):
 @endpoint("GET")
 def request_detail(request, fmt, number):
     client = _client(request, required=False)
-    appeal = _with_timeline(_visible(client).filter(number=number[:20])).first()
-    if appeal is None:
+    found = _with_timeline(_visible(client).filter(number=number[:20])[:1])
+    if not found:
         raise Open311Error(404, f"service_request_id {number[:20]!r} not found")
-    return render.document(fmt, "service_requests", "request", [_represent(request, appeal, client)])
+    return render.document(fmt, "service_requests", "request", [_represent(request, found[0], client)])
 
 
 @endpoint("GET")
