@@ -63,6 +63,8 @@ INSTALLED_APPS = [
     "tsur.open311",
     "tsur.dispatch",
     "tsur.notify",
+    "tsur.analytics",
+    "tsur.social",
     "tsur.web",
     "tsur.demo",  # fills the apps above with a demo region: listed last, depends on them all
 ]

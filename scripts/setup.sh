@@ -18,6 +18,17 @@ if [[ ! -x .venv/bin/python ]]; then
   echo "→ создаю .venv ($($PYTHON --version))"
   "$PYTHON" -m venv .venv || { echo "Не удалось создать venv: apt-get install python3-venv" >&2; exit 1; }
 fi
+# The weekly report is drawn to PDF by WeasyPrint, which needs Debian's pango and a Cyrillic font.
+if ! ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so.0" || ! fc-list :lang=ru 2>/dev/null | grep -q .; then
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+    echo "→ устанавливаю pango и шрифты для PDF-отчётов (apt-get)"
+    pkgs="libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs >/dev/null 2>&1 ||
+      { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $pkgs >/dev/null; }
+  else
+    echo "Для PDF-отчётов нужны pango и шрифт с кириллицей: sudo apt-get install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core" >&2
+  fi
+fi
 extras="${EXTRAS:-}"
 stamp=".venv/.tsur-installed${extras:+-$extras}"
 want="$(cat pyproject.toml | sha256sum | cut -c1-16)"
