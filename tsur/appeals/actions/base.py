@@ -13,7 +13,7 @@ from tsur.core import db
 from tsur.core.errors import InvalidTransition
 from tsur.core.models import User
 
-from .. import notifications, routing
+from .. import notifications, routing, signals
 from ..lifecycle import ACTION_NAMES, ALLOWED_FROM
 from ..models import Appeal, AppealEvent
 
@@ -109,6 +109,7 @@ def record(events: list[AppealEvent]) -> list[AppealEvent]:
     """Store events and plan what must be told about them (sent once the transaction commits)."""
     events = db.insert(events)
     notifications.plan(events)
+    signals.events_recorded.send(AppealEvent, appeal_ids={e.appeal_id for e in events})
     return events
 
 

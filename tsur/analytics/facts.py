@@ -1,0 +1,244 @@
+"""Per-appeal facts: each appeal's dimensions and the times and flags its timeline says, kept in
+`AppealFact` so that a quarter of a million appeals is counted from one narrow table.
+
+A fact is derived from the appeal's events only (`derive`), so it can be thrown away and rebuilt at
+any time (`rebuild`, the `tsur analytics_rebuild` command); `refresh` rewrites the facts of the
+appeals whose timeline just grew, inside the step's own transaction and under its lock on the
+appeal, so a fact is never older than the events it was read from (decision 0100).
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import DateTimeField, Exists, ExpressionWrapper, OuterRef, Q
+from django.utils import timezone
+
+from tsur.appeals.choices import CloseReason, EventKind, Status
+from tsur.appeals.models import Appeal, AppealEvent
+from tsur.core import calendar
+
+from .models import AppealFact
+
+REPEAT_WINDOW = timedelta(days=90)
+ANSWERED_STATUSES = frozenset({Status.ANSWERED, Status.CLOSED})
+FIRST_RESPONSES = frozenset({EventKind.CLARIFICATION_REQUESTED, EventKind.INTERIM_ANSWER, EventKind.ANSWERED})
+CONFIRMING = frozenset({CloseReason.SATISFIED, CloseReason.CONTROLLER})
+APPEAL_FIELDS = (
+    "pk",
+    "registered_at",
+    "channel",
+    "organisation_id",
+    "territory_id",
+    "territory__path",
+    "topic_id",
+    "topic__block_id",
+    "building_id",
+    "address",
+    "resolution_due",
+)
+FACT_FIELDS = [f.name for f in AppealFact._meta.concrete_fields if f.name != "appeal"]
+CHUNK = 2000
+
+
+def _midnight(day: date, zone: ZoneInfo) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=zone)
+
+
+def working_seconds(start: datetime, end: datetime) -> int:
+    """Seconds of [start, end) that fall on working days of the production calendar, in the region's
+    time zone: a Saturday or a holiday does not count, a working day counts whole (the deadlines of
+    the register are counted in working days, not in office hours)."""
+    if end <= start:
+        return 0
+    zone = ZoneInfo(settings.TIME_ZONE)
+    s, e = start.astimezone(zone), end.astimezone(zone)
+    first, last = s.date(), e.date()
+    if first == last:
+        return int((e - s).total_seconds()) if calendar.is_working_day(first) else 0
+    seconds = 0.0
+    if calendar.is_working_day(first):
+        seconds += (_midnight(first + timedelta(days=1), zone) - s).total_seconds()
+    if calendar.is_working_day(last):
+        seconds += (e - _midnight(last, zone)).total_seconds()
+    between = calendar.working_days_between(first, last - timedelta(days=1))  # days in (first, last)
+    return int(seconds + between * 86400)
+
+
+def place_key(building_id: int | None, address: str) -> str:
+    if building_id:
+        return f"b{building_id}"
+    return " ".join((address or "").lower().split())[:200]
+
+
+def municipality_of(path: str | None) -> int | None:
+    """The territory right below the region on the territory's path ("/1/4/17/" → 4)."""
+    ids = [int(x) for x in (path or "").strip("/").split("/") if x]
+    if not ids:
+        return None
+    return ids[1] if len(ids) > 1 else ids[0]
+
+
+def derive(appeal: dict, events: list, now: datetime) -> dict:
+    """The fact of one appeal (`appeal`: the values of APPEAL_FIELDS) from its events in time order.
+
+    * status: the last event's status; answered: the last answer stands (answered or closed), on
+      time as the answer's own event judged it against the deadline of that moment;
+    * first response: the first question to the citizen, interim answer or answer;
+    * resolution: the last answer; both in working seconds from registration, the time the
+      organisation waited for the citizen's reply (clarification) left out of the resolution;
+    * reopened, redirected: how many times; routed automatically: an assignment at intake with
+      the register's decision recorded and no person's step (as `appeals.selectors`);
+    * rating: the last mark; confirmed: closed by the citizen or a controller, not automatically.
+    """
+    registered_at = appeal["registered_at"]
+    status = appeal.get("status") or ""
+    first_response = answered_at = None
+    answers = reopened = redirected = 0
+    auto = confirmed = False
+    on_time = False
+    rating = None
+    pauses: list[tuple[datetime, datetime | None]] = []
+    for e in events:
+        kind = e.kind
+        if kind == EventKind.REGISTERED:
+            registered_at = e.at
+        if kind in FIRST_RESPONSES and first_response is None:
+            first_response = e.at
+        if kind == EventKind.ANSWERED:
+            answers += 1
+            answered_at = e.at
+            on_time = bool((e.data or {}).get("on_time", True))
+        elif kind == EventKind.REOPENED:
+            reopened += 1
+        elif kind == EventKind.REDIRECTED:
+            redirected += 1
+        elif kind == EventKind.ASSIGNED and e.actor_id is None and "path" in (e.data or {}):
+            auto = True
+        elif kind == EventKind.RATED:
+            rating = (e.data or {}).get("rating")
+        elif kind == EventKind.CLOSED:
+            confirmed = (e.data or {}).get("how") in CONFIRMING
+        waiting = bool(pauses) and pauses[-1][1] is None
+        if e.status_to == Status.CLARIFICATION and not waiting:
+            pauses.append((e.at, None))
+        elif waiting and e.status_to and e.status_to != Status.CLARIFICATION:
+            pauses[-1] = (pauses[-1][0], e.at)
+        if e.status_to:
+            status = e.status_to
+    answered = status in ANSWERED_STATUSES and answered_at is not None
+    resolution = None
+    if answered:
+        resolution = working_seconds(registered_at, answered_at) - sum(
+            working_seconds(max(a, registered_at), min(b or answered_at, answered_at))
+            for a, b in pauses
+            if a < answered_at
+        )
+    return {
+        "registered_at": registered_at,
+        "channel": appeal["channel"],
+        "organisation_id": appeal["organisation_id"],
+        "territory_id": appeal["territory_id"],
+        "municipality_id": municipality_of(appeal["territory__path"]),
+        "block_id": appeal["topic__block_id"],
+        "topic_id": appeal["topic_id"],
+        "place_key": place_key(appeal["building_id"], appeal["address"]),
+        "status": status,
+        "resolution_due": appeal["resolution_due"],
+        "first_response_at": first_response,
+        "answered_at": answered_at,
+        "answered": answered,
+        "answered_on_time": answered and on_time,
+        "ever_answered": answers > 0,
+        "first_response_wsec": None
+        if first_response is None
+        else working_seconds(registered_at, first_response),
+        "resolution_wsec": None if resolution is None else max(0, resolution),
+        "reopened": reopened,
+        "redirected": redirected,
+        "auto_routed": auto,
+        "rating": rating,
+        "confirmed": confirmed and status == Status.CLOSED,
+        "refreshed_at": now,
+    }
+
+
+def _events_by_appeal(keys: list[int]) -> dict[int, list]:
+    found = defaultdict(list)
+    for e in (
+        AppealEvent.objects.filter(appeal_id__in=keys)
+        .only("appeal_id", "kind", "at", "actor_id", "status_to", "data")
+        .order_by("appeal_id", "at", "pk")
+    ):
+        found[e.appeal_id].append(e)
+    return found
+
+
+def compute(keys: Iterable[int], now: datetime | None = None) -> list[AppealFact]:
+    """The facts of these appeals as their timelines say now (stored nowhere)."""
+    now = now or timezone.now()
+    keys = list(keys)
+    rows = Appeal.objects.filter(pk__in=keys).values(*APPEAL_FIELDS)
+    events = _events_by_appeal(keys)
+    return [AppealFact(appeal_id=row["pk"], **derive(row, events.get(row["pk"], []), now)) for row in rows]
+
+
+def _repeat_of() -> Exists:
+    """Whether an earlier appeal on the same topic at the same place was registered within 90 days."""
+    since = ExpressionWrapper(OuterRef("registered_at") - REPEAT_WINDOW, output_field=DateTimeField())
+    return Exists(
+        AppealFact.objects.filter(
+            topic=OuterRef("topic"),
+            place_key=OuterRef("place_key"),
+            registered_at__lt=OuterRef("registered_at"),
+            registered_at__gte=since,
+        )
+    )
+
+
+def _store(facts: list[AppealFact]) -> None:
+    AppealFact.objects.bulk_create(
+        facts, update_conflicts=True, unique_fields=["appeal"], update_fields=FACT_FIELDS
+    )
+    keys = [f.appeal_id for f in facts]
+    AppealFact.objects.filter(appeal_id__in=keys).exclude(place_key="").filter(topic__isnull=False).update(
+        repeat=_repeat_of()
+    )
+
+
+def refresh(keys: Iterable[int]) -> None:
+    """Rewrite the facts of these appeals from their timelines (called by the step that wrote the
+    events, inside its transaction)."""
+    keys = sorted(set(keys))
+    if keys:
+        _store(compute(keys))
+
+
+def rebuild(progress: Callable[[int, int], None] | None = None, *, chunk: int = CHUNK) -> int:
+    """Every fact anew from the timelines, in chunks of appeals by key; facts of appeals gone are
+    dropped. Returns the number of facts written."""
+    total = Appeal.objects.count()
+    done, last = 0, 0
+    now = timezone.now()
+    while True:
+        keys = list(Appeal.objects.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:chunk])
+        if not keys:
+            break
+        AppealFact.objects.bulk_create(
+            compute(keys, now), update_conflicts=True, unique_fields=["appeal"], update_fields=FACT_FIELDS
+        )
+        done += len(keys)
+        last = keys[-1]
+        if progress:
+            progress(done, total)
+    AppealFact.objects.exclude(appeal_id__in=Appeal.objects.values("pk")).delete()
+    AppealFact.objects.exclude(place_key="").filter(topic__isnull=False).update(repeat=_repeat_of())
+    AppealFact.objects.filter(Q(place_key="") | Q(topic__isnull=True)).update(repeat=False)
+    return done
+
+
+def events_recorded(sender, appeal_ids, **kwargs) -> None:
+    """Receiver of `appeals.signals.events_recorded`: the facts follow the timeline."""
+    refresh(appeal_ids)
