@@ -329,6 +329,12 @@ TSUR = {
     "REOPEN_WINDOW_DAYS": int(os.environ.get("TSUR_REOPEN_WINDOW_DAYS", "30")),
     # Share of the resolution period left when «срок истекает» is raised.
     "DEADLINE_WARNING_SHARE": float(os.environ.get("TSUR_DEADLINE_WARNING_SHARE", "0.2")),
+    # The composite index of the ratings (tsur.analytics.ratings): weight of each component.
+    "RATING_WEIGHTS": os.environ.get(
+        "TSUR_RATING_WEIGHTS", "on_time=0.4,overdue=0.2,reopen=0.15,satisfaction=0.15,redirect=0.1"
+    ),
+    # A group with fewer appeals in the period is listed but not ranked.
+    "RATING_MIN_APPEALS": int(os.environ.get("TSUR_RATING_MIN_APPEALS", "10")),
     "PHOTO_MAX_BYTES": int(os.environ.get("TSUR_PHOTO_MAX_BYTES", str(10 * 1024 * 1024))),
     "PHOTO_MAX_COUNT": 10,
     # a resident attaches up to this many on the portal, leaving room in the appeal's PHOTO_MAX_COUNT

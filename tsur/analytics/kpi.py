@@ -151,6 +151,25 @@ def conditions(now: datetime) -> dict[str, Q]:
     }
 
 
+# what the console's «Показатель» filter calls each set of appeals behind a figure
+DRILL_LABELS = {
+    "received": _("поступившие"),
+    "answered": _("с ответом в силе"),
+    "answered_on_time": _("отвеченные в срок"),
+    "answered_late": _("отвеченные с опозданием"),
+    "overdue_now": _("просроченные сейчас"),
+    "ever_answered": _("получавшие ответ"),
+    "reopened": _("возобновлённые"),
+    "redirected": _("перенаправленные"),
+    "auto_routed": _("направленные без оператора"),
+    "rated": _("оценённые заявителем"),
+    "confirmed": _("подтверждённые заявителем"),
+    "repeat": _("повторные (то же место и тема за 90 дней)"),
+    "first_responded": _("получившие первый ответ"),
+    "resolved": _("решённые"),
+}
+
+
 class PercentileCont(Aggregate):
     """PostgreSQL's continuous percentile of a column (NULLs left out)."""
 
@@ -301,21 +320,21 @@ class Row:
     values: dict = field(default_factory=dict)
 
 
-def _counts(facts: QuerySet, column: str | None, now: datetime) -> dict:
+def _counts(facts: QuerySet, column: str | None, now: datetime, percentiles: bool = True) -> dict:
     # named apart from the fields their filters read (an annotation would shadow the field)
     aggregates = {
         f"n_{name}": Count("pk", filter=q) if q else Count("pk") for name, q in conditions(now).items()
     }
     aggregates["n_rating_sum"] = Sum("rating")
     postgres = connection.vendor == "postgresql"
-    if postgres:
+    if postgres and percentiles:
         aggregates |= {f"n_{k}": PercentileCont(col, f) for k, (col, f) in PERCENTILES.items()}
     if column is None:
         rows = {"total": facts.aggregate(**aggregates)}
     else:
         rows = {r.pop(column): r for r in facts.order_by().values(column).annotate(**aggregates)}
     rows = {key: {name[2:]: value for name, value in row.items()} for key, row in rows.items()}
-    if not postgres:  # SQLite: the percentiles in Python over the measured times
+    if percentiles and not postgres:  # SQLite: the percentiles in Python over the measured times
         for col in {c for c, _f in PERCENTILES.values()}:
             found = defaultdict(list)
             query = facts.order_by().filter(**{f"{col}__isnull": False})
@@ -333,6 +352,7 @@ def _counts(facts: QuerySet, column: str | None, now: datetime) -> dict:
 
 
 def evaluate(counts: dict) -> dict:
+    counts = {k: None for k in PERCENTILES} | counts
     return {k.key: k.value(counts) for k in KPIS}
 
 
@@ -342,17 +362,25 @@ def table(
     period: Period | None,
     filters: dict | None = None,
     now: datetime | None = None,
+    *,
+    percentiles: bool = True,
 ) -> tuple[list[Row], Row]:
-    """Every KPI per group of `dimension`, and the total: (rows by appeals received, the total row)."""
+    """Every KPI per group of `dimension`, and the total: (rows by appeals received, the total row).
+    Without `percentiles` the four time figures are left out (None): the ratings do not use them."""
     now = now or timezone.now()
     dim = DIMENSIONS[dimension]
     facts = facts_for(user, period, filters)
-    grouped = _counts(facts, dim.column, now)
+    grouped = _counts(facts, dim.column, now, percentiles)
     names = labels(dim, grouped)
     rows = [Row(key, names.get(key, str(_("не указано"))), c, evaluate(c)) for key, c in grouped.items()]
     rows.sort(key=lambda r: (-r.counts["received"], r.label))
-    total = _counts(facts, None, now)["total"]
+    total = _counts(facts, None, now, percentiles)["total"]
     return rows, Row("total", str(_("Итого")), total, evaluate(total))
+
+
+def drill_appeals(appeals: QuerySet, name: str, now: datetime) -> QuerySet:
+    """The appeals (an Appeal queryset) behind one set of DRILL_LABELS, as counted now."""
+    return appeals.filter(pk__in=AppealFact.objects.filter(drill(name, now)).values("appeal_id"))
 
 
 def drill(kpi_or_count: str, now: datetime) -> Q:

@@ -5,6 +5,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from tsur.analytics import kpi
 from tsur.appeals import answer_templates, photos, policies
 from tsur.appeals.choices import Channel, DeadlineState, Priority, Status
 from tsur.appeals.models import AnswerTemplate, Appeal, ThematicBlock, Topic
@@ -86,6 +87,8 @@ class QueueFilterForm(forms.Form):
     since = forms.DateField(label=_("Поступило с"), required=False, widget=DATE)
     until = forms.DateField(label=_("по"), required=False, widget=DATE)
     sort = forms.ChoiceField(label=_("Порядок"), required=False, choices=SORTS)
+    # the appeals behind a figure of the analytics (tsur.analytics.kpi), e.g. «просроченные сейчас»
+    kpi = forms.ChoiceField(label=_("Показатель"), required=False, choices=_any(kpi.DRILL_LABELS.items()))
 
 
 # ------------------------------------------------------------------ steps

@@ -8,6 +8,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tsur.analytics import kpi
 from tsur.appeals import policies, search
 from tsur.appeals.choices import RUNNING_STATUSES, DeadlineState, Status
 from tsur.appeals.lifecycle import OPEN_STATUSES
@@ -99,6 +100,8 @@ def filtered(queryset, data: dict, reader):
         queryset = queryset.filter(registered_at__gte=_day_bounds(data["since"])[0])
     if data.get("until"):
         queryset = queryset.filter(registered_at__lt=_day_bounds(data["until"])[1])
+    if data.get("kpi"):
+        queryset = kpi.drill_appeals(queryset, data["kpi"], timezone.now())
     if data.get("q"):
         queryset = search.matching(queryset, data["q"], reader)
     sort = data.get("sort") or "-registered_at"

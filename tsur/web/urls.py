@@ -1,5 +1,6 @@
 from django.urls import path, re_path
 
+from . import analytics_views as analytics
 from . import appeal_views as appeal
 from . import author_views as author
 from . import console_views as console
@@ -29,6 +30,10 @@ urlpatterns = [
     path("map/data.json", portal.map_data, name="portal-map-data"),
     path("map/backdrop.json", portal.map_backdrop, name="portal-map-backdrop"),
     path("overview/", shell.overview, name="overview"),
+    path("analytics/", analytics.kpi_table, name="analytics"),
+    path("analytics/ratings/", analytics.ratings_page, name="analytics-ratings"),
+    path("analytics/complaint-book/", analytics.complaint_book, name="analytics-complaint-book"),
+    path("analytics/appeals/", analytics.appeals, name="analytics-appeals"),
     path("suggest/addresses/", suggest.addresses, name="suggest-addresses"),
     path("suggest/topics/", suggest.topics, name="suggest-topics"),
     path("console/", console.queue, name="console"),
