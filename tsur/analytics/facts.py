@@ -165,14 +165,27 @@ def derive(appeal: dict, events: list, now: datetime) -> dict:
     }
 
 
+class Event:
+    """What `derive` reads of a timeline event (read as plain values: a model instance per event
+    costs more than deriving the fact)."""
+
+    __slots__ = ("actor_id", "at", "data", "kind", "status_to")
+
+    def __init__(self, kind: str, at: datetime, actor_id: int | None, status_to: str, data: dict):
+        self.kind, self.at, self.actor_id, self.status_to, self.data = kind, at, actor_id, status_to, data
+
+
+EVENT_FIELDS = ("kind", "at", "actor_id", "status_to", "data")
+
+
 def _events_by_appeal(keys: list[int]) -> dict[int, list]:
     found = defaultdict(list)
-    for e in (
+    for appeal_id, *values in (
         AppealEvent.objects.filter(appeal_id__in=keys)
-        .only("appeal_id", "kind", "at", "actor_id", "status_to", "data")
         .order_by("appeal_id", "at", "pk")
+        .values_list("appeal_id", *EVENT_FIELDS)
     ):
-        found[e.appeal_id].append(e)
+        found[appeal_id].append(Event(*values))
     return found
 
 
