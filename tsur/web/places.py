@@ -13,6 +13,8 @@ R = Role
 CONSOLE_ROLES = frozenset({R.OPERATOR, R.ADMINISTRATOR})
 WORK_ROLES = frozenset({R.EXECUTOR, R.SUPERVISOR, R.ADMINISTRATOR})
 OVERVIEW_ROLES = frozenset({R.ANALYST, R.LEADERSHIP, R.ADMINISTRATOR})
+# the wall screen hangs in the center's room: its operators see it too
+SITUATION_ROLES = OVERVIEW_ROLES | {R.OPERATOR}
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ CONSOLE = Place("console", _("Консоль оператора"), "web:console"
 WORK = Place("work", _("Исполнение"), "web:work")
 DISPATCH = Place("dispatch", _("Диспетчерская"), "web:dispatch-board")
 OVERVIEW = Place("overview", _("Обзор"), "web:overview")
+SITUATION = Place("situation", _("Ситуационный центр"), "web:situation")
 MY = Place("my", _("Мои обращения"), "web:my")
 ADMIN = Place("admin", _("Администрирование"), "/admin/")
 
@@ -45,6 +48,8 @@ def may_open(user, place: Place) -> bool:
         return dispatch_policies.may(user)
     if place is OVERVIEW:
         return user.has_role(*OVERVIEW_ROLES)
+    if place is SITUATION:
+        return user.has_role(*SITUATION_ROLES)
     if place is MY:
         return user.has_role(R.CITIZEN)
     if place is ADMIN:
@@ -54,13 +59,13 @@ def may_open(user, place: Place) -> bool:
 
 def places_of(user) -> list[Place]:
     """The places the user may open, in the order a working day needs them."""
-    order = (CONSOLE, WORK, DISPATCH, OVERVIEW, MY, ADMIN)
+    order = (CONSOLE, WORK, DISPATCH, OVERVIEW, SITUATION, MY, ADMIN)
     if (
         user.is_authenticated
         and user.has_role(R.LEADERSHIP, R.ANALYST)
         and not user.has_role(R.OPERATOR, R.EXECUTOR, R.SUPERVISOR, R.DISPATCHER, R.ADMINISTRATOR)
     ):
-        order = (OVERVIEW, DISPATCH)  # leadership starts from the overview, then the live map
+        order = (OVERVIEW, SITUATION, DISPATCH)  # leadership starts from the overview, then the live screens
     return [p for p in order if may_open(user, p)]
 
 

@@ -8,6 +8,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from tsur.analytics import live
+from tsur.analytics.models import Signal
 from tsur.appeals import policies, search
 from tsur.appeals.choices import RUNNING_STATUSES, DeadlineState, Status
 from tsur.appeals.lifecycle import OPEN_STATUSES
@@ -15,6 +17,7 @@ from tsur.appeals.models import Appeal, AppealEvent
 from tsur.core.choices import Role
 from tsur.core.models import User
 from tsur.core.scopes import scope_for
+from tsur.dispatch.models import OutageAppeal
 
 S = Status
 
@@ -99,10 +102,30 @@ def filtered(queryset, data: dict, reader):
         queryset = queryset.filter(registered_at__gte=_day_bounds(data["since"])[0])
     if data.get("until"):
         queryset = queryset.filter(registered_at__lt=_day_bounds(data["until"])[1])
+    queryset = _wall_filters(queryset, data)
     if data.get("q"):
         queryset = search.matching(queryset, data["q"], reader)
     sort = data.get("sort") or "-registered_at"
     return queryset.order_by(sort, "-pk")
+
+
+def _wall_filters(queryset, data: dict):
+    """What the wall screen's figures select beyond the console's own fields (tsur.analytics.live)."""
+    if data.get("after"):
+        queryset = queryset.filter(registered_at__gte=data["after"])
+    if data.get("answered"):
+        queryset = queryset.filter(pk__in=live.answered_between(*_day_bounds(data["answered"])))
+    if data.get("outage"):
+        queryset = queryset.filter(
+            pk__in=OutageAppeal.objects.filter(outage=data["outage"]).values("appeal_id")
+        )
+    if data.get("signal"):
+        queryset = queryset.filter(
+            pk__in=Signal.appeals.through.objects.filter(signal=data["signal"]).values("appeal_id")
+        )
+    if data.get("cell"):
+        queryset = live.in_cell(queryset, data["cell"])
+    return queryset
 
 
 # ------------------------------------------------------------------ the organisation's queue

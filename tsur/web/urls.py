@@ -8,6 +8,7 @@ from . import hotline_views as hotline
 from . import portal_views as portal
 from . import resident_views as resident
 from . import shell_views as shell
+from . import situation_views as situation
 from . import suggest_views as suggest
 from . import work_views as work
 
@@ -29,6 +30,9 @@ urlpatterns = [
     path("map/data.json", portal.map_data, name="portal-map-data"),
     path("map/backdrop.json", portal.map_backdrop, name="portal-map-backdrop"),
     path("overview/", shell.overview, name="overview"),
+    path("situation/", situation.wall, name="situation"),
+    path("situation/data.json", situation.data, name="situation-data"),
+    path("situation/appeals/", situation.appeals, name="situation-appeals"),
     path("suggest/addresses/", suggest.addresses, name="suggest-addresses"),
     path("suggest/topics/", suggest.topics, name="suggest-topics"),
     path("console/", console.queue, name="console"),
