@@ -50,7 +50,7 @@ from .signal_models import Signal
 OPEN = sorted(OPEN_STATUSES)
 MODERATION = [Status.REGISTERED, Status.MODERATION]
 OVERDUE = Q(status__in=OPEN, deadline_state=DeadlineState.OVERDUE)
-FRESH = 2.0  # seconds a computed screen is served to the next poll although the register moved
+FRESH = 1.0  # seconds a computed screen is served to the next poll although the register moved
 KEEP = 60  # seconds the cache keeps a screen at all
 RISING_WINDOW = timedelta(hours=24)
 RISING_BASE_DAYS = 7

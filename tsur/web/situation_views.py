@@ -7,6 +7,7 @@ Every figure links to the list of its appeals: the console for those who work th
 others (analysts, leadership) a read-only list by the same filters, without the citizen's personal
 data."""
 
+from datetime import date, datetime
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -45,7 +46,7 @@ def wall(request):
         data=reverse("web:situation-data"),
         backdrop=reverse("web:portal-map-backdrop"),
         resolutions=list(live.RESOLUTIONS),
-        poll_ms=2500,
+        poll_ms=2000,
     )
     return render(
         request,
@@ -110,6 +111,15 @@ def _not_modified(etag: str):
     return response
 
 
+def _shown(value) -> str:
+    """A filter's value as a reader writes it."""
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%d.%m.%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    return str(value)
+
+
 @login_required
 @require_GET
 def appeals(request):
@@ -134,6 +144,12 @@ def appeals(request):
         )
     query = request.GET.copy()
     query.pop("page", None)
+    chosen = form.cleaned_data if form.is_valid() else {}
+    filters = [
+        (form.fields[name].label, _shown(value))
+        for name, value in chosen.items()
+        if value not in (None, "") and name not in ("sort", "q")
+    ]
     return render(
         request,
         "web/situation/appeals.html",
@@ -141,7 +157,7 @@ def appeals(request):
             "section": "situation",
             "page": page,
             "queue": dict((q.key, q.label) for q in queues.CONSOLE_QUEUES)[key],
-            "form": form,
+            "filters": filters,
             "query": query.urlencode(),
             "now": now,
             "region": settings.TSUR["REGION_NAME"],

@@ -191,5 +191,5 @@
   tick();
   setInterval(tick, 1000);
   refresh();
-  setInterval(refresh, config.poll_ms || 2500);
+  setInterval(refresh, config.poll_ms || 2000);
 })();
