@@ -4,7 +4,7 @@
 A fact is derived from the appeal's events only (`derive`), so it can be thrown away and rebuilt at
 any time (`rebuild`, the `tsur analytics_rebuild` command); `refresh` rewrites the facts of the
 appeals whose timeline just grew, inside the step's own transaction and under its lock on the
-appeal, so a fact is never older than the events it was read from (decision 0100).
+appeal, so a fact is never older than the events it was read from (decision 0016).
 """
 
 from collections import defaultdict

@@ -98,3 +98,8 @@ class AppealFact(models.Model):
 
     def __str__(self):
         return f"{self.appeal_id}"
+
+
+from .signal_models import Signal  # noqa: E402 — the spike detector's model lives with its concept
+
+__all__ = ["AppealFact", "Signal"]

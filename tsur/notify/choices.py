@@ -10,12 +10,14 @@ class ChannelKind(models.TextChoices):
 
 class Topic(models.TextChoices):
     """What a notice is about: services subscribe to the dispatch topics; appeal notices go to the
-    addresses the register names (the organisation, its supervisors, the citizen)."""
+    addresses the register names (the organisation, its supervisors, the citizen); a spike of
+    appeals to the analysts and the territory's supervisors (tsur.analytics.anomalies)."""
 
     ALARM_RAISED = "alarm_raised", _("тревога на объекте")
     OUTAGE_OPENED = "outage_opened", _("аварийное отключение")
     OUTAGE_ENDED = "outage_ended", _("отключение устранено")
     APPEAL = "appeal", _("событие обращения")
+    ANOMALY = "anomaly", _("всплеск обращений")
 
 
 class DeliveryState(models.TextChoices):

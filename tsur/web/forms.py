@@ -1,6 +1,7 @@
 """The workspace's forms: the console's filters and every step's input. A step's form turns what a
 person typed into the arguments of its action (`arguments()`); the rules stay in the action."""
 
+import h3
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -89,6 +90,18 @@ class QueueFilterForm(forms.Form):
     sort = forms.ChoiceField(label=_("Порядок"), required=False, choices=SORTS)
     # the appeals behind a figure of the analytics (tsur.analytics.kpi), e.g. «просроченные сейчас»
     kpi = forms.ChoiceField(label=_("Показатель"), required=False, choices=_any(kpi.DRILL_LABELS.items()))
+    # what the wall screen's figures link to (tsur.analytics.live): kept as they came
+    after = forms.DateTimeField(label=_("Поступило с (время)"), required=False, widget=forms.HiddenInput)
+    answered = forms.DateField(label=_("Ответ дан"), required=False, widget=forms.HiddenInput)
+    cell = forms.CharField(label=_("Ячейка карты"), required=False, max_length=16, widget=forms.HiddenInput)
+    outage = forms.IntegerField(label=_("Отключение"), required=False, min_value=1, widget=forms.HiddenInput)
+    signal = forms.IntegerField(label=_("Всплеск"), required=False, min_value=1, widget=forms.HiddenInput)
+
+    def clean_cell(self):
+        cell = self.cleaned_data["cell"]
+        if cell and not h3.is_valid_cell(cell):
+            raise forms.ValidationError(_("Неизвестная ячейка карты."))
+        return cell
 
 
 # ------------------------------------------------------------------ steps

@@ -15,6 +15,8 @@ WORK_ROLES = frozenset({R.EXECUTOR, R.SUPERVISOR, R.ADMINISTRATOR})
 OVERVIEW_ROLES = frozenset({R.ANALYST, R.LEADERSHIP, R.ADMINISTRATOR})
 # the KPIs, ratings and complaint book's figures (a supervisor: of their organisation)
 ANALYTICS_ROLES = frozenset({R.ANALYST, R.LEADERSHIP, R.SUPERVISOR, R.ADMINISTRATOR})
+# the wall screen hangs in the center's room: its operators see it too
+SITUATION_ROLES = OVERVIEW_ROLES | {R.OPERATOR}
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ WORK = Place("work", _("Исполнение"), "web:work")
 DISPATCH = Place("dispatch", _("Диспетчерская"), "web:dispatch-board")
 OVERVIEW = Place("overview", _("Обзор"), "web:overview")
 ANALYTICS = Place("analytics", _("Показатели"), "web:analytics")
+SITUATION = Place("situation", _("Ситуационный центр"), "web:situation")
 MY = Place("my", _("Мои обращения"), "web:my")
 ADMIN = Place("admin", _("Администрирование"), "/admin/")
 
@@ -50,6 +53,8 @@ def may_open(user, place: Place) -> bool:
         return user.has_role(*OVERVIEW_ROLES)
     if place is ANALYTICS:
         return user.has_role(*ANALYTICS_ROLES)
+    if place is SITUATION:
+        return user.has_role(*SITUATION_ROLES)
     if place is MY:
         return user.has_role(R.CITIZEN)
     if place is ADMIN:
@@ -59,13 +64,13 @@ def may_open(user, place: Place) -> bool:
 
 def places_of(user) -> list[Place]:
     """The places the user may open, in the order a working day needs them."""
-    order = (CONSOLE, WORK, DISPATCH, OVERVIEW, ANALYTICS, MY, ADMIN)
+    order = (CONSOLE, WORK, DISPATCH, OVERVIEW, SITUATION, ANALYTICS, MY, ADMIN)
     if (
         user.is_authenticated
         and user.has_role(R.LEADERSHIP, R.ANALYST)
         and not user.has_role(R.OPERATOR, R.EXECUTOR, R.SUPERVISOR, R.DISPATCHER, R.ADMINISTRATOR)
     ):
-        order = (OVERVIEW, ANALYTICS, DISPATCH)  # leadership starts from the overview
+        order = (OVERVIEW, SITUATION, ANALYTICS, DISPATCH)  # leadership starts from the overview, then the live screens
     return [p for p in order if may_open(user, p)]
 
 

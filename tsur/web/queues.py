@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from tsur.analytics import kpi
+from tsur.analytics import live
+from tsur.analytics.models import Signal
 from tsur.appeals import policies, search
 from tsur.appeals.choices import RUNNING_STATUSES, DeadlineState, Status
 from tsur.appeals.lifecycle import OPEN_STATUSES
@@ -16,6 +18,7 @@ from tsur.appeals.models import Appeal, AppealEvent
 from tsur.core.choices import Role
 from tsur.core.models import User
 from tsur.core.scopes import scope_for
+from tsur.dispatch.models import OutageAppeal
 
 S = Status
 
@@ -102,10 +105,30 @@ def filtered(queryset, data: dict, reader):
         queryset = queryset.filter(registered_at__lt=_day_bounds(data["until"])[1])
     if data.get("kpi"):
         queryset = kpi.drill_appeals(queryset, data["kpi"], timezone.now())
+    queryset = _wall_filters(queryset, data)
     if data.get("q"):
         queryset = search.matching(queryset, data["q"], reader)
     sort = data.get("sort") or "-registered_at"
     return queryset.order_by(sort, "-pk")
+
+
+def _wall_filters(queryset, data: dict):
+    """What the wall screen's figures select beyond the console's own fields (tsur.analytics.live)."""
+    if data.get("after"):
+        queryset = queryset.filter(registered_at__gte=data["after"])
+    if data.get("answered"):
+        queryset = queryset.filter(pk__in=live.answered_between(*_day_bounds(data["answered"])))
+    if data.get("outage"):
+        queryset = queryset.filter(
+            pk__in=OutageAppeal.objects.filter(outage=data["outage"]).values("appeal_id")
+        )
+    if data.get("signal"):
+        queryset = queryset.filter(
+            pk__in=Signal.appeals.through.objects.filter(signal=data["signal"]).values("appeal_id")
+        )
+    if data.get("cell"):
+        queryset = live.in_cell(queryset, data["cell"])
+    return queryset
 
 
 # ------------------------------------------------------------------ the organisation's queue

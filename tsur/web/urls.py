@@ -9,6 +9,7 @@ from . import hotline_views as hotline
 from . import portal_views as portal
 from . import resident_views as resident
 from . import shell_views as shell
+from . import situation_views as situation
 from . import suggest_views as suggest
 from . import work_views as work
 
@@ -34,6 +35,9 @@ urlpatterns = [
     path("analytics/ratings/", analytics.ratings_page, name="analytics-ratings"),
     path("analytics/complaint-book/", analytics.complaint_book, name="analytics-complaint-book"),
     path("analytics/appeals/", analytics.appeals, name="analytics-appeals"),
+    path("situation/", situation.wall, name="situation"),
+    path("situation/data.json", situation.data, name="situation-data"),
+    path("situation/appeals/", situation.appeals, name="situation-appeals"),
     path("suggest/addresses/", suggest.addresses, name="suggest-addresses"),
     path("suggest/topics/", suggest.topics, name="suggest-topics"),
     path("console/", console.queue, name="console"),

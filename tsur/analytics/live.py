@@ -1,0 +1,395 @@
+"""The wall screen's figures (/situation/): what is happening now, as far as a person's scope reaches.
+
+Every figure is counted by the database over indexed columns and carries the console's filter that
+lists its appeals (`link`: query parameters of tsur.web.queues.filtered), so a click on a number opens
+exactly those appeals. "Open" and "overdue now" are the register's own definitions
+(`lifecycle.OPEN_STATUSES`, `Appeal.deadline_state`), as on /overview/ and in the KPIs.
+
+The map counts open appeals with a point in hexagonal cells of the `h3` package. The database groups
+them on a fine grid (`FINE_LAT` × `FINE_LON` degrees, about 22 m × 22 m in the north-west) with one
+query; each grid cell's centre is placed into its hexagon once per grid cell, never per appeal, and a
+resolution's cells are rolled up from coarser grid cells nested in the fine one (`GRID_OF_RESOLUTION`:
+at most an eighth of the hexagon's edge, so an appeal is counted at most that far from its point).
+The drill-down of a hexagon (`in_cell`) selects the same grid cells, so its list holds exactly the
+hexagon's count.
+
+`figures` is kept in the cache per scope and recomputed when `version` moves (a new timeline event,
+alarm or outage event, a new signal, the next minute), at most once every `FRESH` seconds
+(decision 0017).
+"""
+
+import time
+from collections import defaultdict
+from datetime import datetime, timedelta
+from functools import lru_cache, reduce
+from operator import or_
+
+import h3
+from django.core.cache import cache
+from django.db.models import Case, Count, F, IntegerField, Max, Q, Value, When
+from django.db.models.functions import Floor
+from django.utils import timezone
+
+from tsur.appeals import public
+from tsur.appeals.choices import DeadlineState, EventKind, Status
+from tsur.appeals.lifecycle import OPEN_STATUSES
+from tsur.appeals.models import Appeal, AppealEvent, Topic
+from tsur.core.scopes import scope_for
+from tsur.dispatch.choices import AlarmState, OutageState
+from tsur.dispatch.models import (
+    Alarm,
+    AlarmEvent,
+    EngineeringObject,
+    EngineeringObjectQuerySet,
+    Outage,
+    OutageEvent,
+)
+
+from .signal_models import Signal
+
+OPEN = sorted(OPEN_STATUSES)
+MODERATION = [Status.REGISTERED, Status.MODERATION]
+OVERDUE = Q(status__in=OPEN, deadline_state=DeadlineState.OVERDUE)
+FRESH = 1.0  # seconds a computed screen is served to the next poll although the register moved
+KEEP = 60  # seconds the cache keeps a screen at all
+RISING_WINDOW = timedelta(hours=24)
+RISING_BASE_DAYS = 7
+RISING_MIN = 3
+TOP = 8
+SIGNALS_SHOWN_FOR = timedelta(hours=48)
+
+# the fine grid of the map, in degrees (square at 60° of latitude)
+FINE_LAT, FINE_LON = 0.0002, 0.0004
+RESOLUTIONS = (6, 7, 8, 9)
+# grid cells of each resolution, in fine cells: about an eighth of the hexagon's edge or less
+GRID_OF_RESOLUTION = {6: 18, 7: 7, 8: 2, 9: 1}
+
+
+def today(now: datetime) -> tuple[datetime, datetime]:
+    local = timezone.localtime(now)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=1)
+
+
+# ------------------------------------------------------------------ what moves the screen
+
+
+def version(now: datetime) -> str:
+    """Changes whenever anything the screen shows may have changed: the newest timeline event, alarm
+    event, outage event and signal, and the minute (today's counts and the 24 hours slide)."""
+    latest = [
+        model.objects.aggregate(m=Max("pk"))["m"] or 0
+        for model in (AppealEvent, AlarmEvent, OutageEvent, Signal)
+    ]
+    minute = timezone.localtime(now).strftime("%Y%m%d%H%M")
+    return ".".join(str(n) for n in latest) + "." + minute
+
+
+def scope_key(user) -> str:
+    """Whose screen it is: a region-wide reader shares the region's; anybody else has their own
+    (their territories and organisations, and what they filed themselves)."""
+    return "region" if scope_for(user).region else f"user{user.pk}"
+
+
+def screen(user, now: datetime | None = None) -> tuple[str, dict]:
+    """(version, figures) for the user's scope, from the cache when fresh enough."""
+    now = now or timezone.now()
+    current = version(now)
+    key = f"situation:{scope_key(user)}"
+    kept = cache.get(key)
+    if kept is not None and (kept["version"] == current or time.monotonic() - kept["at"] < FRESH):
+        return kept["version"], kept["figures"]
+    found = figures(user, now)
+    cache.set(key, {"version": current, "at": time.monotonic(), "figures": found}, KEEP)
+    return current, found
+
+
+# ------------------------------------------------------------------ the figures
+
+
+def figures(user, now: datetime) -> dict:
+    visible = Appeal.objects.restrict(user)
+    return {
+        "now": timezone.localtime(now).isoformat(timespec="seconds"),
+        "counters": counters(visible, now),
+        "rising": rising(visible, now),
+        "signals": signals(user, now),
+        "organisations": overdue_by_organisation(visible),
+        **dispatch(user),
+        "blocks": [{"code": b["code"], "name": b["name"], "color": b["color"]} for b in public.blocks()],
+        "cells": cells(visible),
+    }
+
+
+def counters(visible, now: datetime) -> list[dict]:
+    """Received today, open, overdue now, in moderation, answered today (each a link)."""
+    start, end = today(now)
+    day = start.date().isoformat()
+    received = visible.filter(registered_at__gte=start, registered_at__lt=end).count()
+    by_state = visible.filter(status__in=OPEN).values("status", "deadline_state").annotate(n=Count("pk"))
+    open_ = overdue = moderation = 0
+    for row in by_state:
+        open_ += row["n"]
+        overdue += row["n"] if row["deadline_state"] == DeadlineState.OVERDUE else 0
+        moderation += row["n"] if row["status"] in MODERATION else 0
+    answered = visible.filter(pk__in=answered_between(start, end)).count()
+    return [
+        {"key": "received", "value": received, "link": {"queue": "all", "since": day, "until": day}},
+        {"key": "open", "value": open_, "link": {"queue": "open"}},
+        {"key": "overdue", "value": overdue, "link": {"queue": "overdue"}},
+        {"key": "moderation", "value": moderation, "link": {"queue": "moderation"}},
+        {"key": "answered", "value": answered, "link": {"queue": "all", "answered": day}},
+    ]
+
+
+def answered_between(start: datetime, end: datetime):
+    """The appeals whose timeline has an answer given in [start, end) (the event index)."""
+    return AppealEvent.objects.filter(kind=EventKind.ANSWERED, at__gte=start, at__lt=end).values("appeal_id")
+
+
+def rising(visible, now: datetime) -> list[dict]:
+    """Topics with more appeals in the last 24 hours than their daily mean of the 7 days before,
+    the largest rise first (at least RISING_MIN appeals)."""
+    since = now.replace(second=0, microsecond=0) - RISING_WINDOW
+    base_from = since - timedelta(days=RISING_BASE_DAYS)
+    rows = (
+        visible.filter(registered_at__gte=base_from, topic__isnull=False)
+        .values("topic")
+        .annotate(
+            now=Count("pk", filter=Q(registered_at__gte=since)),
+            before=Count("pk", filter=Q(registered_at__lt=since)),
+        )
+        .filter(now__gte=RISING_MIN)
+    )
+    found = []
+    for row in rows:
+        base = row["before"] / RISING_BASE_DAYS
+        if row["now"] > base:
+            found.append((row["now"] - base, row["topic"], row["now"], base))
+    found.sort(reverse=True)
+    names = Topic.objects.in_bulk([t for _, t, _, _ in found[:TOP]])
+    blocks = {b["pk"]: b for b in public.blocks()}
+    return [
+        {
+            "topic": names[topic].name,
+            "block": blocks.get(names[topic].block_id, public.OTHER)["name"],
+            "color": blocks.get(names[topic].block_id, public.OTHER)["color"],
+            "value": n,
+            "base": round(base, 1),
+            "link": {
+                "queue": "all",
+                "topic": names[topic].code,
+                "after": timezone.localtime(since).isoformat(timespec="seconds"),
+            },
+        }
+        for _, topic, n, base in found[:TOP]
+    ]
+
+
+def signals(user, now: datetime) -> list[dict]:
+    """The detector's signals of the last two days in the user's territories."""
+    scope = scope_for(user)
+    shown = (
+        Signal.objects.filter(scope.q(territory="territory"), window_end__gte=now - SIGNALS_SHOWN_FOR)
+        .select_related("topic", "territory", "outage__object")
+        .order_by("-window_end", "p_value")[:TOP]
+    )
+    return [
+        {
+            "id": s.pk,
+            "topic": s.topic.name,
+            "territory": s.territory.name,
+            "value": s.observed,
+            "expected": round(s.expected, 1),
+            "p_value": f"{s.p_value:.0e}",
+            "window_end": timezone.localtime(s.window_end).strftime("%d.%m %H:%M"),
+            "outage": str(s.outage.object) if s.outage_id else "",
+            "link": {"queue": "all", "signal": s.pk},
+        }
+        for s in shown
+    ]
+
+
+def overdue_by_organisation(visible) -> list[dict]:
+    rows = (
+        visible.filter(OVERDUE, organisation__isnull=False)
+        .values("organisation", "organisation__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "organisation__name")[:TOP]
+    )
+    return [
+        {
+            "organisation": row["organisation__name"],
+            "value": row["n"],
+            "link": {"queue": "overdue", "organisation": row["organisation"]},
+        }
+        for row in rows
+    ]
+
+
+def dispatch(user) -> dict:
+    """Active outages (with their appeals) and alarms not yet cleared, on the objects of the user's
+    organisations and territories; names of objects and services only."""
+    scope = scope_for(user)
+    objects = EngineeringObject.objects.filter(scope.q(**EngineeringObjectQuerySet.scope_lookups)).values(
+        "pk"
+    )
+    outages = (
+        Outage.objects.filter(state=OutageState.ACTIVE, object__in=objects)
+        .select_related("object")
+        .annotate(appeal_count=Count("links"))
+        .order_by("-started_at")
+    )
+    alarms = (
+        Alarm.objects.exclude(state=AlarmState.CLEARED)
+        .filter(object__in=objects)
+        .select_related("object", "rule")
+        .order_by("-raised_at")
+    )
+    return {
+        "outages": [
+            {
+                "id": o.pk,
+                "object": o.object.name,
+                "services": o.services_display(),
+                "since": timezone.localtime(o.started_at).strftime("%d.%m %H:%M"),
+                "value": o.appeal_count,
+                "link": {"queue": "all", "outage": o.pk},
+            }
+            for o in outages[:TOP]
+        ],
+        "outage_count": outages.count(),
+        "alarms": [
+            {
+                "object": a.object.name,
+                "rule": a.rule.name,
+                "severity": a.severity,
+                "severity_label": a.get_severity_display(),
+                "state": a.state,
+                "since": timezone.localtime(a.raised_at).strftime("%d.%m %H:%M"),
+            }
+            for a in alarms[:TOP]
+        ],
+        "alarm_count": alarms.count(),
+        "critical_count": alarms.filter(severity="critical", state=AlarmState.ACTIVE).count(),
+    }
+
+
+# ------------------------------------------------------------------ the map
+
+
+def _block_of_topic():
+    """The topic's block written into the query (topics are few), so appeals are not joined."""
+    topics_of: dict[int, list[int]] = defaultdict(list)
+    for topic_pk, block_pk in Topic.objects.values_list("pk", "block_id"):
+        topics_of[block_pk].append(topic_pk)
+    if not topics_of:
+        return Value(None, output_field=IntegerField())
+    return Case(
+        *[When(topic_id__in=ids, then=Value(pk)) for pk, ids in topics_of.items()],
+        default=Value(None),
+        output_field=IntegerField(),
+    )
+
+
+@lru_cache(maxsize=200_000)
+def _cell(gy: int, gx: int, cells: int, resolution: int) -> str:
+    """The hexagon of a grid cell's centre (`cells` fine cells a side)."""
+    return h3.latlng_to_cell((gy + 0.5) * cells * FINE_LAT, (gx + 0.5) * cells * FINE_LON, resolution)
+
+
+def cells(visible) -> dict[int, dict[str, tuple]]:
+    """Open appeals with a point per hexagon at every resolution: {resolution: {cell: (open,
+    overdue, the block most of them are about)}}. One grouped query; Python folds grid cells, not
+    appeals."""
+    rows = (
+        visible.filter(status__in=OPEN, latitude__isnull=False, longitude__isnull=False)
+        .annotate(
+            gy=Floor(F("latitude") / FINE_LAT),
+            gx=Floor(F("longitude") / FINE_LON),
+            block_pk=_block_of_topic(),
+        )
+        .values_list("gy", "gx", "block_pk")
+        .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(deadline_state=DeadlineState.OVERDUE)))
+        .order_by()
+    )
+    found: dict[int, dict[str, list]] = {r: {} for r in RESOLUTIONS}
+    for gy, gx, block_pk, n, overdue in rows:
+        gy, gx = int(gy), int(gx)
+        for resolution, size in GRID_OF_RESOLUTION.items():
+            cell = _cell(gy // size, gx // size, size, resolution)
+            kept = found[resolution].get(cell)
+            if kept is None:
+                kept = found[resolution][cell] = [0, 0, {}]
+            kept[0] += n
+            kept[1] += overdue
+            kept[2][block_pk] = kept[2].get(block_pk, 0) + n
+    return {
+        resolution: {
+            cell: (n, overdue, max(by_block.items(), key=lambda item: (item[1], item[0] is not None))[0])
+            for cell, (n, overdue, by_block) in hexes.items()
+        }
+        for resolution, hexes in found.items()
+    }
+
+
+@lru_cache(maxsize=200_000)
+def _centre(cell: str) -> tuple[float, float]:
+    return h3.cell_to_latlng(cell)
+
+
+@lru_cache(maxsize=50_000)
+def _boundary(cell: str) -> tuple:
+    return tuple((round(lat, 5), round(lon, 5)) for lat, lon in h3.cell_to_boundary(cell))
+
+
+def map_cells(figures_: dict, resolution: int, box: tuple[float, float, float, float] | None) -> list[dict]:
+    """The hexagons of a resolution whose centre lies in the box (south, west, north, east), with
+    their outline, counts, the block most of their appeals are about, and their drill-down."""
+    blocks = {b["pk"]: i for i, b in enumerate(public.blocks())}
+    shown = []
+    for cell, (n, overdue, top) in figures_["cells"].get(resolution, {}).items():
+        if box is not None:
+            lat, lon = _centre(cell)
+            if not (box[0] <= lat <= box[2] and box[1] <= lon <= box[3]):
+                continue
+        shown.append(
+            {
+                "id": cell,
+                "n": n,
+                "overdue": overdue,
+                "block": blocks.get(top, -1),
+                "outline": _boundary(cell),
+                "link": {"queue": "open", "cell": cell},
+            }
+        )
+    return shown
+
+
+def in_cell(queryset, cell: str):
+    """The appeals whose grid cell lies in the hexagon, as the map counts them."""
+    resolution = h3.get_resolution(cell)
+    size = GRID_OF_RESOLUTION.get(resolution)
+    if size is None:
+        return queryset.none()
+    step_lat, step_lon = size * FINE_LAT, size * FINE_LON
+    outline = h3.cell_to_boundary(cell)
+    south = min(p[0] for p in outline) - step_lat
+    north = max(p[0] for p in outline) + step_lat
+    west = min(p[1] for p in outline) - step_lon
+    east = max(p[1] for p in outline) + step_lon
+    keys: dict[int, list[int]] = defaultdict(list)
+    for gy in range(int(south // step_lat), int(north // step_lat) + 1):
+        for gx in range(int(west // step_lon), int(east // step_lon) + 1):
+            if _cell(gy, gx, size, resolution) == cell:
+                keys[gy].append(gx)
+    if not keys:
+        return queryset.none()
+    return (
+        queryset.filter(latitude__range=(south, north), longitude__range=(west, east))
+        .annotate(
+            _gy=Floor(Floor(F("latitude") / FINE_LAT) / size),
+            _gx=Floor(Floor(F("longitude") / FINE_LON) / size),
+        )
+        .filter(reduce(or_, (Q(_gy=gy, _gx__in=gxs) for gy, gxs in keys.items())))
+    )

@@ -1,0 +1,165 @@
+"""The situational center's wall screen (/situation/) for the center's big screen and the leader's
+phone: live counters, the map of open appeals in hexagons, topics rising now, spikes, overdue by
+organisation, outages and alarms. The page polls `data.json` every few seconds with the ETag it
+was given; nothing changed answers 304 after four primary-key lookups (tsur.analytics.live).
+
+Every figure links to the list of its appeals: the console for those who work there, and for the
+others (analysts, leadership) a read-only list by the same filters, without the citizen's personal
+data."""
+
+from datetime import date, datetime
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponseNotModified, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from tsur.analytics import live
+from tsur.appeals import policies
+from tsur.appeals.models import Appeal
+
+from . import forms, maps, places, queues
+
+PAGE_SIZE = 50
+DEFAULT_RESOLUTION = 7
+LISTS = ("counters", "rising", "signals", "organisations", "outages")
+
+
+def _require(request) -> None:
+    if not places.may_open(request.user, places.SITUATION):
+        raise PermissionDenied(_("Ситуационный центр доступен аналитикам, руководству и операторам ЦУР."))
+
+
+@login_required
+@require_GET
+def wall(request):
+    _require(request)
+    compact = "compact" in request.GET
+    config = maps.config(
+        data=reverse("web:situation-data"),
+        backdrop=reverse("web:portal-map-backdrop"),
+        resolutions=list(live.RESOLUTIONS),
+        poll_ms=2000,
+    )
+    return render(
+        request,
+        "web/situation/wall.html",
+        {"section": "situation", "config": config, "compact": compact},
+    )
+
+
+def _resolution(request) -> int:
+    try:
+        wanted = int(request.GET.get("res", DEFAULT_RESOLUTION))
+    except ValueError:
+        return DEFAULT_RESOLUTION
+    return min(max(wanted, live.RESOLUTIONS[0]), live.RESOLUTIONS[-1])
+
+
+def _box(request) -> tuple[float, float, float, float] | None:
+    """bbox=west,south,east,north as Leaflet writes it; None (everything) when absent or unreadable."""
+    try:
+        west, south, east, north = (float(x) for x in request.GET.get("bbox", "").split(","))
+    except ValueError:
+        return None
+    return (south, west, north, east)
+
+
+def _linked(rows: list[dict]) -> list[dict]:
+    """Each figure's filter as the URL of its list."""
+    target = reverse("web:situation-appeals")
+    return [{**row, "link": f"{target}?{urlencode(row['link'])}"} for row in rows]
+
+
+@login_required
+@require_GET
+def data(request):
+    """Everything the screen shows; 304 when the client already has it."""
+    _require(request)
+    resolution, box = _resolution(request), _box(request)
+    view = f"{resolution}.{request.GET.get('bbox', '')}"
+    asked = request.headers.get("If-None-Match", "")
+    now = timezone.now()
+    if asked == f'"{live.version(now)}|{view}"':
+        return _not_modified(asked)
+    version, figures = live.screen(request.user, now)
+    etag = f'"{version}|{view}"'
+    if asked == etag:
+        return _not_modified(etag)
+    payload = {k: v for k, v in figures.items() if k != "cells"}
+    for name in LISTS:
+        payload[name] = _linked(payload[name])
+    payload["cells"] = _linked(live.map_cells(figures, resolution, box))
+    payload["resolution"] = resolution
+    response = JsonResponse(payload)
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _not_modified(etag: str):
+    response = HttpResponseNotModified()
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def _shown(value) -> str:
+    """A filter's value as a reader writes it."""
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%d.%m.%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    return str(value)
+
+
+@login_required
+@require_GET
+def appeals(request):
+    """The appeals behind a figure: the console's list for its users, else a read-only list."""
+    _require(request)
+    if places.may_open(request.user, places.CONSOLE):
+        return redirect(f"{reverse('web:console')}?{request.GET.urlencode()}")
+    now = timezone.now()
+    key = request.GET.get("queue", "all")
+    if key not in {q.key for q in queues.CONSOLE_QUEUES}:
+        key = "all"
+    form = forms.QueueFilterForm(request.GET)
+    found = queues.filtered(
+        Appeal.objects.restrict(request.user).filter(queues.console_condition(key, request.user, now)),
+        form.cleaned_data if form.is_valid() else {},
+        request.user,
+    ).select_related("topic__block", "organisation", "territory", "building")
+    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    for appeal in page:
+        appeal.shown_address = (
+            appeal.building.address if appeal.building_id else policies.shown_address(request.user, appeal)
+        )
+    query = request.GET.copy()
+    query.pop("page", None)
+    chosen = form.cleaned_data if form.is_valid() else {}
+    filters = [
+        (form.fields[name].label, _shown(value))
+        for name, value in chosen.items()
+        if value not in (None, "") and name not in ("sort", "q")
+    ]
+    return render(
+        request,
+        "web/situation/appeals.html",
+        {
+            "section": "situation",
+            "page": page,
+            "queue": dict((q.key, q.label) for q in queues.CONSOLE_QUEUES)[key],
+            "filters": filters,
+            "query": query.urlencode(),
+            "now": now,
+            "region": settings.TSUR["REGION_NAME"],
+        },
+    )
