@@ -16,6 +16,8 @@ class Topic(models.TextChoices):
     OUTAGE_OPENED = "outage_opened", _("аварийное отключение")
     OUTAGE_ENDED = "outage_ended", _("отключение устранено")
     APPEAL = "appeal", _("событие обращения")
+    REPORT = "report", _("еженедельный доклад")
+    SIGNAL = "signal", _("всплеск обращений")
 
 
 class DeliveryState(models.TextChoices):
