@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -43,6 +45,11 @@ class WeeklyReport(models.Model):
 
     def __str__(self):
         return f"{_('Доклад за неделю с')} {self.week_start:%d.%m.%Y}"
+
+    @property
+    def week_end(self):
+        """The week's Sunday."""
+        return self.week_start + timedelta(days=6)
 
 
 class ReportSubscription(models.Model):

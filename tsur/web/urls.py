@@ -6,6 +6,7 @@ from . import console_views as console
 from . import dispatch_views as dispatch
 from . import hotline_views as hotline
 from . import portal_views as portal
+from . import report_views as reports
 from . import resident_views as resident
 from . import shell_views as shell
 from . import suggest_views as suggest
@@ -29,6 +30,11 @@ urlpatterns = [
     path("map/data.json", portal.map_data, name="portal-map-data"),
     path("map/backdrop.json", portal.map_backdrop, name="portal-map-backdrop"),
     path("overview/", shell.overview, name="overview"),
+    path("analytics/reports/", reports.archive, name="analytics-reports"),
+    path("analytics/reports/make/", reports.make, name="analytics-report-make"),
+    path("analytics/reports/subscription/", reports.subscribe, name="analytics-report-subscribe"),
+    path("analytics/reports/<int:pk>/", reports.detail, name="analytics-report"),
+    path("analytics/reports/<int:pk>/pdf/", reports.pdf, name="analytics-report-pdf"),
     path("suggest/addresses/", suggest.addresses, name="suggest-addresses"),
     path("suggest/topics/", suggest.topics, name="suggest-topics"),
     path("console/", console.queue, name="console"),
