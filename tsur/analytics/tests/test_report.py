@@ -30,7 +30,13 @@ def _sample(week: date) -> report.ReportData:
     """A report's figures as the sections would gather them, fixed by hand."""
     data = report.ReportData(week_start=week, week_end=date.fromordinal(week.toordinal() + 6))
     data.totals = [
-        {"label": "Поступило", "value_text": "1 204", "previous_text": "1 150", "change_text": "+54", "tone": ""}
+        {
+            "label": "Поступило",
+            "value_text": "1 204",
+            "previous_text": "1 150",
+            "change_text": "+54",
+            "tone": "",
+        }
     ]
     data.trend_labels = [f"{n:02d}.10" for n in range(1, 13)]
     data.trend_chart = charts.line_chart(
@@ -79,7 +85,10 @@ def test_a_bar_chart_colours_the_change_by_which_way_is_better():
         (datetime(2026, 11, 30, 6, 59, tzinfo=MSK), None),  # Monday before seven: not yet
         (datetime(2026, 11, 30, 7, 0, tzinfo=MSK), date(2026, 11, 23)),  # seven: the week that ended
         (datetime(2026, 12, 2, 15, 0, tzinfo=MSK), date(2026, 11, 23)),  # the worker was down till Wednesday
-        (datetime(2026, 11, 29, 23, 0, tzinfo=MSK), date(2026, 11, 16)),  # Sunday: the week before last week's
+        (
+            datetime(2026, 11, 29, 23, 0, tzinfo=MSK),
+            date(2026, 11, 16),
+        ),  # Sunday: the week before last week's
     ],
 )
 @pytest.mark.django_db
@@ -133,7 +142,9 @@ def test_the_pdf_fetches_nothing_whatever_reaches_its_html():
 
 @pytest.mark.django_db
 def test_the_archive_is_for_analysts_and_leadership_only():
-    item = WeeklyReport.objects.create(week_start=date(2026, 11, 16), state=ReportState.READY, html="<p>x</p>")
+    item = WeeklyReport.objects.create(
+        week_start=date(2026, 11, 16), state=ReportState.READY, html="<p>x</p>"
+    )
     for role, expected in [
         (Role.ANALYST, 200),
         (Role.LEADERSHIP, 200),
@@ -206,6 +217,9 @@ def test_subscribing_and_unsubscribing():
     assert ReportSubscription.objects.filter(user=analyst).count() == 1
     client.post(reverse("web:analytics-report-subscribe"), {"subscribe": "0"})
     assert not ReportSubscription.objects.exists()
-    assert _client(user_with_role(Role.OPERATOR)).post(
-        reverse("web:analytics-report-subscribe"), {"subscribe": "1"}
-    ).status_code == 403
+    assert (
+        _client(user_with_role(Role.OPERATOR))
+        .post(reverse("web:analytics-report-subscribe"), {"subscribe": "1"})
+        .status_code
+        == 403
+    )
