@@ -40,6 +40,7 @@ class ReportData:
     trend_labels: list[str] = field(default_factory=list)
     trend: list[charts.Series] = field(default_factory=list)
     trend_chart: str = ""
+    on_time_chart: str = ""
     ratings_chart: str = ""
     problems_chart: str = ""
     ratings: list[dict] = field(default_factory=list)  # municipalities: name, index, change, place

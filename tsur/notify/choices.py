@@ -17,7 +17,6 @@ class Topic(models.TextChoices):
     OUTAGE_ENDED = "outage_ended", _("отключение устранено")
     APPEAL = "appeal", _("событие обращения")
     REPORT = "report", _("еженедельный доклад")
-    SIGNAL = "signal", _("всплеск обращений")
 
 
 class DeliveryState(models.TextChoices):
