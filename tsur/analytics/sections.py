@@ -121,16 +121,17 @@ def _trend(data: ReportData, week: kpi.Period, now) -> None:
 def _ratings(data: ReportData, week: kpi.Period, now) -> None:
     from . import ratings
 
-    league = ratings.league("municipality", week, now=now)
+    league = ratings.league(None, "municipality", week, now=now)
     data.index_formula = ratings.formula()
+    league = [r for r in league if r.rank is not None]
     for row in league:
         data.ratings.append(
             {
-                "place": row.place,
+                "place": row.rank,
                 "name": row.label,
-                "index_text": text_of(row.index, "mark").replace(",00", ""),
-                "move_text": _move(row.place_change),
-                "tone": "" if not row.place_change else ("good" if row.place_change > 0 else "bad"),
+                "index_text": "—" if row.index is None else f"{row.index:.1f}".replace(".", ","),
+                "move_text": _move(row.rank_change),
+                "tone": "" if not row.rank_change else ("good" if row.rank_change > 0 else "bad"),
                 "received": row.values.get("received", 0),
                 "on_time_text": text_of(row.values.get("on_time_share"), "share"),
                 "overdue_now": row.values.get("overdue_now", 0),
@@ -138,19 +139,19 @@ def _ratings(data: ReportData, week: kpi.Period, now) -> None:
         )
     if league:
         data.ratings_chart = charts.bar_chart(
-            [(r.label, r.index or 0, r.index_change) for r in league[:15]], title=_("Индекс муниципалитетов")
+            [(r.label, r.index or 0, r.change) for r in league[:15]], title=_("Индекс муниципалитетов")
         )
-    organisations = ratings.league("organisation", week, now=now)
+    organisations = [r for r in ratings.league(None, "organisation", week, now=now) if r.rank is not None]
     n = ORGANISATIONS_AT_EACH_END
     shown = organisations if len(organisations) <= 2 * n else organisations[:n] + organisations[-n:]
     for i, row in enumerate(shown):
         data.organisations.append(
             {
-                "place": row.place,
+                "place": row.rank,
                 "name": row.label,
-                "index_text": text_of(row.index, "mark").replace(",00", ""),
-                "move_text": _move(row.place_change),
-                "tone": "" if not row.place_change else ("good" if row.place_change > 0 else "bad"),
+                "index_text": "—" if row.index is None else f"{row.index:.1f}".replace(".", ","),
+                "move_text": _move(row.rank_change),
+                "tone": "" if not row.rank_change else ("good" if row.rank_change > 0 else "bad"),
                 "received": row.values.get("received", 0),
                 "on_time_text": text_of(row.values.get("on_time_share"), "share"),
                 "gap": len(organisations) > 2 * n and i == n,
@@ -222,15 +223,15 @@ def _anomalies(data: ReportData, week: kpi.Period) -> None:
 
 
 def _complaint_book(data: ReportData, week: kpi.Period, now) -> None:
-    from . import complaint_book
+    from . import complaints
 
-    for row in complaint_book.league(week, now=now)[:15]:
+    for row in [r for r in complaints.league(None, week, now=now) if r.tickets][:15]:
         data.complaint_book.append(
             {
-                "place": row.place,
+                "place": row.rank or "—",
                 "name": row.label,
-                "filed": row.filed,
-                "on_time_text": text_of(row.on_time_share, "share"),
+                "filed": row.tickets,
+                "on_time_text": text_of(row.in_time_share, "share"),
                 "escalations": row.escalations,
                 "repeats": row.repeats,
             }
