@@ -139,6 +139,8 @@ MQTT_URL = os.environ.get("MQTT_URL", "mqtt://127.0.0.1:1883")
 # Messenger bot for notifications of services (a Telegram-compatible Bot API); the token is a secret.
 # Map tiles for the dispatcher's screen from the region's own tile server, e.g.
 # "https://tiles.region.example/{z}/{x}/{y}.png"; without one the map draws the known buildings.
+# Where people reach this site: links in e-mails that are not answers to a request (the weekly report)
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 MAP_TILES_URL = os.environ.get("MAP_TILES_URL", "")
 MAP_TILES_ATTRIBUTION = os.environ.get("MAP_TILES_ATTRIBUTION", "")
 TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN", "")

@@ -18,6 +18,7 @@ class Topic(models.TextChoices):
     OUTAGE_ENDED = "outage_ended", _("отключение устранено")
     APPEAL = "appeal", _("событие обращения")
     ANOMALY = "anomaly", _("всплеск обращений")
+    REPORT = "report", _("еженедельный доклад")
 
 
 class DeliveryState(models.TextChoices):

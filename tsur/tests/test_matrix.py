@@ -17,12 +17,15 @@ import json
 import pytest
 from django.contrib.admin import site
 from django.core.cache import cache
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from tsur.analytics import report
+from tsur.analytics.models import ReportState, WeeklyReport
 from tsur.appeals import access
 from tsur.appeals.choices import EventKind, Status
 from tsur.appeals.models import (
@@ -130,6 +133,11 @@ web:analytics-appeals               GET    -       403  403  200  200  200  403 
 web:situation                       GET    -       200  403  403  200  200  403  200      403      403      →
 web:situation-data                  GET    -       200  403  403  200  200  403  200      403      403      →
 web:situation-appeals               GET    -       302  403  403  200  200  403  302      403      403      →
+web:analytics-reports               GET    -       403  403  403  200  200  403  200      403      403      →
+web:analytics-report                GET    -       403  403  403  200  200  403  200      403      403      →
+web:analytics-report-pdf            GET    -       403  403  403  200  200  403  200      403      403      →
+web:analytics-report-make           POST   -       403  403  403  302  302  403  302      403      403      →
+web:analytics-report-subscribe      POST   -       403  403  403  302  302  403  302      403      403      →
 web:console                         GET    -       200  403  403  403  403  403  200      403      403      →
 web:console-counts                  GET    -       200  403  403  403  403  403  200      403      403      →
 web:console-bulk-assign             POST   -       302  403  403  403  403  403  302      403      403      →
@@ -286,6 +294,8 @@ def the_request(region, route, method, obj, side_name, role):
         "open311:service": {"code": region.topic.code},
         "open311:token": {"value": str(region.token.token)},
         "password_reset_confirm": {"uidb64": "MQ", "token": "set-password"},
+        "web:analytics-report": {"pk": region.report.pk},
+        "web:analytics-report-pdf": {"pk": region.report.pk},
     }
     kwargs.update(fixed.get(route, {}))
     path = reverse(route, kwargs=kwargs)
@@ -381,6 +391,8 @@ def the_request(region, route, method, obj, side_name, role):
         },
         # the citizen of the first district filed that appeal: joining one's own is refused
         "web:portal-join": {"email": "sosed@example.org", "personal_data_consent": "on"},
+        "web:analytics-report-make": {"week": report.last_full_week().isoformat()},
+        "web:analytics-report-subscribe": {"subscribe": "1"},
         "web:portal-map-data": {"bbox": "30.2,59.9,30.4,60.0", "zoom": "13"},
     }.get(route, {})
     if method == "GET" and route.startswith("open311:"):
@@ -430,6 +442,12 @@ def region():
             Role.EXECUTOR, organisation=region.outside.company, username="исполнитель-окружной", password=None
         ),
     }
+    region.report = WeeklyReport.objects.create(
+        week_start=report.last_full_week() - timezone.timedelta(days=7),
+        state=ReportState.READY,
+        html="<p>…</p>",
+    )
+    region.report.pdf.save("doklad.pdf", ContentFile(b"%PDF-1.7 matrix"))
     appeal = region.inside.appeal
     region.key = access.issue(appeal)
     Appeal.objects.filter(pk=appeal.pk).update(access_key_hash=appeal.access_key_hash)

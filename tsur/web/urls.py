@@ -7,6 +7,7 @@ from . import console_views as console
 from . import dispatch_views as dispatch
 from . import hotline_views as hotline
 from . import portal_views as portal
+from . import report_views as reports
 from . import resident_views as resident
 from . import shell_views as shell
 from . import situation_views as situation
@@ -38,6 +39,11 @@ urlpatterns = [
     path("situation/", situation.wall, name="situation"),
     path("situation/data.json", situation.data, name="situation-data"),
     path("situation/appeals/", situation.appeals, name="situation-appeals"),
+    path("analytics/reports/", reports.archive, name="analytics-reports"),
+    path("analytics/reports/make/", reports.make, name="analytics-report-make"),
+    path("analytics/reports/subscription/", reports.subscribe, name="analytics-report-subscribe"),
+    path("analytics/reports/<int:pk>/", reports.detail, name="analytics-report"),
+    path("analytics/reports/<int:pk>/pdf/", reports.pdf, name="analytics-report-pdf"),
     path("suggest/addresses/", suggest.addresses, name="suggest-addresses"),
     path("suggest/topics/", suggest.topics, name="suggest-topics"),
     path("console/", console.queue, name="console"),
