@@ -70,7 +70,12 @@ def places_of(user) -> list[Place]:
         and user.has_role(R.LEADERSHIP, R.ANALYST)
         and not user.has_role(R.OPERATOR, R.EXECUTOR, R.SUPERVISOR, R.DISPATCHER, R.ADMINISTRATOR)
     ):
-        order = (OVERVIEW, SITUATION, ANALYTICS, DISPATCH)  # leadership starts from the overview, then the live screens
+        order = (
+            OVERVIEW,
+            SITUATION,
+            ANALYTICS,
+            DISPATCH,
+        )  # leadership starts from the overview, then the live screens
     return [p for p in order if may_open(user, p)]
 
 

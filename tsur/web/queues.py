@@ -8,8 +8,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tsur.analytics import kpi
-from tsur.analytics import live
+from tsur.analytics import kpi, live
 from tsur.analytics.models import Signal
 from tsur.appeals import policies, search
 from tsur.appeals.choices import RUNNING_STATUSES, DeadlineState, Status
