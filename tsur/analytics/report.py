@@ -8,7 +8,6 @@ Its figures come from `kpi`, `ratings` and `anomalies`: the same definitions as 
 It holds no citizen's personal data: numbers of appeals, organisations, territories and topics only."""
 
 import logging
-from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -21,35 +20,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import charts
+from tsur.notify.choices import ChannelKind, Topic
+from tsur.notify.models import Delivery
+from tsur.notify.publish import deliver
+
+from . import sections
 from .models import ReportState, ReportSubscription, WeeklyReport
 
 log = logging.getLogger(__name__)
 
-TREND_WEEKS = 12
 MAKE_AT = time(7, 0)  # Monday, the region's time (settings.TIME_ZONE)
-
-
-@dataclass
-class ReportData:
-    """Everything the report shows, gathered once and rendered twice (HTML and PDF)."""
-
-    week_start: date
-    week_end: date  # the Sunday
-    totals: list[dict] = field(default_factory=list)  # headline figures: this week, the one before, change
-    trend_labels: list[str] = field(default_factory=list)
-    trend: list[charts.Series] = field(default_factory=list)
-    trend_chart: str = ""
-    on_time_chart: str = ""
-    ratings_chart: str = ""
-    problems_chart: str = ""
-    ratings: list[dict] = field(default_factory=list)  # municipalities: name, index, change, place
-    organisations: list[dict] = field(default_factory=list)
-    index_formula: str = ""
-    top_problems: list[dict] = field(default_factory=list)  # topic, block, count, change
-    worst_overdue: list[dict] = field(default_factory=list)  # organisation, overdue now, oldest days
-    anomalies: list[dict] = field(default_factory=list)
-    complaint_book: list[dict] = field(default_factory=list)
 
 
 def week_bounds(week_start: date) -> tuple[datetime, datetime]:
@@ -94,8 +74,6 @@ def request(week_start: date, user=None) -> WeeklyReport:
 def make(report_id: int, *, mail_subscribers: bool = False) -> WeeklyReport:
     """Gather the figures, render HTML and PDF, archive them; mail the subscribers if asked (the
     scheduled report is mailed, a remake on demand is not)."""
-    from . import sections  # the figures: imported late, they pull in the KPI machinery
-
     report = WeeklyReport.objects.get(pk=report_id)
     try:
         data = sections.gather(report.week_start)
@@ -120,7 +98,7 @@ def make(report_id: int, *, mail_subscribers: bool = False) -> WeeklyReport:
     return report
 
 
-def render_html(data: ReportData) -> str:
+def render_html(data: sections.ReportData) -> str:
     """The report's body: shown inside the site's layout in the archive, and made into the PDF."""
     return render_to_string("analytics/report_body.html", {"data": data})
 
@@ -148,13 +126,17 @@ def render_pdf(html: str) -> bytes:
     return weasyprint.HTML(string=document(html), url_fetcher=_no_fetching(), base_url="/").write_pdf()
 
 
+def subscribe(user, wanted: bool) -> None:
+    """Start or stop receiving the report by e-mail."""
+    if wanted:
+        ReportSubscription.objects.get_or_create(user=user)
+    else:
+        ReportSubscription.objects.filter(user=user).delete()
+
+
 def mail(report: WeeklyReport) -> int:
     """One e-mail per subscriber with an address: the week, the headline figures in words and the
     link to the archive (stored deliveries with retries, like every notice). Returns how many."""
-    from tsur.notify.choices import ChannelKind, Topic
-    from tsur.notify.models import Delivery
-    from tsur.notify.publish import deliver
-
     link = settings.SITE_URL.rstrip("/") + reverse("web:analytics-report", args=[report.pk])
     subject = _("Доклад ЦУР за неделю с %(start)s по %(end)s") % {
         "start": f"{report.week_start:%d.%m.%Y}",

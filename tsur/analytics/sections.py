@@ -2,13 +2,39 @@
 the spike detector's signals: nothing here defines a figure of its own, it only chooses which to show
 and words the change against the week before."""
 
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import charts, kpi
-from .report import TREND_WEEKS, ReportData
+from . import charts, complaints, kpi, ratings
+from .signal_models import Signal
+
+TREND_WEEKS = 12
+
+
+@dataclass
+class ReportData:
+    """Everything the report shows, gathered once and rendered twice (HTML and PDF)."""
+
+    week_start: date
+    week_end: date  # the Sunday
+    totals: list[dict] = field(default_factory=list)  # headline figures: this week, the one before, change
+    trend_labels: list[str] = field(default_factory=list)
+    trend: list[charts.Series] = field(default_factory=list)
+    trend_chart: str = ""
+    on_time_chart: str = ""
+    ratings_chart: str = ""
+    problems_chart: str = ""
+    ratings: list[dict] = field(default_factory=list)  # municipalities: name, index, change, place
+    organisations: list[dict] = field(default_factory=list)
+    index_formula: str = ""
+    top_problems: list[dict] = field(default_factory=list)  # topic, block, count, change
+    worst_overdue: list[dict] = field(default_factory=list)  # organisation, overdue now, oldest days
+    anomalies: list[dict] = field(default_factory=list)
+    complaint_book: list[dict] = field(default_factory=list)
+
 
 # the headline figures, in the order the report shows them
 HEADLINE = (
@@ -26,8 +52,8 @@ TOP_PROBLEMS = 10
 ORGANISATIONS_AT_EACH_END = 5
 
 
-def gather(week_start: date) -> ReportData:
-    now = timezone.now()
+def gather(week_start: date, now=None) -> ReportData:
+    now = now or timezone.now()
     week = kpi.Period(week_start, week_start + timedelta(days=6))
     data = ReportData(week_start=week.first, week_end=week.last)
     _headline(data, week, now)
@@ -119,8 +145,6 @@ def _trend(data: ReportData, week: kpi.Period, now) -> None:
 
 
 def _ratings(data: ReportData, week: kpi.Period, now) -> None:
-    from . import ratings
-
     league = ratings.league(None, "municipality", week, now=now)
     data.index_formula = ratings.formula()
     league = [r for r in league if r.rank is not None]
@@ -202,8 +226,6 @@ def _worst_overdue(data: ReportData, now) -> None:
 
 
 def _anomalies(data: ReportData, week: kpi.Period) -> None:
-    from .signal_models import Signal
-
     signals = (
         Signal.objects.filter(window_end__gt=week.start, window_start__lt=week.end)
         .select_related("topic", "territory", "outage")
@@ -223,8 +245,6 @@ def _anomalies(data: ReportData, week: kpi.Period) -> None:
 
 
 def _complaint_book(data: ReportData, week: kpi.Period, now) -> None:
-    from . import complaints
-
     for row in [r for r in complaints.league(None, week, now=now) if r.tickets][:15]:
         data.complaint_book.append(
             {

@@ -86,8 +86,5 @@ def make(request):
 @require_POST
 def subscribe(request):
     _reader(request)
-    if request.POST.get("subscribe") == "1":
-        ReportSubscription.objects.get_or_create(user=request.user)
-    else:
-        ReportSubscription.objects.filter(user=request.user).delete()
+    report.subscribe(request.user, request.POST.get("subscribe") == "1")
     return redirect("web:analytics-reports")

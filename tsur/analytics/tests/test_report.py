@@ -11,7 +11,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from tsur.analytics import charts, report
+from tsur.analytics import charts, report, sections
 from tsur.analytics.models import ReportState, ReportSubscription, WeeklyReport
 from tsur.core.choices import Role
 from tsur.core.tests.factories import user_with_role
@@ -26,9 +26,9 @@ def _client(user) -> Client:
     return client
 
 
-def _sample(week: date) -> report.ReportData:
+def _sample(week: date) -> sections.ReportData:
     """A report's figures as the sections would gather them, fixed by hand."""
-    data = report.ReportData(week_start=week, week_end=date.fromordinal(week.toordinal() + 6))
+    data = sections.ReportData(week_start=week, week_end=date.fromordinal(week.toordinal() + 6))
     data.totals = [
         {
             "label": "Поступило",
@@ -161,8 +161,6 @@ def test_the_archive_is_for_analysts_and_leadership_only():
 
 @pytest.mark.django_db
 def test_a_report_made_on_demand_is_archived_with_its_pdf_and_downloadable(monkeypatch):
-    from tsur.analytics import sections
-
     week = report.last_full_week()
     monkeypatch.setattr(sections, "gather", lambda start: _sample(start))
     analyst = user_with_role(Role.ANALYST)
@@ -190,7 +188,7 @@ def test_a_report_made_on_demand_is_archived_with_its_pdf_and_downloadable(monke
 def test_the_scheduled_report_is_mailed_once_to_its_subscribers_as_a_link(
     monkeypatch, django_capture_on_commit_callbacks
 ):
-    from tsur.analytics import sections, tasks
+    from tsur.analytics import tasks
 
     monkeypatch.setattr(sections, "gather", lambda start: _sample(start))
     monkeypatch.setattr(report, "due", lambda now=None: date(2026, 11, 23))
@@ -223,3 +221,28 @@ def test_subscribing_and_unsubscribing():
         .status_code
         == 403
     )
+
+
+@pytest.mark.django_db
+def test_the_reports_figures_are_the_kpis_of_the_week_and_the_one_before():
+    """The KPI tests' fixed timeline: in the week of 2 March 2026 seven appeals were registered (A1–A7:
+    five on «Уборка двора», two on «Ямы»), in the week before one (A0, «Уборка двора»); on 31 March
+    A6 is the one overdue appeal (organisation A)."""
+    from . import timeline
+
+    tl = timeline.build()
+    data = sections.gather(date(2026, 3, 2), now=timeline.NOW)
+    headline = {row["key"]: row for row in data.totals}
+    assert (headline["received"]["value_text"], headline["received"]["previous_text"]) == ("7", "1")
+    assert headline["received"]["change_text"] == "+6"
+    assert [(p["topic"], p["count"], p["change"]) for p in data.top_problems] == [
+        ("Уборка двора", 5, 4),
+        ("Ямы", 2, 2),
+    ]
+    assert data.worst_overdue == [{"name": tl.org_a.name, "overdue": 1, "received": 5}]
+    assert data.trend_labels[-1] == "02.03" and len(data.trend_labels) == sections.TREND_WEEKS
+    assert data.trend[0].values[-2:] == [1, 7]
+    body = report.render_html(data)
+    for planted in (timeline.NAME, timeline.PHONE, timeline.FLAT):
+        assert planted not in body
+    assert report.render_pdf(body).startswith(b"%PDF-")
