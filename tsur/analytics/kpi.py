@@ -356,6 +356,20 @@ def _counts(facts: QuerySet, column: str | None, now: datetime, percentiles: boo
     return rows
 
 
+def _total(facts: QuerySet, grouped: dict, percentiles: bool) -> dict:
+    """The counts of all groups together (they add up); the percentiles over all the facts again."""
+    total = {name: sum(row[name] for row in grouped.values()) for name in (*COUNTS, "rating_sum")}
+    if not percentiles:
+        return total
+    if connection.vendor == "postgresql":
+        found = facts.order_by().aggregate(**{k: PercentileCont(c, f) for k, (c, f) in PERCENTILES.items()})
+        return total | found
+    for name, (col, fraction) in PERCENTILES.items():
+        values = sorted(facts.order_by().filter(**{f"{col}__isnull": False}).values_list(col, flat=True))
+        total[name] = percentile(values, fraction)
+    return total
+
+
 def evaluate(counts: dict) -> dict:
     counts = {k: None for k in PERCENTILES} | counts
     return {k.key: k.value(counts) for k in KPIS}
@@ -379,7 +393,7 @@ def table(
     names = labels(dim, grouped)
     rows = [Row(key, names.get(key, str(_("не указано"))), c, evaluate(c)) for key, c in grouped.items()]
     rows.sort(key=lambda r: (-r.counts["received"], r.label))
-    total = _counts(facts, None, now, percentiles)["total"]
+    total = _total(facts, grouped, percentiles)
     return rows, Row("total", str(_("Итого")), total, evaluate(total))
 
 

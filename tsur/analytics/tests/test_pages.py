@@ -69,7 +69,9 @@ def test_every_figure_opens_exactly_its_appeals(tl):
         _text, link = cell(html, key, name)
         assert link.startswith("/analytics/appeals/?")
         listed = analyst.get(link).content.decode()
-        shown = {numbers[n] for n in re.findall(r'<td class="nowrap">(\d[\d-]+)</td>', listed) if n in numbers}
+        shown = {
+            numbers[n] for n in re.findall(r'<td class="nowrap">(\d[\d-]+)</td>', listed) if n in numbers
+        }
         assert shown == appeals, (key, name)
 
 
@@ -104,7 +106,9 @@ def test_a_supervisor_sees_their_organisation_only(tl):
 
 def test_ratings_page_shows_the_index_with_its_formula(tl, settings):
     settings.TSUR = {**settings.TSUR, "RATING_MIN_APPEALS": 1, "RATING_WEIGHTS": "on_time=1,overdue=1"}
-    html = client_of(Role.LEADERSHIP).get("/analytics/ratings/", MARCH | {"dimension": "organisation"}).content
+    html = (
+        client_of(Role.LEADERSHIP).get("/analytics/ratings/", MARCH | {"dimension": "organisation"}).content
+    )
     html = html.decode()
     assert "1·[доля ответов в срок] + 1·[1 − просрочено сейчас ÷ поступило]" in html
     # A: (3/4 + (1 − 1/4)) ÷ 2 = 75.0; B: (2/3 + 1) ÷ 2 = 83.3; B first
@@ -119,7 +123,11 @@ def test_the_league_against_the_previous_period(tl, settings):
     standings = {s.key: s for s in ratings.league(None, "organisation", march, now=NOW)}
     a = standings[tl.org_a.pk]
     # February: A0 answered in time → 100; March: 3 of 4 → 75; a fall of 25 points
-    assert (a.previous_index, a.index, a.change) == (pytest.approx(100), pytest.approx(75), pytest.approx(-25))
+    assert (a.previous_index, a.index, a.change) == (
+        pytest.approx(100),
+        pytest.approx(75),
+        pytest.approx(-25),
+    )
     assert standings[tl.org_b.pk].previous_index is None
 
 
