@@ -282,8 +282,10 @@ def rebuild(progress: Callable[[int, int], None] | None = None, *, chunk: int = 
         if progress:
             progress(done, total)
     AppealFact.objects.exclude(appeal_id__in=Appeal.objects.values("pk")).delete()
-    AppealFact.objects.exclude(place_key="").filter(topic__isnull=False).update(repeat=_repeat_of())
-    AppealFact.objects.filter(Q(place_key="") | Q(topic__isnull=True)).update(repeat=False)
+    # only the rows whose flag changes are written: a full-table UPDATE would double the table
+    countable = ~Q(place_key="") & Q(topic__isnull=False)
+    AppealFact.objects.filter(countable, repeat=False).filter(_repeat_of()).update(repeat=True)
+    AppealFact.objects.filter(repeat=True).exclude(countable & Q(_repeat_of())).update(repeat=False)
     return done
 
 

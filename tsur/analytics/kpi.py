@@ -397,11 +397,16 @@ def table(
     return rows, Row("total", str(_("Итого")), total, evaluate(total))
 
 
-def drill_appeals(appeals: QuerySet, name: str, now: datetime) -> QuerySet:
-    """The appeals (an Appeal queryset) behind one set of DRILL_LABELS, as counted now: joined to
-    their facts, so that a page of the newest is read along the appeals' time index."""
-    condition = conditions(now, "fact__")[BY_KEY[name].drill if name in BY_KEY else name]
-    return appeals.filter(fact__isnull=False).filter(condition)
+def drill_appeals(appeals: QuerySet, name: str, now: datetime, data: dict | None = None) -> QuerySet:
+    """The appeals (an Appeal queryset) behind one set of DRILL_LABELS, as counted now. `data`: the
+    console's filters (since, until and those of `facts_for`), applied to the facts too, so that the
+    facts behind a figure are found by their own indexes before any appeal is read."""
+    data = data or {}
+    period = None
+    if data.get("since") or data.get("until"):
+        period = Period(data.get("since") or date(1900, 1, 1), data.get("until") or date(9999, 12, 30))
+    found = facts_for(None, period, data).filter(drill(name, now))
+    return appeals.filter(pk__in=found.values("appeal_id"))
 
 
 def drill(kpi_or_count: str, now: datetime) -> Q:
