@@ -225,7 +225,7 @@ def measure(args) -> None:
     from tsur.web import queues
 
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        cursor.execute("VACUUM ANALYZE")  # as autovacuum would have done after the bulk load
     appeals, facts_n = Appeal.objects.count(), AppealFact.objects.count()
     quarter = kpi.Period.quarter_of(timezone.localdate())
     in_quarter = Appeal.objects.filter(

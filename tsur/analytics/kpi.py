@@ -327,8 +327,10 @@ class Row:
 
 def _counts(facts: QuerySet, column: str | None, now: datetime, percentiles: bool = True) -> dict:
     # named apart from the fields their filters read (an annotation would shadow the field)
+    # counted over a column of the period's covering index (the key is not in it): an index-only scan
     aggregates = {
-        f"n_{name}": Count("pk", filter=q) if q else Count("pk") for name, q in conditions(now).items()
+        f"n_{name}": Count("registered_at", filter=q) if q else Count("registered_at")
+        for name, q in conditions(now).items()
     }
     aggregates["n_rating_sum"] = Sum("rating")
     postgres = connection.vendor == "postgresql"
@@ -356,6 +358,20 @@ def _counts(facts: QuerySet, column: str | None, now: datetime, percentiles: boo
     return rows
 
 
+def _total(facts: QuerySet, grouped: dict, percentiles: bool) -> dict:
+    """The counts of all groups together (they add up); the percentiles over all the facts again."""
+    total = {name: sum(row[name] for row in grouped.values()) for name in (*COUNTS, "rating_sum")}
+    if not percentiles:
+        return total
+    if connection.vendor == "postgresql":
+        found = facts.order_by().aggregate(**{k: PercentileCont(c, f) for k, (c, f) in PERCENTILES.items()})
+        return total | found
+    for name, (col, fraction) in PERCENTILES.items():
+        values = sorted(facts.order_by().filter(**{f"{col}__isnull": False}).values_list(col, flat=True))
+        total[name] = percentile(values, fraction)
+    return total
+
+
 def evaluate(counts: dict) -> dict:
     counts = {k: None for k in PERCENTILES} | counts
     return {k.key: k.value(counts) for k in KPIS}
@@ -379,15 +395,20 @@ def table(
     names = labels(dim, grouped)
     rows = [Row(key, names.get(key, str(_("не указано"))), c, evaluate(c)) for key, c in grouped.items()]
     rows.sort(key=lambda r: (-r.counts["received"], r.label))
-    total = _counts(facts, None, now, percentiles)["total"]
+    total = _total(facts, grouped, percentiles)
     return rows, Row("total", str(_("Итого")), total, evaluate(total))
 
 
-def drill_appeals(appeals: QuerySet, name: str, now: datetime) -> QuerySet:
-    """The appeals (an Appeal queryset) behind one set of DRILL_LABELS, as counted now: joined to
-    their facts, so that a page of the newest is read along the appeals' time index."""
-    condition = conditions(now, "fact__")[BY_KEY[name].drill if name in BY_KEY else name]
-    return appeals.filter(fact__isnull=False).filter(condition)
+def drill_appeals(appeals: QuerySet, name: str, now: datetime, data: dict | None = None) -> QuerySet:
+    """The appeals (an Appeal queryset) behind one set of DRILL_LABELS, as counted now. `data`: the
+    console's filters (since, until and those of `facts_for`), applied to the facts too, so that the
+    facts behind a figure are found by their own indexes before any appeal is read."""
+    data = data or {}
+    period = None
+    if data.get("since") or data.get("until"):
+        period = Period(data.get("since") or date(1900, 1, 1), data.get("until") or date(9999, 12, 30))
+    found = facts_for(None, period, data).filter(drill(name, now))
+    return appeals.filter(pk__in=found.values("appeal_id"))
 
 
 def drill(kpi_or_count: str, now: datetime) -> Q:

@@ -103,7 +103,7 @@ def filtered(queryset, data: dict, reader):
     if data.get("until"):
         queryset = queryset.filter(registered_at__lt=_day_bounds(data["until"])[1])
     if data.get("kpi"):
-        queryset = kpi.drill_appeals(queryset, data["kpi"], timezone.now())
+        queryset = kpi.drill_appeals(queryset, data["kpi"], timezone.now(), data)
     queryset = _wall_filters(queryset, data)
     if data.get("q"):
         queryset = search.matching(queryset, data["q"], reader)

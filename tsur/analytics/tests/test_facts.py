@@ -1,0 +1,72 @@
+"""Facts follow the timeline as each step is written, are rebuilt by the command, and the ratings'
+weights come from the setting."""
+
+from datetime import datetime
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+
+from tsur.analytics import facts, ratings
+from tsur.analytics.models import AppealFact
+from tsur.appeals import actions
+from tsur.appeals.choices import Channel, Status
+from tsur.appeals.tests.factories import TopicFactory
+from tsur.core.tests.factories import OrganisationFactory
+
+MSK = ZoneInfo("Europe/Moscow")
+
+
+def moment(day, hour, month=3):
+    return datetime(2026, month, day, hour, tzinfo=MSK)
+
+
+@pytest.mark.django_db
+def test_each_step_rewrites_the_fact_in_its_own_transaction():
+    appeal, _ = actions.register(
+        channel=Channel.PORTAL,
+        text="Яма на дороге",
+        topic=TopicFactory(),
+        organisation=OrganisationFactory(),
+        at=moment(2, 10),
+    )
+    assert AppealFact.objects.get(appeal=appeal).status == Status.ASSIGNED
+    actions.take(appeal, None, at=moment(2, 11))
+    actions.answer(appeal, None, text="Заделана", at=moment(3, 16))
+    fact = AppealFact.objects.get(appeal=appeal)
+    # Mon 10:00 → Tue 16:00: 14 h of Monday and 16 h of Tuesday
+    assert (fact.status, fact.answered, fact.resolution_wsec) == (Status.ANSWERED, True, 30 * 3600)
+    actions.reopen(appeal, None, reason="Снова яма", at=moment(4, 9))
+    fact = AppealFact.objects.get(appeal=appeal)
+    assert (fact.status, fact.answered, fact.ever_answered, fact.reopened) == (Status.IN_WORK, False, True, 1)
+
+
+@pytest.mark.django_db
+def test_the_command_rebuilds_what_was_lost():
+    appeal, _ = actions.register(
+        channel=Channel.HOTLINE, text="Нет света", topic=TopicFactory(), organisation=OrganisationFactory()
+    )
+    AppealFact.objects.all().delete()
+    out = StringIO()
+    call_command("analytics_rebuild", stdout=out)
+    assert AppealFact.objects.get(appeal=appeal).channel == Channel.HOTLINE
+    assert "Пересчитано обращений: 1" in out.getvalue()
+
+
+def test_working_seconds_skip_weekends_and_holidays():
+    # Fri 06.03 22:00 → Tue 10.03 02:00: 2 h of Friday, the weekend and the 9 March holiday, 2 h
+    assert facts.working_seconds(moment(6, 22), moment(10, 2)) == 4 * 3600
+    assert facts.working_seconds(moment(7, 10), moment(8, 10)) == 0  # a weekend
+    assert facts.working_seconds(moment(10, 2), moment(6, 22)) == 0
+
+
+def test_the_weights_come_from_the_setting():
+    assert ratings.weights("on_time=2, satisfaction=1") == {"on_time": 2.0, "satisfaction": 1.0}
+    assert ratings.formula({"on_time": 2.0, "satisfaction": 1.0}) == (
+        "Индекс = 100 × (2·[доля ответов в срок] + 1·[(средняя оценка − 1) ÷ 4]) ÷ 3"
+    )
+    for wrong in ("speed=1", "on_time=much", "on_time=0", "on_time=-1"):
+        with pytest.raises(ImproperlyConfigured):
+            ratings.weights(wrong)
