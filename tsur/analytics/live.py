@@ -50,8 +50,11 @@ from .signal_models import Signal
 OPEN = sorted(OPEN_STATUSES)
 MODERATION = [Status.REGISTERED, Status.MODERATION]
 OVERDUE = Q(status__in=OPEN, deadline_state=DeadlineState.OVERDUE)
-FRESH = 1.0  # seconds a computed screen is served to the next poll although the register moved
+# seconds a computed screen is served to the next poll although the register moved (wall-clock
+# time: the cache may be shared by the processes of several hosts)
+FRESH = 1.0
 KEEP = 60  # seconds the cache keeps a screen at all
+COMPUTING = 30  # seconds a computation may hold the others back (should its process die)
 RISING_WINDOW = timedelta(hours=24)
 RISING_BASE_DAYS = 7
 RISING_MIN = 3
@@ -97,10 +100,17 @@ def screen(user, now: datetime | None = None) -> tuple[str, dict]:
     current = version(now)
     key = f"situation:{scope_key(user)}"
     kept = cache.get(key)
-    if kept is not None and (kept["version"] == current or time.monotonic() - kept["at"] < FRESH):
+    if kept is not None and (kept["version"] == current or time.time() - kept["at"] < FRESH):
         return kept["version"], kept["figures"]
-    found = figures(user, now)
-    cache.set(key, {"version": current, "at": time.monotonic(), "figures": found}, KEEP)
+    # one computation per scope at a time: the other screens are served what is kept meanwhile
+    busy = f"{key}:computing"
+    if kept is not None and not cache.add(busy, 1, COMPUTING):
+        return kept["version"], kept["figures"]
+    try:
+        found = figures(user, now)
+        cache.set(key, {"version": current, "at": time.time(), "figures": found}, KEEP)
+    finally:
+        cache.delete(busy)
     return current, found
 
 
