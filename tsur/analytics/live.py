@@ -5,17 +5,17 @@ lists its appeals (`link`: query parameters of tsur.web.queues.filtered), so a c
 exactly those appeals. "Open" and "overdue now" are the register's own definitions
 (`lifecycle.OPEN_STATUSES`, `Appeal.deadline_state`), as on /overview/ and in the KPIs.
 
-The map counts open appeals with a point in hexagonal cells of the `h3` package. The database groups
-them on a fine grid (`FINE_LAT` × `FINE_LON` degrees, about 22 m × 22 m in the north-west) with one
-query; each grid cell's centre is placed into its hexagon once per grid cell, never per appeal, and a
-resolution's cells are rolled up from coarser grid cells nested in the fine one (`GRID_OF_RESOLUTION`:
-at most an eighth of the hexagon's edge, so an appeal is counted at most that far from its point).
-The drill-down of a hexagon (`in_cell`) selects the same grid cells, so its list holds exactly the
-hexagon's count.
+The map counts open appeals with a point in hexagonal cells of the `h3` package, at the resolution
+the screen's zoom asks for (6–9) and within its box. The database groups the appeals on a grid of
+that resolution (`GRID_OF_RESOLUTION` cells of the fine `FINE_LAT` × `FINE_LON` grid, about 22 m a
+side at 60° N: at most an eighth of the hexagon's edge) with one query; each grid cell's centre is
+placed into its hexagon, never each appeal, so an appeal is counted at most that eighth of an edge
+from its point. The drill-down of a hexagon (`in_cell`) selects the same grid cells, so its list
+holds exactly the hexagon's count.
 
 `figures` is kept in the cache per scope and recomputed when `version` moves (a new timeline event,
-alarm or outage event, a new signal, the next minute), at most once every `FRESH` seconds
-(decision 0100).
+alarm or outage event, a new signal, the next minute), at most once every `FRESH` seconds; the map of
+a view is kept with the version of the figures it goes with (`map_screen`; decision 0100).
 """
 
 import time
@@ -26,7 +26,7 @@ from operator import or_
 
 import h3
 from django.core.cache import cache
-from django.db.models import Case, Count, F, IntegerField, Max, Q, Value, When
+from django.db.models import Count, F, Max, Q
 from django.db.models.functions import Floor
 from django.utils import timezone
 
@@ -127,7 +127,6 @@ def figures(user, now: datetime) -> dict:
         "organisations": overdue_by_organisation(visible),
         **dispatch(user),
         "blocks": [{"code": b["code"], "name": b["name"], "color": b["color"]} for b in public.blocks()],
-        "cells": cells(visible),
     }
 
 
@@ -288,59 +287,66 @@ def dispatch(user) -> dict:
 # ------------------------------------------------------------------ the map
 
 
-def _block_of_topic():
-    """The topic's block written into the query (topics are few), so appeals are not joined."""
-    topics_of: dict[int, list[int]] = defaultdict(list)
-    for topic_pk, block_pk in Topic.objects.values_list("pk", "block_id"):
-        topics_of[block_pk].append(topic_pk)
-    if not topics_of:
-        return Value(None, output_field=IntegerField())
-    return Case(
-        *[When(topic_id__in=ids, then=Value(pk)) for pk, ids in topics_of.items()],
-        default=Value(None),
-        output_field=IntegerField(),
-    )
-
-
 @lru_cache(maxsize=200_000)
 def _cell(gy: int, gx: int, cells: int, resolution: int) -> str:
     """The hexagon of a grid cell's centre (`cells` fine cells a side)."""
     return h3.latlng_to_cell((gy + 0.5) * cells * FINE_LAT, (gx + 0.5) * cells * FINE_LON, resolution)
 
 
-def cells(visible) -> dict[int, dict[str, tuple]]:
-    """Open appeals with a point per hexagon at every resolution: {resolution: {cell: (open,
-    overdue, the block most of them are about)}}. One grouped query; Python folds grid cells, not
-    appeals."""
-    rows = (
-        visible.filter(status__in=OPEN, latitude__isnull=False, longitude__isnull=False)
-        .annotate(
-            gy=Floor(F("latitude") / FINE_LAT),
-            gx=Floor(F("longitude") / FINE_LON),
-            block_pk=_block_of_topic(),
+def _grid(resolution: int):
+    """The grid cell of a resolution an appeal's point falls in, as two expressions (nested in the
+    fine grid, so the map and the drill-down of a hexagon select the same appeals)."""
+    size = GRID_OF_RESOLUTION[resolution]
+    return (
+        Floor(Floor(F("latitude") / FINE_LAT) / size),
+        Floor(Floor(F("longitude") / FINE_LON) / size),
+    )
+
+
+def _margin(resolution: int) -> tuple[float, float]:
+    """A hexagon's width in degrees of latitude and longitude (at 60°), to widen a box by."""
+    edge = h3.average_hexagon_edge_length(resolution, "km") / 111.0
+    return 2 * edge, 4 * edge
+
+
+def cells(visible, resolution: int, box: tuple[float, float, float, float] | None = None) -> dict[str, tuple]:
+    """Open appeals with a point per hexagon of the resolution whose centre lies in the box (south,
+    west, north, east): {cell: (open, overdue, the block most of them are about)}. One grouped query
+    over the box widened by a hexagon; Python folds grid cells, not appeals."""
+    shown = visible.filter(status__in=OPEN, latitude__isnull=False, longitude__isnull=False)
+    if box is not None:
+        d_lat, d_lon = _margin(resolution)
+        shown = shown.filter(
+            latitude__range=(box[0] - d_lat, box[2] + d_lat),
+            longitude__range=(box[1] - d_lon, box[3] + d_lon),
         )
-        .values_list("gy", "gx", "block_pk")
+    gy, gx = _grid(resolution)
+    rows = (
+        shown.annotate(gy=gy, gx=gx)
+        .values_list("gy", "gx", "topic")
         .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(deadline_state=DeadlineState.OVERDUE)))
         .order_by()
     )
-    found: dict[int, dict[str, list]] = {r: {} for r in RESOLUTIONS}
-    for gy, gx, block_pk, n, overdue in rows:
-        gy, gx = int(gy), int(gx)
-        for resolution, size in GRID_OF_RESOLUTION.items():
-            cell = _cell(gy // size, gx // size, size, resolution)
-            kept = found[resolution].get(cell)
-            if kept is None:
-                kept = found[resolution][cell] = [0, 0, {}]
-            kept[0] += n
-            kept[1] += overdue
-            kept[2][block_pk] = kept[2].get(block_pk, 0) + n
-    return {
-        resolution: {
-            cell: (n, overdue, max(by_block.items(), key=lambda item: (item[1], item[0] is not None))[0])
-            for cell, (n, overdue, by_block) in hexes.items()
-        }
-        for resolution, hexes in found.items()
-    }
+    block_of = dict(Topic.objects.values_list("pk", "block_id"))  # topics are few: no join per appeal
+    size = GRID_OF_RESOLUTION[resolution]
+    found: dict[str, list] = {}
+    for y, x, topic_pk, n, overdue in rows:
+        block_pk = block_of.get(topic_pk)
+        cell = _cell(int(y), int(x), size, resolution)
+        kept = found.get(cell)
+        if kept is None:
+            kept = found[cell] = [0, 0, {}]
+        kept[0] += n
+        kept[1] += overdue
+        kept[2][block_pk] = kept[2].get(block_pk, 0) + n
+    result = {}
+    for cell, (n, overdue, by_block) in found.items():
+        if box is not None:
+            lat, lon = _centre(cell)
+            if not (box[0] <= lat <= box[2] and box[1] <= lon <= box[3]):
+                continue
+        result[cell] = (n, overdue, max(by_block.items(), key=lambda item: (item[1], item[0] is not None))[0])
+    return result
 
 
 @lru_cache(maxsize=200_000)
@@ -353,27 +359,35 @@ def _boundary(cell: str) -> tuple:
     return tuple((round(lat, 5), round(lon, 5)) for lat, lon in h3.cell_to_boundary(cell))
 
 
-def map_cells(figures_: dict, resolution: int, box: tuple[float, float, float, float] | None) -> list[dict]:
-    """The hexagons of a resolution whose centre lies in the box (south, west, north, east), with
-    their outline, counts, the block most of their appeals are about, and their drill-down."""
+def map_cells(visible, resolution: int, box: tuple[float, float, float, float] | None) -> list[dict]:
+    """The hexagons of a resolution in the box, with their outline, counts, the block most of their
+    appeals are about, and their drill-down."""
     blocks = {b["pk"]: i for i, b in enumerate(public.blocks())}
-    shown = []
-    for cell, (n, overdue, top) in figures_["cells"].get(resolution, {}).items():
-        if box is not None:
-            lat, lon = _centre(cell)
-            if not (box[0] <= lat <= box[2] and box[1] <= lon <= box[3]):
-                continue
-        shown.append(
-            {
-                "id": cell,
-                "n": n,
-                "overdue": overdue,
-                "block": blocks.get(top, -1),
-                "outline": _boundary(cell),
-                "link": {"queue": "open", "cell": cell},
-            }
-        )
-    return shown
+    return [
+        {
+            "id": cell,
+            "n": n,
+            "overdue": overdue,
+            "block": blocks.get(top, -1),
+            "outline": _boundary(cell),
+            "link": {"queue": "open", "cell": cell},
+        }
+        for cell, (n, overdue, top) in cells(visible, resolution, box).items()
+    ]
+
+
+def map_screen(
+    user, version: str, resolution: int, box: tuple[float, float, float, float] | None
+) -> list[dict]:
+    """`map_cells` for the user's scope, kept with the version of the figures it goes with (screens
+    showing the same view share it)."""
+    where = ",".join(f"{x:.4f}" for x in box) if box else "all"
+    key = f"situation-map:{scope_key(user)}:{version}:{resolution}:{where}"
+    kept = cache.get(key)
+    if kept is None:
+        kept = map_cells(Appeal.objects.restrict(user), resolution, box)
+        cache.set(key, kept, KEEP)
+    return kept
 
 
 def in_cell(queryset, cell: str):
@@ -395,11 +409,9 @@ def in_cell(queryset, cell: str):
                 keys[gy].append(gx)
     if not keys:
         return queryset.none()
+    gy, gx = _grid(resolution)
     return (
         queryset.filter(latitude__range=(south, north), longitude__range=(west, east))
-        .annotate(
-            _gy=Floor(Floor(F("latitude") / FINE_LAT) / size),
-            _gx=Floor(Floor(F("longitude") / FINE_LON) / size),
-        )
-        .filter(reduce(or_, (Q(_gy=gy, _gx__in=gxs) for gy, gxs in keys.items())))
+        .annotate(_gy=gy, _gx=gx)
+        .filter(reduce(or_, (Q(_gy=y, _gx__in=xs) for y, xs in keys.items())))
     )

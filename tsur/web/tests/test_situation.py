@@ -287,9 +287,14 @@ def test_the_map_counts_and_its_drill_down_agree_at_every_resolution():
         for lat, lon in points
     )
     visible = Appeal.objects.all()
-    found = live.cells(visible)
     for resolution in live.RESOLUTIONS:
-        hexes = found[resolution]
+        hexes = live.cells(visible, resolution)
+        # a box shows the hexagons whose centre lies in it, each with all of its appeals
+        box = (59.90, 30.20, 59.98, 30.40)
+        boxed = live.cells(visible, resolution, box)
+        assert boxed and {c: hexes[c] for c in boxed} == boxed
+        assert all(box[0] <= h3.cell_to_latlng(c)[0] <= box[2] for c in boxed)
+        assert len(boxed) < len(hexes)
         assert sum(n for n, _, _ in hexes.values()) == 400
         for cell, (n, _, _) in list(hexes.items())[:25]:
             assert live.in_cell(visible, cell).count() == n, (resolution, cell)
