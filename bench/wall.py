@@ -231,7 +231,7 @@ def naive(now):
     return counts, sorted(by_org.values(), reverse=True)[: live.TOP], cells
 
 
-def measure(size: int, runs: int) -> dict:
+def measure(size: int, runs: int, naive_runs: int) -> dict:
     from django.core.cache import cache
     from django.test import Client
     from django.utils import timezone
@@ -278,7 +278,7 @@ def measure(size: int, runs: int) -> dict:
     results["data.json, nothing changed (304)"] = timed(poll, runs)[0]
     assert poll().status_code == 304
 
-    naive_samples, (counts, by_org, cells) = timed(lambda: naive(now), 3)
+    naive_samples, (counts, by_org, cells) = timed(lambda: naive(now), naive_runs)
     results["naive (every appeal in Python)"] = naive_samples
     ours = {c["key"]: c["value"] for c in figures["counters"]}
     ours_cells = {cell: n for cell, (n, _, _) in live.cells(Appeal.objects.all(), 8).items()}
@@ -299,16 +299,25 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--reuse", action="store_true", help="measure the database a previous run filled")
+    parser.add_argument("--naive-runs", type=int, default=3)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"bench/wall.py at commit {commit()}, PostgreSQL {DATABASE.rsplit('/', 1)[0]}/…")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
-    prepare()
+    if not args.reuse:
+        prepare()
     setup_django()
     from django.db import connection
 
-    districts, organisations, places = reference()
-    filled = 0
+    from tsur.appeals.models import Appeal
+
+    if args.reuse:
+        districts = organisations = places = None
+        filled = Appeal.objects.count()
+    else:
+        districts, organisations, places = reference()
+        filled = 0
     table = []
     for size in sizes:
         started = time.perf_counter()
@@ -326,7 +335,7 @@ def main():
             f"\n{size:,} appeals (written in {time.perf_counter() - started:.0f} s; appeals table {table_size}):"
         )
         print(f"  load average {os.getloadavg()[0]:.1f}")
-        results = measure(size, args.runs)
+        results = measure(size, args.runs, args.naive_runs)
         for name, samples in results.items():
             print(f"  {name:38s} {percentiles(samples)}")
         table.append((size, results))

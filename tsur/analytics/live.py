@@ -26,7 +26,8 @@ from operator import or_
 
 import h3
 from django.core.cache import cache
-from django.db.models import Count, F, Max, Q
+from django.db import connections
+from django.db.models import Aggregate, Count, F, IntegerField, Max, Q
 from django.db.models.functions import Floor
 from django.utils import timezone
 
@@ -293,6 +294,14 @@ def _cell(gy: int, gx: int, cells: int, resolution: int) -> str:
     return h3.latlng_to_cell((gy + 0.5) * cells * FINE_LAT, (gx + 0.5) * cells * FINE_LON, resolution)
 
 
+class Mode(Aggregate):
+    """The most frequent value of a group (PostgreSQL's ordered-set aggregate)."""
+
+    function = "mode"
+    template = "%(function)s() WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = IntegerField()
+
+
 def _grid(resolution: int):
     """The grid cell of a resolution an appeal's point falls in, as two expressions (nested in the
     fine grid, so the map and the drill-down of a hexagon select the same appeals)."""
@@ -321,17 +330,27 @@ def cells(visible, resolution: int, box: tuple[float, float, float, float] | Non
             longitude__range=(box[1] - d_lon, box[3] + d_lon),
         )
     gy, gx = _grid(resolution)
-    rows = (
-        shown.annotate(gy=gy, gx=gx)
-        .values_list("gy", "gx", "topic")
-        .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(deadline_state=DeadlineState.OVERDUE)))
-        .order_by()
-    )
-    block_of = dict(Topic.objects.values_list("pk", "block_id"))  # topics are few: no join per appeal
+    counts = {"n": Count("pk"), "overdue": Count("pk", filter=Q(deadline_state=DeadlineState.OVERDUE))}
+    if connections[shown.db].vendor == "postgresql":
+        # one row per grid cell, with the block most of its appeals are about
+        rows = (
+            shown.annotate(gy=gy, gx=gx)
+            .values_list("gy", "gx")
+            .annotate(mode=Mode("topic__block"), **counts)
+            .order_by()
+        )
+    else:  # no mode() elsewhere: a row per grid cell and topic, the block looked up here
+        block_of = dict(Topic.objects.values_list("pk", "block_id"))
+        rows = (
+            (y, x, block_of.get(topic_pk), n, overdue)
+            for y, x, topic_pk, n, overdue in shown.annotate(gy=gy, gx=gx)
+            .values_list("gy", "gx", "topic")
+            .annotate(**counts)
+            .order_by()
+        )
     size = GRID_OF_RESOLUTION[resolution]
     found: dict[str, list] = {}
-    for y, x, topic_pk, n, overdue in rows:
-        block_pk = block_of.get(topic_pk)
+    for y, x, block_pk, n, overdue in rows:
         cell = _cell(int(y), int(x), size, resolution)
         kept = found.get(cell)
         if kept is None:
