@@ -105,3 +105,4 @@ class ConsentSource(models.TextChoices):
 class AccessInterface(models.TextChoices):
     API = "api", _("REST API")
     ADMIN = "admin", _("Администрирование")
+    EXPORT = "export", _("Выгрузка CSV/XLSX")

@@ -128,6 +128,7 @@ web:situation-data                  GET    -       200  403  403  200  200  403 
 web:situation-appeals               GET    -       302  403  403  200  200  403  302      403      403      →
 web:console                         GET    -       200  403  403  403  403  403  200      403      403      →
 web:console-counts                  GET    -       200  403  403  403  403  403  200      403      403      →
+web:export-appeals                  GET    -       200  200  200  200  200  403  200      403      403      →
 web:console-bulk-assign             POST   -       302  403  403  403  403  403  302      403      403      →
 web:console-bulk-redirect           POST   -       302  403  403  403  403  403  302      403      403      →
 web:console-bulk-merge              POST   -       302  403  403  403  403  403  302      403      403      →
@@ -270,6 +271,7 @@ def the_request(region, route, method, obj, side_name, role):
         kwargs["pk"] = getattr(side, obj).pk
     fixed = {
         "web:console-step": {"name": "reject"},
+        "web:export-appeals": {"fmt": "csv"},
         "web:work-step": {"name": "take"},
         "web:author-step": {"name": "comment"},
         "web:author-link-step": {"name": "comment"},
@@ -399,8 +401,9 @@ def _png():
 
 
 def text_of(response) -> str:
-    if getattr(response, "streaming", False):
-        return ""
+    if getattr(response, "streaming", False):  # an export: read as it would be downloaded
+        content = b"".join(response.streaming_content)
+        return "" if content.startswith(b"\x89PNG") else content.decode("utf-8", "replace")
     body = response.content.decode("utf-8", "replace")
     if response.get("Content-Type", "").startswith("application/json"):
         try:

@@ -73,6 +73,8 @@ def queue(request):
         "page": page,
         "now": now,
         "query": _query(request, page=""),
+        # the export takes the same queue and filters (export_views.appeals_for)
+        "export_query": _query(request, queue=key, page=""),
         "bulk": forms.BulkAssignForm(),
         "bulk_redirect": forms.BulkRedirectForm(prefix="redirect"),
         "bulk_merge": forms.BulkMergeForm(prefix="merge"),

@@ -4,6 +4,7 @@ from . import appeal_views as appeal
 from . import author_views as author
 from . import console_views as console
 from . import dispatch_views as dispatch
+from . import export_views as export
 from . import hotline_views as hotline
 from . import portal_views as portal
 from . import resident_views as resident
@@ -40,6 +41,7 @@ urlpatterns = [
     path("console/bulk-assign/", console.bulk_assign, name="console-bulk-assign"),
     path("console/bulk-redirect/", console.bulk_redirect, name="console-bulk-redirect"),
     path("console/bulk-merge/", console.bulk_merge, name="console-bulk-merge"),
+    path("export/appeals.<str:fmt>", export.appeals, name="export-appeals"),
     path("console/new/", hotline.new, name="console-new"),
     path("console/new/similar/", hotline.similar, name="console-new-similar"),
     path(f"console/appeals/{NUMBER}/", appeal.card, {"section": "console"}, name="console-card"),
