@@ -330,3 +330,14 @@ def test_the_page_carries_its_settings_and_no_inline_script(town):
     )
     assert config["data"] == DATA and config["resolutions"] == [6, 7, 8, 9]
     assert not re.search(r"<script(?![^>]*(src=|application/json))", text)
+
+
+def test_a_figures_list_downloads_as_many_rows(town):
+    analyst = login(user_with_role(Role.ANALYST))
+    for row in figures_of(analyst)["counters"]:
+        query = row["link"].split("?", 1)[1]
+        page = analyst.get(row["link"]).content.decode()
+        assert f"/export/appeals.csv?{query}".replace("&", "&amp;") in page
+        response = analyst.get(f"/export/appeals.csv?{query}")
+        lines = b"".join(response.streaming_content).decode("utf-8-sig").strip().splitlines()
+        assert len(lines) - 1 == row["value"], row["key"]
