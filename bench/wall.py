@@ -9,7 +9,8 @@ rubricator, 18 districts, 150 organisations, 30,000 places, and appeals written 
 per 100,000 (two years, denser lately; about 7 % open, a third of those overdue; an event for each
 registration and answer) — the same shape `tsur demo_generate` writes, without its texts. Measured:
 
-- `figures`: what a poll computes when the register moved (cache cleared before each run);
+- `figures`: what a poll computes when the register moved (cache cleared before each run), and the
+  map of a view;
 - `data.json`: the whole request through Django when the register moved since the client's ETag,
   and when it did not (304);
 - `naive`: the counters, overdue by organisation and the map's hexagons from every appeal's row in
@@ -30,6 +31,8 @@ from bench.common import ROOT, commit, fresh_database  # noqa: E402
 DATABASE = os.environ.get("BENCH_WALL_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tsur_s7wall_bench")
 BATCH = 100_000
 PLACES = 30_000
+CITY = (59.78, 30.05, 60.08, 30.60)  # south, west, north, east: the screen at zoom 11
+ZOOMED = (59.92, 30.29, 59.95, 30.35)  # about 3 km around the centre at zoom 14
 
 
 def prepare() -> None:
@@ -228,7 +231,7 @@ def naive(now):
     return counts, sorted(by_org.values(), reverse=True)[: live.TOP], cells
 
 
-def measure(size: int, runs: int) -> dict:
+def measure(size: int, runs: int, naive_runs: int) -> dict:
     from django.core.cache import cache
     from django.test import Client
     from django.utils import timezone
@@ -246,7 +249,9 @@ def measure(size: int, runs: int) -> dict:
         ("  counters", lambda: live.counters(Appeal.objects.all(), now)),
         ("  rising", lambda: live.rising(Appeal.objects.all(), now)),
         ("  overdue by organisation", lambda: live.overdue_by_organisation(Appeal.objects.all())),
-        ("  map cells", lambda: live.cells(Appeal.objects.all())),
+        ("  map, the city at resolution 7", lambda: live.map_cells(Appeal.objects.all(), 7, CITY)),
+        ("  map, the city at resolution 8", lambda: live.map_cells(Appeal.objects.all(), 8, CITY)),
+        ("  map, 3 km at resolution 9", lambda: live.map_cells(Appeal.objects.all(), 9, ZOOMED)),
     ):
         results[part] = timed(function, max(5, runs // 3))[0]
 
@@ -261,7 +266,8 @@ def measure(size: int, runs: int) -> dict:
     etag = {"value": ""}
 
     def poll():
-        response = client.get("/situation/data.json", {"res": 8}, headers={"if-none-match": etag["value"]})
+        view = {"res": 7, "bbox": "30.05,59.78,30.60,60.08"}
+        response = client.get("/situation/data.json", view, headers={"if-none-match": etag["value"]})
         assert response.status_code in (200, 304), response.status_code
         etag["value"] = response["ETag"]
         return response
@@ -272,10 +278,10 @@ def measure(size: int, runs: int) -> dict:
     results["data.json, nothing changed (304)"] = timed(poll, runs)[0]
     assert poll().status_code == 304
 
-    naive_samples, (counts, by_org, cells) = timed(lambda: naive(now), 3)
+    naive_samples, (counts, by_org, cells) = timed(lambda: naive(now), naive_runs)
     results["naive (every appeal in Python)"] = naive_samples
     ours = {c["key"]: c["value"] for c in figures["counters"]}
-    ours_cells = {cell: n for cell, (n, _, _) in figures["cells"][8].items()}
+    ours_cells = {cell: n for cell, (n, _, _) in live.cells(Appeal.objects.all(), 8).items()}
     exact = sum(1 for cell, n in cells.items() if ours_cells.get(cell) == n) / max(len(cells), 1)
     print(f"  check: counters equal to the naive ones: {ours == counts} ({ours})")
     print(
@@ -293,16 +299,25 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--reuse", action="store_true", help="measure the database a previous run filled")
+    parser.add_argument("--naive-runs", type=int, default=3)
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"bench/wall.py at commit {commit()}, PostgreSQL {DATABASE.rsplit('/', 1)[0]}/…")
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start")
-    prepare()
+    if not args.reuse:
+        prepare()
     setup_django()
     from django.db import connection
 
-    districts, organisations, places = reference()
-    filled = 0
+    from tsur.appeals.models import Appeal
+
+    if args.reuse:
+        districts = organisations = places = None
+        filled = Appeal.objects.count()
+    else:
+        districts, organisations, places = reference()
+        filled = 0
     table = []
     for size in sizes:
         started = time.perf_counter()
@@ -320,7 +335,7 @@ def main():
             f"\n{size:,} appeals (written in {time.perf_counter() - started:.0f} s; appeals table {table_size}):"
         )
         print(f"  load average {os.getloadavg()[0]:.1f}")
-        results = measure(size, args.runs)
+        results = measure(size, args.runs, args.naive_runs)
         for name, samples in results.items():
             print(f"  {name:38s} {percentiles(samples)}")
         table.append((size, results))

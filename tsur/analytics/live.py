@@ -5,17 +5,17 @@ lists its appeals (`link`: query parameters of tsur.web.queues.filtered), so a c
 exactly those appeals. "Open" and "overdue now" are the register's own definitions
 (`lifecycle.OPEN_STATUSES`, `Appeal.deadline_state`), as on /overview/ and in the KPIs.
 
-The map counts open appeals with a point in hexagonal cells of the `h3` package. The database groups
-them on a fine grid (`FINE_LAT` × `FINE_LON` degrees, about 22 m × 22 m in the north-west) with one
-query; each grid cell's centre is placed into its hexagon once per grid cell, never per appeal, and a
-resolution's cells are rolled up from coarser grid cells nested in the fine one (`GRID_OF_RESOLUTION`:
-at most an eighth of the hexagon's edge, so an appeal is counted at most that far from its point).
-The drill-down of a hexagon (`in_cell`) selects the same grid cells, so its list holds exactly the
-hexagon's count.
+The map counts open appeals with a point in hexagonal cells of the `h3` package, at the resolution
+the screen's zoom asks for (6–9) and within its box. The database groups the appeals on a grid of
+that resolution (`GRID_OF_RESOLUTION` cells of the fine `FINE_LAT` × `FINE_LON` grid, about 22 m a
+side at 60° N: at most an eighth of the hexagon's edge) with one query; each grid cell's centre is
+placed into its hexagon, never each appeal, so an appeal is counted at most that eighth of an edge
+from its point. The drill-down of a hexagon (`in_cell`) selects the same grid cells, so its list
+holds exactly the hexagon's count.
 
 `figures` is kept in the cache per scope and recomputed when `version` moves (a new timeline event,
-alarm or outage event, a new signal, the next minute), at most once every `FRESH` seconds
-(decision 0017).
+alarm or outage event, a new signal, the next minute), at most once every `FRESH` seconds; the map of
+a view is kept with the version of the figures it goes with (`map_screen`; decision 0017).
 """
 
 import time
@@ -26,7 +26,8 @@ from operator import or_
 
 import h3
 from django.core.cache import cache
-from django.db.models import Case, Count, F, IntegerField, Max, Q, Value, When
+from django.db import connections
+from django.db.models import Aggregate, Count, F, IntegerField, Max, Q
 from django.db.models.functions import Floor
 from django.utils import timezone
 
@@ -50,8 +51,11 @@ from .signal_models import Signal
 OPEN = sorted(OPEN_STATUSES)
 MODERATION = [Status.REGISTERED, Status.MODERATION]
 OVERDUE = Q(status__in=OPEN, deadline_state=DeadlineState.OVERDUE)
-FRESH = 1.0  # seconds a computed screen is served to the next poll although the register moved
+# seconds a computed screen is served to the next poll although the register moved (wall-clock
+# time: the cache may be shared by the processes of several hosts)
+FRESH = 1.0
 KEEP = 60  # seconds the cache keeps a screen at all
+COMPUTING = 30  # seconds a computation may hold the others back (should its process die)
 RISING_WINDOW = timedelta(hours=24)
 RISING_BASE_DAYS = 7
 RISING_MIN = 3
@@ -97,10 +101,17 @@ def screen(user, now: datetime | None = None) -> tuple[str, dict]:
     current = version(now)
     key = f"situation:{scope_key(user)}"
     kept = cache.get(key)
-    if kept is not None and (kept["version"] == current or time.monotonic() - kept["at"] < FRESH):
+    if kept is not None and (kept["version"] == current or time.time() - kept["at"] < FRESH):
         return kept["version"], kept["figures"]
-    found = figures(user, now)
-    cache.set(key, {"version": current, "at": time.monotonic(), "figures": found}, KEEP)
+    # one computation per scope at a time: the other screens are served what is kept meanwhile
+    busy = f"{key}:computing"
+    if kept is not None and not cache.add(busy, 1, COMPUTING):
+        return kept["version"], kept["figures"]
+    try:
+        found = figures(user, now)
+        cache.set(key, {"version": current, "at": time.time(), "figures": found}, KEEP)
+    finally:
+        cache.delete(busy)
     return current, found
 
 
@@ -117,7 +128,6 @@ def figures(user, now: datetime) -> dict:
         "organisations": overdue_by_organisation(visible),
         **dispatch(user),
         "blocks": [{"code": b["code"], "name": b["name"], "color": b["color"]} for b in public.blocks()],
-        "cells": cells(visible),
     }
 
 
@@ -278,59 +288,84 @@ def dispatch(user) -> dict:
 # ------------------------------------------------------------------ the map
 
 
-def _block_of_topic():
-    """The topic's block written into the query (topics are few), so appeals are not joined."""
-    topics_of: dict[int, list[int]] = defaultdict(list)
-    for topic_pk, block_pk in Topic.objects.values_list("pk", "block_id"):
-        topics_of[block_pk].append(topic_pk)
-    if not topics_of:
-        return Value(None, output_field=IntegerField())
-    return Case(
-        *[When(topic_id__in=ids, then=Value(pk)) for pk, ids in topics_of.items()],
-        default=Value(None),
-        output_field=IntegerField(),
-    )
-
-
 @lru_cache(maxsize=200_000)
 def _cell(gy: int, gx: int, cells: int, resolution: int) -> str:
     """The hexagon of a grid cell's centre (`cells` fine cells a side)."""
     return h3.latlng_to_cell((gy + 0.5) * cells * FINE_LAT, (gx + 0.5) * cells * FINE_LON, resolution)
 
 
-def cells(visible) -> dict[int, dict[str, tuple]]:
-    """Open appeals with a point per hexagon at every resolution: {resolution: {cell: (open,
-    overdue, the block most of them are about)}}. One grouped query; Python folds grid cells, not
-    appeals."""
-    rows = (
-        visible.filter(status__in=OPEN, latitude__isnull=False, longitude__isnull=False)
-        .annotate(
-            gy=Floor(F("latitude") / FINE_LAT),
-            gx=Floor(F("longitude") / FINE_LON),
-            block_pk=_block_of_topic(),
-        )
-        .values_list("gy", "gx", "block_pk")
-        .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(deadline_state=DeadlineState.OVERDUE)))
-        .order_by()
+class Mode(Aggregate):
+    """The most frequent value of a group (PostgreSQL's ordered-set aggregate)."""
+
+    function = "mode"
+    template = "%(function)s() WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = IntegerField()
+
+
+def _grid(resolution: int):
+    """The grid cell of a resolution an appeal's point falls in, as two expressions (nested in the
+    fine grid, so the map and the drill-down of a hexagon select the same appeals)."""
+    size = GRID_OF_RESOLUTION[resolution]
+    return (
+        Floor(Floor(F("latitude") / FINE_LAT) / size),
+        Floor(Floor(F("longitude") / FINE_LON) / size),
     )
-    found: dict[int, dict[str, list]] = {r: {} for r in RESOLUTIONS}
-    for gy, gx, block_pk, n, overdue in rows:
-        gy, gx = int(gy), int(gx)
-        for resolution, size in GRID_OF_RESOLUTION.items():
-            cell = _cell(gy // size, gx // size, size, resolution)
-            kept = found[resolution].get(cell)
-            if kept is None:
-                kept = found[resolution][cell] = [0, 0, {}]
-            kept[0] += n
-            kept[1] += overdue
-            kept[2][block_pk] = kept[2].get(block_pk, 0) + n
-    return {
-        resolution: {
-            cell: (n, overdue, max(by_block.items(), key=lambda item: (item[1], item[0] is not None))[0])
-            for cell, (n, overdue, by_block) in hexes.items()
-        }
-        for resolution, hexes in found.items()
-    }
+
+
+def _margin(resolution: int) -> tuple[float, float]:
+    """A hexagon's width in degrees of latitude and longitude (at 60°), to widen a box by."""
+    edge = h3.average_hexagon_edge_length(resolution, "km") / 111.0
+    return 2 * edge, 4 * edge
+
+
+def cells(visible, resolution: int, box: tuple[float, float, float, float] | None = None) -> dict[str, tuple]:
+    """Open appeals with a point per hexagon of the resolution whose centre lies in the box (south,
+    west, north, east): {cell: (open, overdue, the block most of them are about)}. One grouped query
+    over the box widened by a hexagon; Python folds grid cells, not appeals."""
+    shown = visible.filter(status__in=OPEN, latitude__isnull=False, longitude__isnull=False)
+    if box is not None:
+        d_lat, d_lon = _margin(resolution)
+        shown = shown.filter(
+            latitude__range=(box[0] - d_lat, box[2] + d_lat),
+            longitude__range=(box[1] - d_lon, box[3] + d_lon),
+        )
+    gy, gx = _grid(resolution)
+    counts = {"n": Count("pk"), "overdue": Count("pk", filter=Q(deadline_state=DeadlineState.OVERDUE))}
+    if connections[shown.db].vendor == "postgresql":
+        # one row per grid cell, with the block most of its appeals are about
+        rows = (
+            shown.annotate(gy=gy, gx=gx)
+            .values_list("gy", "gx")
+            .annotate(mode=Mode("topic__block"), **counts)
+            .order_by()
+        )
+    else:  # no mode() elsewhere: a row per grid cell and topic, the block looked up here
+        block_of = dict(Topic.objects.values_list("pk", "block_id"))
+        rows = (
+            (y, x, block_of.get(topic_pk), n, overdue)
+            for y, x, topic_pk, n, overdue in shown.annotate(gy=gy, gx=gx)
+            .values_list("gy", "gx", "topic")
+            .annotate(**counts)
+            .order_by()
+        )
+    size = GRID_OF_RESOLUTION[resolution]
+    found: dict[str, list] = {}
+    for y, x, block_pk, n, overdue in rows:
+        cell = _cell(int(y), int(x), size, resolution)
+        kept = found.get(cell)
+        if kept is None:
+            kept = found[cell] = [0, 0, {}]
+        kept[0] += n
+        kept[1] += overdue
+        kept[2][block_pk] = kept[2].get(block_pk, 0) + n
+    result = {}
+    for cell, (n, overdue, by_block) in found.items():
+        if box is not None:
+            lat, lon = _centre(cell)
+            if not (box[0] <= lat <= box[2] and box[1] <= lon <= box[3]):
+                continue
+        result[cell] = (n, overdue, max(by_block.items(), key=lambda item: (item[1], item[0] is not None))[0])
+    return result
 
 
 @lru_cache(maxsize=200_000)
@@ -343,27 +378,35 @@ def _boundary(cell: str) -> tuple:
     return tuple((round(lat, 5), round(lon, 5)) for lat, lon in h3.cell_to_boundary(cell))
 
 
-def map_cells(figures_: dict, resolution: int, box: tuple[float, float, float, float] | None) -> list[dict]:
-    """The hexagons of a resolution whose centre lies in the box (south, west, north, east), with
-    their outline, counts, the block most of their appeals are about, and their drill-down."""
+def map_cells(visible, resolution: int, box: tuple[float, float, float, float] | None) -> list[dict]:
+    """The hexagons of a resolution in the box, with their outline, counts, the block most of their
+    appeals are about, and their drill-down."""
     blocks = {b["pk"]: i for i, b in enumerate(public.blocks())}
-    shown = []
-    for cell, (n, overdue, top) in figures_["cells"].get(resolution, {}).items():
-        if box is not None:
-            lat, lon = _centre(cell)
-            if not (box[0] <= lat <= box[2] and box[1] <= lon <= box[3]):
-                continue
-        shown.append(
-            {
-                "id": cell,
-                "n": n,
-                "overdue": overdue,
-                "block": blocks.get(top, -1),
-                "outline": _boundary(cell),
-                "link": {"queue": "open", "cell": cell},
-            }
-        )
-    return shown
+    return [
+        {
+            "id": cell,
+            "n": n,
+            "overdue": overdue,
+            "block": blocks.get(top, -1),
+            "outline": _boundary(cell),
+            "link": {"queue": "open", "cell": cell},
+        }
+        for cell, (n, overdue, top) in cells(visible, resolution, box).items()
+    ]
+
+
+def map_screen(
+    user, version: str, resolution: int, box: tuple[float, float, float, float] | None
+) -> list[dict]:
+    """`map_cells` for the user's scope, kept with the version of the figures it goes with (screens
+    showing the same view share it)."""
+    where = ",".join(f"{x:.4f}" for x in box) if box else "all"
+    key = f"situation-map:{scope_key(user)}:{version}:{resolution}:{where}"
+    kept = cache.get(key)
+    if kept is None:
+        kept = map_cells(Appeal.objects.restrict(user), resolution, box)
+        cache.set(key, kept, KEEP)
+    return kept
 
 
 def in_cell(queryset, cell: str):
@@ -385,11 +428,9 @@ def in_cell(queryset, cell: str):
                 keys[gy].append(gx)
     if not keys:
         return queryset.none()
+    gy, gx = _grid(resolution)
     return (
         queryset.filter(latitude__range=(south, north), longitude__range=(west, east))
-        .annotate(
-            _gy=Floor(Floor(F("latitude") / FINE_LAT) / size),
-            _gx=Floor(Floor(F("longitude") / FINE_LON) / size),
-        )
-        .filter(reduce(or_, (Q(_gy=gy, _gx__in=gxs) for gy, gxs in keys.items())))
+        .annotate(_gy=gy, _gx=gx)
+        .filter(reduce(or_, (Q(_gy=y, _gx__in=xs) for y, xs in keys.items())))
     )

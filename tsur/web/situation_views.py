@@ -93,10 +93,10 @@ def data(request):
     etag = f'"{version}|{view}"'
     if asked == etag:
         return _not_modified(etag)
-    payload = {k: v for k, v in figures.items() if k != "cells"}
+    payload = dict(figures)
     for name in LISTS:
         payload[name] = _linked(payload[name])
-    payload["cells"] = _linked(live.map_cells(figures, resolution, box))
+    payload["cells"] = _linked(live.map_screen(request.user, version, resolution, box))
     payload["resolution"] = resolution
     response = JsonResponse(payload)
     response["ETag"] = etag

@@ -287,9 +287,14 @@ def test_the_map_counts_and_its_drill_down_agree_at_every_resolution():
         for lat, lon in points
     )
     visible = Appeal.objects.all()
-    found = live.cells(visible)
     for resolution in live.RESOLUTIONS:
-        hexes = found[resolution]
+        hexes = live.cells(visible, resolution)
+        # a box shows the hexagons whose centre lies in it, each with all of its appeals
+        box = (59.90, 30.20, 59.98, 30.40)
+        boxed = live.cells(visible, resolution, box)
+        assert boxed and {c: hexes[c] for c in boxed} == boxed
+        assert all(box[0] <= h3.cell_to_latlng(c)[0] <= box[2] for c in boxed)
+        assert len(boxed) < len(hexes)
         assert sum(n for n, _, _ in hexes.values()) == 400
         for cell, (n, _, _) in list(hexes.items())[:25]:
             assert live.in_cell(visible, cell).count() == n, (resolution, cell)
@@ -325,3 +330,14 @@ def test_the_page_carries_its_settings_and_no_inline_script(town):
     )
     assert config["data"] == DATA and config["resolutions"] == [6, 7, 8, 9]
     assert not re.search(r"<script(?![^>]*(src=|application/json))", text)
+
+
+def test_a_figures_list_downloads_as_many_rows(town):
+    analyst = login(user_with_role(Role.ANALYST))
+    for row in figures_of(analyst)["counters"]:
+        query = row["link"].split("?", 1)[1]
+        page = analyst.get(row["link"]).content.decode()
+        assert f"/export/appeals.csv?{query}".replace("&", "&amp;") in page
+        response = analyst.get(f"/export/appeals.csv?{query}")
+        lines = b"".join(response.streaming_content).decode("utf-8-sig").strip().splitlines()
+        assert len(lines) - 1 == row["value"], row["key"]
