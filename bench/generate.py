@@ -23,6 +23,18 @@ sys.path.insert(0, str(ROOT))
 import common  # noqa: E402 - bench/common.py, beside this script
 
 
+def backend_cpu(connection) -> float:
+    """CPU seconds the PostgreSQL backend of this connection has used (a local server: /proc)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
@@ -51,14 +63,23 @@ def main():
     from tsur.demo import generate
 
     call_command("migrate", verbosity=0)
+    sender_cpu = []
+    close = generate._close
+
+    def measured_close():  # the sender thread's backend, read before its connection closes
+        sender_cpu.append(backend_cpu(connection))
+        close()
+
+    generate._close = measured_close
     generator = generate.Generator(generate.load_region(Path(settings.TSUR["DEMO_DATA"])))
     print(f"commit {common.commit()}  PostgreSQL {connection.pg_version}  cores {os.cpu_count()}")
     done, rows = 0, []
     for size in steps:
         load = os.getloadavg()[0]
-        cpu = cpu_seconds()
+        cpu, main_cpu = cpu_seconds(), backend_cpu(connection)
         report = generator.run(size - done, rebuild_indexes=True)
         cpu = cpu_seconds() - cpu
+        database_cpu = backend_cpu(connection) - main_cpu + (sender_cpu.pop() if sender_cpu else 0.0)
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_database_size(current_database())")
             (size_bytes,) = cursor.fetchone()
@@ -68,7 +89,8 @@ def main():
             f"{size:>10,} appeals (+{report.appeals:,}, {report.events:,} events): write {report.seconds:7.1f} s "
             f"({report.rate:,.0f}/s), indexes {report.index_seconds:6.1f} s, all {report.total_seconds:7.1f} s "
             f"({report.appeals / report.total_seconds:,.0f}/s); generator CPU {cpu:6.1f} s "
-            f"({report.appeals / cpu:,.0f} appeals per CPU-second); database {size_bytes / 2**30:5.2f} GiB "
+            f"({report.appeals / cpu:,.0f} appeals per CPU-second); PostgreSQL CPU {database_cpu:6.1f} s "
+            f"(writing and indexes); database {size_bytes / 2**30:5.2f} GiB "
             f"({size_bytes / size:,.0f} B/appeal); load {load:.1f}"
         )
     size, report, cpu, size_bytes, _ = rows[-1]
