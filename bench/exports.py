@@ -35,19 +35,22 @@ def reset_peak() -> None:
     Path("/proc/self/clear_refs").write_text("5")  # Linux: VmHWM starts again from VmRSS
 
 
-def measure(label, request_for, view, fmt):
+def measure(label, request_for, view, fmt, trace=True):
     request = request_for()
     reset_peak()
     start_rss = rss_kb("VmRSS")
-    tracemalloc.start()
+    if trace:
+        tracemalloc.start()
     started = time.perf_counter()
     response = view(request, fmt=fmt)
     size = 0
     for chunk in response.streaming_content:
         size += len(chunk)
     seconds = time.perf_counter() - started
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
+    peak = float("nan")
+    if trace:
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
     peak_rss = rss_kb("VmHWM") - start_rss
     return {"label": label, "fmt": fmt, "seconds": seconds, "bytes": size, "peak": peak, "rss": peak_rss}
 
@@ -57,6 +60,14 @@ def main():
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--formats", default="csv,xlsx")
+    parser.add_argument("--roles", default="analyst,operator")
+    parser.add_argument(
+        "--tracemalloc",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="trace Python's allocations (slow)",
+    )
     parser.add_argument(
         "--generate", type=int, default=0, help="write this many appeals into a fresh database first"
     )
@@ -113,9 +124,12 @@ def main():
     )
     journal_before = PersonalDataAccess.objects.count()
     results = []
-    for role, label in ((Role.ANALYST, "analyst"), (Role.OPERATOR, "operator")):
-        for fmt in ("csv", "xlsx"):
-            results.append(measure(label, request_for(users[role]), export_views.appeals, fmt))
+    roles = {"analyst": Role.ANALYST, "operator": Role.OPERATOR}
+    for label in args.roles.split(","):
+        for fmt in args.formats.split(","):
+            results.append(
+                measure(label, request_for(users[roles[label]]), export_views.appeals, fmt, args.tracemalloc)
+            )
     for r in results:
         print(
             f"{r['label']:9} {r['fmt']:4}  {r['seconds']:7.1f} s  {rows / r['seconds']:8,.0f} rows/s  "
