@@ -198,16 +198,38 @@ def encode(columns: dict, n: int, connection) -> tuple[list[str], bytes]:
     return names, HEADER + b"".join(cells.ravel().tolist()) + TRAILER
 
 
+@dataclass
+class Encoded:
+    """A batch ready to be sent: the COPY statement and its data (made without the database)."""
+
+    statement: str
+    data: bytes
+
+
+def prepare(model: type[models.Model], given: dict, n: int, using: str = "default") -> Encoded:
+    """PostgreSQL: the batch encoded, to be sent by `send` (maybe from another thread, on its own
+    connection, while the next batch is encoded)."""
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    order, data = encode(columns_for(model, given, n, using), n, connection)
+    names = ", ".join(quote(column) for column in order)
+    return Encoded(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN (FORMAT BINARY)", data)  # noqa: S608
+
+
+def send(encoded: Encoded, using: str = "default") -> None:
+    with connections[using].cursor() as cursor:
+        raw = cursor.cursor  # psycopg's own cursor under Django's wrapper
+        with raw.copy(encoded.statement) as copy:
+            view = memoryview(encoded.data)
+            for start in range(0, len(encoded.data), 1 << 20):
+                copy.write(view[start : start + (1 << 20)])
+
+
 def _copy(model, columns: dict, n: int, connection) -> None:
     quote = connection.ops.quote_name
     order, data = encode(columns, n, connection)
     names = ", ".join(quote(column) for column in order)
-    with connection.cursor() as cursor:
-        raw = cursor.cursor  # psycopg's own cursor under Django's wrapper
-        with raw.copy(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN (FORMAT BINARY)") as copy:  # noqa: S608
-            view = memoryview(data)
-            for start in range(0, len(data), 1 << 20):
-                copy.write(view[start : start + (1 << 20)])
+    send(Encoded(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN (FORMAT BINARY)", data))  # noqa: S608
 
 
 # ------------------------------------------------------------------ other databases: executemany

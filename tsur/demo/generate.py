@@ -14,7 +14,8 @@ import json
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -215,16 +216,30 @@ class Generator:
                 index_file().parent.mkdir(parents=True, exist_ok=True)
                 index_file().write_text(json.dumps(indexes), encoding="utf-8")
                 bulk.drop_indexes(indexes)
-        for start in range(0, n, BATCH):
-            chunk = moments[start : start + BATCH]
-            with transaction.atomic():
-                bulk.fast_load()
-                written = self._batch(chunk)
-            report.appeals += len(chunk)
-            report.events += written.events
-            report.first_number = report.first_number or written.first
-            report.last_number = written.last
-            progress(len(chunk))
+        # On PostgreSQL, outside a transaction, a thread sends each batch on its own connection
+        # while the next one is made: the database and Python work at the same time.
+        overlap = connection.vendor == "postgresql" and not connection.in_atomic_block
+        with ThreadPoolExecutor(max_workers=1) as sender:
+            pending = None
+            for start in range(0, n, BATCH):
+                chunk = moments[start : start + BATCH]
+                if overlap:
+                    made = self._batch(chunk, prepare=True)
+                    if pending is not None:
+                        pending.result()
+                    pending = sender.submit(_send, made)
+                else:
+                    with transaction.atomic():
+                        bulk.fast_load()
+                        made = self._batch(chunk)
+                report.appeals += len(chunk)
+                report.events += made.events
+                report.first_number = report.first_number or made.first
+                report.last_number = made.last
+                progress(len(chunk))
+            if pending is not None:
+                pending.result()
+                sender.submit(_close).result()  # the sender thread's own connection
         report.seconds = time.perf_counter() - started
         if indexes:
             restore_indexes()
@@ -235,7 +250,7 @@ class Generator:
         report.total_seconds = time.perf_counter() - started
         return report
 
-    def _batch(self, registered: np.ndarray):
+    def _batch(self, registered: np.ndarray, prepare: bool = False) -> "Written":
         s, rng, n = self.source, self.rng, len(registered)
         row = rng.integers(0, len(s), size=n)
         topic = s.topic[row]
@@ -255,10 +270,14 @@ class Generator:
         keys, numbers = _reserve(n, registered, self.days)
         channel = rng.choice(len(CHANNELS), size=n, p=list(CHANNELS.values()))
         appeal = events.appeal_columns(self, result, row, topic, channel, keys, numbers, registered)
-        bulk.write(Appeal, appeal, n)
         columns, count = events.event_columns(self, result, row, topic, channel, keys, registered)
-        bulk.write(AppealEvent, columns, count)
-        return Written(count, numbers[0], numbers[-1])
+        made = Written(count, numbers[0], numbers[-1])
+        if prepare:
+            made.encoded = [bulk.prepare(Appeal, appeal, n), bulk.prepare(AppealEvent, columns, count)]
+        else:
+            bulk.write(Appeal, appeal, n)
+            bulk.write(AppealEvent, columns, count)
+        return made
 
 
 @dataclass
@@ -266,6 +285,19 @@ class Written:
     events: int
     first: str
     last: str
+    encoded: list = field(default_factory=list)
+
+
+def _close() -> None:
+    connection.close()
+
+
+def _send(made: Written) -> None:
+    """In the sender thread: one batch, one transaction, on the thread's own connection."""
+    with transaction.atomic():
+        bulk.fast_load()
+        for encoded in made.encoded:
+            bulk.send(encoded)
 
 
 def index_file() -> Path:

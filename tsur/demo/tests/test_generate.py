@@ -152,12 +152,17 @@ def test_numbering_continues_after_the_generated_appeals(generated):
         assert int(again.number.split("-")[1]) > last
 
 
-@pytest.mark.django_db
-def test_the_command_prints_the_rate(tmp_path, settings, capsys):
+@pytest.mark.django_db(transaction=True)
+def test_the_command_writes_in_batches_and_prints_the_rate(tmp_path, settings, capsys, monkeypatch):
+    # outside a transaction: on PostgreSQL a thread sends each batch while the next is made
     settings.VAR_DIR = tmp_path
+    monkeypatch.setattr(generate, "BATCH", 40)
     path = write_export(tmp_path / "export.csv.gz")
 
-    call_command("demo_generate", "--appeals", "50", "--file", str(path), verbosity=0)
+    call_command("demo_generate", "--appeals", "130", "--file", str(path), verbosity=0)
 
-    assert Appeal.objects.count() == 50
+    assert Appeal.objects.count() == 130
+    assert Appeal.objects.values("number").distinct().count() == 130
+    assert AppealEvent.objects.filter(kind=EventKind.REGISTERED).count() == 130
+    assert AppealEvent.objects.values("appeal_id").distinct().count() == 130
     assert "обращений в секунду" in capsys.readouterr().out
