@@ -92,12 +92,14 @@ class Post(models.Model):
     edited_at = models.DateTimeField(_("изменено"), null=True, blank=True)
     repost_of = models.CharField(_("репост"), max_length=128, blank=True)
     raw = models.JSONField(_("как получено"), default=dict)
-    fingerprint = models.CharField(max_length=40, db_index=True)
+    fingerprint = models.CharField(max_length=40)
     duplicate_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="copies"
     )
     found_at = models.DateTimeField(_("найдено"))
+    # the decision ("" while the post waits for a moderator), and the model's guess with its confidence
     label = models.CharField(_("класс"), max_length=16, choices=Label.choices, blank=True)
+    guess = models.CharField(_("предположение модели"), max_length=16, choices=Label.choices, blank=True)
     confidence = models.FloatField(_("уверенность"), null=True, blank=True)
     labelled_by = models.CharField(_("кем определено"), max_length=16, choices=LabelledBy.choices, blank=True)
     moderated_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -118,11 +120,8 @@ class Post(models.Model):
         constraints = [models.UniqueConstraint(fields=["network", "external_id"], name="post_network_id")]
         indexes = [
             # the moderator's queue: what waits for a decision, oldest first
-            models.Index(
-                fields=["found_at"],
-                condition=Q(moderated_at__isnull=True, duplicate_of__isnull=True),
-                name="post_waiting",
-            ),
+            models.Index(fields=["found_at"], condition=Q(label=""), name="post_waiting"),
+            models.Index(fields=["fingerprint", "posted_at"], name="post_fingerprint"),
         ]
 
     def __str__(self):

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[2]  # the tsur package
 MAX_LINES = 600
 # Each app may import only from apps on a lower layer (or its own): the domain stands on core, the
 # interfaces on the domain, the demo loader on everything it fills.
-LAYERS = {"core": 0, "nlp": 1, "notify": 1, "appeals": 2, "dispatch": 3, "open311": 4, "web": 4, "demo": 5}
+LAYERS = {"core": 0, "nlp": 1, "notify": 1, "appeals": 2, "dispatch": 3, "social": 3, "open311": 4, "web": 4, "demo": 5}
 # The project's modules a function may import late, and why: scikit-learn and SciPy load with the
 # first text model, not in every process that imports the register.
 LATE = {"tsur.nlp.model.TextModel"}
