@@ -390,11 +390,13 @@ SOCIAL = {
     # a reply that could not be posted is tried again this many times
     "REPLY_ATTEMPTS": int(os.environ.get("TSUR_SOCIAL_REPLY_ATTEMPTS", "5")),
     # posts about one problem: text similarity at least this, within this many hours
-    "MERGE_SIMILARITY": float(os.environ.get("TSUR_SOCIAL_MERGE_SIMILARITY", "0.3")),
+    "MERGE_SIMILARITY": float(os.environ.get("TSUR_SOCIAL_MERGE_SIMILARITY", "0.4")),
     "MERGE_WINDOW_HOURS": int(os.environ.get("TSUR_SOCIAL_MERGE_WINDOW_HOURS", "72")),
     # the triage model labels alone at this confidence; below it the post waits for a moderator
     "TRIAGE_CONFIDENCE": float(os.environ.get("TSUR_SOCIAL_TRIAGE_CONFIDENCE", "0.8")),
     "TRIAGE_MODEL": os.environ.get("TSUR_SOCIAL_TRIAGE_MODEL", str(VAR_DIR / "models" / "social-triage")),
+    # the job worker reads the sources and posts the replies every minute (0: another process does)
+    "PERIODIC": env_bool("TSUR_SOCIAL_PERIODIC", True),
 }
 
 LOGGING = {

@@ -19,6 +19,8 @@ from tsur.nlp import duplicates
 
 # a lemma met in this many incidents says nothing about which one («двор», «дом»): not a key
 COMMON = 200
+# the same street and house named: that much less alike the words may be
+SAME_PLACE_BONUS = 0.15
 MAX_COMPARED = 50
 KEPT_SIGNATURES = 8
 
@@ -30,6 +32,7 @@ class Open:
     building_id: int | None
     last_at: datetime
     signatures: list = field(default_factory=list)
+    places: set = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,17 @@ class Index:
         self.incidents: dict[int, Open] = {}
         self.by_word: dict[str, set[int]] = defaultdict(set)
 
-    def add(self, key: int, text: str, at: datetime, *, territory_id=None, building_id=None, signature=None):
+    def add(
+        self,
+        key: int,
+        text: str,
+        at: datetime,
+        *,
+        territory_id=None,
+        building_id=None,
+        signature=None,
+        place="",
+    ):
         """A post of incident `key` (a new incident with its first post, or one more post)."""
         signature = signature or duplicates.signature(text)
         found = self.incidents.get(key)
@@ -56,11 +69,13 @@ class Index:
         found.territory_id = found.territory_id or territory_id
         found.building_id = found.building_id or building_id
         found.signatures = [*found.signatures[-(KEPT_SIGNATURES - 1) :], signature]
+        if place:
+            found.places.add(place)
         for word in signature[0]:
             self.by_word[word].add(key)
 
     def match(
-        self, text: str, at: datetime, *, territory_id=None, building_id=None, signature=None
+        self, text: str, at: datetime, *, territory_id=None, building_id=None, signature=None, place=""
     ) -> Match | None:
         """The open incident this post is most likely about, if any is alike enough."""
         signature = signature or duplicates.signature(text)
@@ -79,7 +94,11 @@ class Index:
                 continue
             if territory_id and incident.territory_id and territory_id != incident.territory_id:
                 continue
+            if place and incident.places and place not in incident.places:
+                continue  # another house named: another problem
             score = max(duplicates.alike(signature, theirs) for theirs in incident.signatures)
+            if place and place in incident.places:
+                score = min(1.0, score + SAME_PLACE_BONUS)
             if score >= self.threshold and (best is None or score > best.similarity):
                 best = Match(key, score)
         return best

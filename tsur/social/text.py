@@ -4,6 +4,7 @@ punctuation, emoji, links and hashtags; and the words residents use to say the w
 import hashlib
 import re
 
+from tsur.nlp import places
 from tsur.nlp.text import normalise
 
 NOISE = re.compile(r"#\w+|@\w+|[^\w\s]|_", re.UNICODE)
@@ -34,3 +35,22 @@ def fingerprint(text: str) -> str:
 
 def says_not_done(text: str) -> bool:
     return bool(NOT_DONE.search(text or ""))
+
+
+# «на Подольской 4», «Будапештская 11к2»: how residents name a house without the word «улица»
+BARE_PLACE = re.compile(
+    r"(?<![А-ЯЁа-яё])([А-ЯЁ][а-яё]{3,}(?:-[А-ЯЁа-яё]+)?)\s*,?\s+(?:д\.\s*|дом\s+)?(\d{1,3})(?:\s*[кК]\s*\d)?(?![\d.:])"
+)
+STOP_NAMES = frozenset({"Опять", "Народ", "Соседи", "Люди", "Адрес", "Жесть", "Доколе", "Когда", "Уже"})
+
+
+def place_key(text: str) -> str:
+    """The street and house a post names, as one comparable key ("" when it names none): the
+    register's address reading first, then the bare «Подольская 4» residents write."""
+    mention = places.extract_address(text or "")
+    if mention.street and mention.house:
+        return f"{mention.street[:6]}|{mention.house}"
+    for match in BARE_PLACE.finditer(text or ""):
+        if match.group(1) not in STOP_NAMES:
+            return f"{places.street_key(match.group(1))[:6]}|{match.group(2)}"
+    return ""

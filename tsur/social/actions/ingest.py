@@ -23,7 +23,7 @@ from ..choices import ACTIONABLE, Label, LabelledBy, PostKind
 from ..connectors import Item
 from ..merging import Index
 from ..models import Post, Reply, Source
-from ..text import fingerprint
+from ..text import fingerprint, place_key
 from .incidents import attach, open_incident, react
 
 log = logging.getLogger(__name__)
@@ -208,8 +208,14 @@ def _place(text: str):
 def _to_incident(post: Post, index: Index, at: datetime, report: IngestReport) -> None:
     territory_id, building_id = _place(post.text)
     signature = duplicates.signature(post.text)
+    place = place_key(post.text)
     match = index.match(
-        post.text, post.posted_at, territory_id=territory_id, building_id=building_id, signature=signature
+        post.text,
+        post.posted_at,
+        territory_id=territory_id,
+        building_id=building_id,
+        signature=signature,
+        place=place,
     )
     if match is not None:
         attach(post, match.key, at, similarity=match.similarity)
@@ -228,6 +234,7 @@ def _to_incident(post: Post, index: Index, at: datetime, report: IngestReport) -
         territory_id=territory_id,
         building_id=building_id,
         signature=signature,
+        place=place,
     )
 
 
@@ -246,7 +253,14 @@ def index_from_db(at: datetime) -> Index:
         "incident_id", "text", "posted_at"
     ):
         territory_id, building_id = places[incident_id]
-        index.add(incident_id, text, posted_at, territory_id=territory_id, building_id=building_id)
+        index.add(
+            incident_id,
+            text,
+            posted_at,
+            territory_id=territory_id,
+            building_id=building_id,
+            place=place_key(text),
+        )
     return index
 
 

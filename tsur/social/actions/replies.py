@@ -97,6 +97,13 @@ def deliver(at: datetime, *, limit: int = 200) -> dict[str, int]:
     outcomes: dict[str, int] = {}
     built: dict[int, connectors.Connector] = {}
     for reply in due:
+        # claimed first: another worker that read the same row finds it no longer due
+        lease = at + timedelta(seconds=max(60, config["TIMEOUT_SECONDS"] * (config["RETRIES"] + 2)))
+        claimed = Reply.objects.filter(pk=reply.pk, state=ReplyState.PENDING, next_attempt_at__lte=at).update(
+            next_attempt_at=lease
+        )
+        if not claimed:
+            continue
         source: Source = reply.post.source
         connector = built.get(source.pk) or built.setdefault(source.pk, connectors.for_source(source))
         try:
