@@ -19,8 +19,11 @@ class Command(BaseCommand):
             "--simulated", type=int, default=0, help="добавить N публикаций смоделированной ленты"
         )
         parser.add_argument("--out", default="", help="каталог модели (по умолчанию SOCIAL['TRIAGE_MODEL'])")
+        parser.add_argument("--if-missing", action="store_true", help="только если модели ещё нет")
 
-    def handle(self, *args, simulated, out, **options):
+    def handle(self, *args, simulated, out, if_missing, **options):
+        if if_missing and (Path(out or settings.SOCIAL["TRIAGE_MODEL"]) / "pipeline.joblib").exists():
+            return
         examples = learning.moderated()
         if simulated:
             examples += learning.simulated(simulated)
