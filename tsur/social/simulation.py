@@ -110,8 +110,9 @@ class SimPost:
     label: str
     network: str
     author: int
-    problem: int | None = None  # the appeal a complaint is about (the merge's truth); None otherwise
+    problem: int | None = None  # the problem a complaint is about (the merge's truth); None otherwise
     hour: float = 0.0  # when in the simulated day
+    appeal: int | None = None  # the export's row a complaint rewrites (a stricter truth)
 
 
 def _short_place(row: dict) -> str:
@@ -184,16 +185,21 @@ def feed(
     networks = [Network.VK, Network.VK, Network.TELEGRAM, Network.OK]
     streets = [p for p in (_short_place(r).rsplit(" ", 1)[0] for r in appeals) if p] or ["Садовой"]
     result: list[SimPost] = []
+    # one problem: the same reason (the export's subcategory) at the same address — the export has
+    # repeats of one problem filed by several residents, and those are one incident too
+    problem_of: dict[tuple[str, str], int] = {}
     problems = iter(enumerate(appeals))
     while len(result) < posts:
         roll = rnd.random()
         hour = rnd.uniform(0, 24)
         if roll < complaint_share:
             try:
-                problem, row = next(problems)
+                row_index, row = next(problems)
             except StopIteration:
                 problems = iter(enumerate(appeals))
                 continue
+            key = (row.get("address") or row["id"], row.get("subcategory") or row["text"])
+            problem = problem_of.setdefault(key, len(problem_of))
             for _ in range(rnd.randint(*copies)):
                 result.append(
                     SimPost(
@@ -203,6 +209,7 @@ def feed(
                         rnd.randint(1, 50_000),
                         problem,
                         min(24.0, hour + rnd.uniform(0, 3)),
+                        row_index,
                     )
                 )
             continue

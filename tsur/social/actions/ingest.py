@@ -65,7 +65,6 @@ def ingest(
             report.reopened += react(post, reactions[post.pk], at)
     minus = source.watchlist.minus_words or []
     verdicts = triage.triage([p.text for p in to_triage], minus)
-    index = index if index is not None else index_from_db(at)
     for post, verdict in zip(to_triage, verdicts, strict=True):
         post.label, post.guess, post.confidence = verdict.label, verdict.guess, verdict.confidence
         post.labelled_by = verdict.by
@@ -77,6 +76,7 @@ def ingest(
             continue
         report.labels[post.label] = report.labels.get(post.label, 0) + 1
         if post.label in ACTIONABLE:
+            index = index if index is not None else index_from_db(at)  # read once, only when needed
             _to_incident(post, index, at, report)
     for post in fresh:  # a copy of a post already in an incident is one more place to answer
         if post.duplicate_of_id and post.pk not in reactions:
