@@ -222,9 +222,14 @@ def run_db(posts, database_url: str) -> None:
     reports = [actions.ingest(source, items[i : i + 100], at=now) for i in range(0, len(items), 100)]
     spent = time.process_time() - started
     incidents = sum(len(r.incidents) for r in reports)
+    attached = sum(r.attached for r in reports)
+    labels = Counter()
+    for report in reports:
+        labels.update(report.labels)
     print(
         f"database path ({database_url.split(':')[0]}): {len(items)} posts in {spent:.1f} s of CPU = "
-        f"{len(items) / spent:,.0f} posts/s; {incidents} incidents registered through intake"
+        f"{len(items) / spent:,.0f} posts/s; {dict(labels)}; {incidents} incidents registered through intake, "
+        f"{attached} posts attached to them"
     )
 
 
