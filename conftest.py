@@ -2,7 +2,7 @@ import socket
 
 import pytest
 
-from tsur.appeals import place_history, route_confidence, routing, rubricator, understanding
+from tsur.appeals import deadlines, place_history, route_confidence, routing, rubricator, understanding
 from tsur.core import outbound
 from tsur.core.api import authentication
 from tsur.core.models import remembered_assignments
@@ -40,6 +40,7 @@ def _fresh_process_caches():
     routing.forget()
     place_history.forget()
     route_confidence.forget_calibration()
+    deadlines.regulations.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -380,6 +380,33 @@ TSUR = {
     "PERSONAL_DATA_RETENTION_DAYS": int(os.environ.get("TSUR_PERSONAL_DATA_RETENTION_DAYS", "1825")),
 }
 
+# Social monitoring (tsur.social, docs/social.md): every network's base URL is a setting, so the tests
+# and the demo run against the project's local fakes; tokens are read from the variables each source
+# names, never from here.
+SOCIAL = {
+    "BASE_URLS": {
+        "vk": os.environ.get("TSUR_SOCIAL_VK_URL", "https://api.vk.com"),
+        "telegram": os.environ.get("TSUR_SOCIAL_TELEGRAM_URL", "https://api.telegram.org"),
+        "ok": os.environ.get("TSUR_SOCIAL_OK_URL", "https://api.ok.ru"),
+    },
+    "TIMEOUT_SECONDS": float(os.environ.get("TSUR_SOCIAL_TIMEOUT_SECONDS", "10")),
+    # retries of one request on a rate limit or a network error, waiting BACKOFF · 2^n seconds
+    "RETRIES": int(os.environ.get("TSUR_SOCIAL_RETRIES", "3")),
+    "BACKOFF_SECONDS": float(os.environ.get("TSUR_SOCIAL_BACKOFF_SECONDS", "1")),
+    # a source that failed is left alone BACKOFF · 2^failures seconds, at most this long
+    "SOURCE_BACKOFF_MAX_SECONDS": int(os.environ.get("TSUR_SOCIAL_SOURCE_BACKOFF_MAX_SECONDS", "3600")),
+    # a reply that could not be posted is tried again this many times
+    "REPLY_ATTEMPTS": int(os.environ.get("TSUR_SOCIAL_REPLY_ATTEMPTS", "5")),
+    # posts about one problem: text similarity at least this, within this many hours
+    "MERGE_SIMILARITY": float(os.environ.get("TSUR_SOCIAL_MERGE_SIMILARITY", "0.4")),
+    "MERGE_WINDOW_HOURS": int(os.environ.get("TSUR_SOCIAL_MERGE_WINDOW_HOURS", "72")),
+    # the triage model labels alone at this confidence; below it the post waits for a moderator
+    "TRIAGE_CONFIDENCE": float(os.environ.get("TSUR_SOCIAL_TRIAGE_CONFIDENCE", "0.8")),
+    "TRIAGE_MODEL": os.environ.get("TSUR_SOCIAL_TRIAGE_MODEL", str(VAR_DIR / "models" / "social-triage")),
+    # the job worker reads the sources and posts the replies every minute (0: another process does)
+    "PERIODIC": env_bool("TSUR_SOCIAL_PERIODIC", True),
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -13,6 +13,7 @@ from .models import (
     AnswerTemplate,
     Appeal,
     AppealEvent,
+    ChannelRegulation,
     ComplaintTicket,
     PersonalDataAccess,
     ReviewRule,
@@ -135,6 +136,17 @@ class AppealEventInline(admin.TabularInline):
 
     def has_add_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ChannelRegulation)
+class ChannelRegulationAdmin(admin.ModelAdmin):
+    list_display = (
+        "channel",
+        "first_response_hours",
+        "urgent_first_response_hours",
+        "after_interim_days",
+        "is_active",
+    )
 
 
 @admin.register(Appeal)

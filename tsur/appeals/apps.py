@@ -10,8 +10,8 @@ class AppealsConfig(AppConfig):
     def ready(self):
         from tsur.core.models import Building, Organisation, Territory
 
-        from . import route_confidence, routing, rubricator, understanding
-        from .models import RoutingCalibration, RoutingRule, ThematicBlock, Topic
+        from . import deadlines, route_confidence, routing, rubricator, understanding
+        from .models import ChannelRegulation, RoutingCalibration, RoutingRule, ThematicBlock, Topic
 
         for model in (Topic, ThematicBlock):  # the intake remembers the rubricator for seconds
             post_save.connect(
@@ -58,4 +58,11 @@ class AppealsConfig(AppConfig):
             route_confidence.calibration_changed,
             sender=RoutingCalibration,
             dispatch_uid="routing-calibration-delete",
+        )
+        # and the deadlines a region sets per channel
+        post_save.connect(
+            deadlines.regulations.changed, sender=ChannelRegulation, dispatch_uid="channel-regulation-save"
+        )
+        post_delete.connect(
+            deadlines.regulations.changed, sender=ChannelRegulation, dispatch_uid="channel-regulation-delete"
         )

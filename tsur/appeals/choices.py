@@ -92,6 +92,9 @@ class EventKind(models.TextChoices):
     REASSIGNED = "reassigned", _("Передано другому сотруднику")
     SUBSCRIBED = "subscribed", _("Присоединился заявитель")
     RATED = "rated", _("Оценка ответа")
+    # social monitoring: a post about the same problem joined the incident; the answer under a post
+    POST_ATTACHED = "post_attached", _("Присоединена публикация")
+    REPLY_DELIVERED = "reply_delivered", _("Ответ в соцсети")
 
 
 class ConsentSource(models.TextChoices):

@@ -3,6 +3,10 @@
 The clock starts at registration (or at redirection, for the new organisation), stops while the
 organisation waits for the citizen, and never runs past the 59-ФЗ maximum of 30 days plus one lawful
 extension of 30 days.
+
+A channel may carry the region's own rule for the first reply (`ChannelRegulation`: a social post is
+answered within 9 working hours, 4 when urgent, and after an interim answer the work takes at most
+7 more days); it is read through `regulations`, remembered for seconds like the rubricator.
 """
 
 from dataclasses import dataclass
@@ -11,12 +15,25 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
-from tsur.core import calendar
+from tsur.core import calendar, memo
 
-from .choices import DeadlineState, DeadlineUnit
+from .choices import DeadlineState, DeadlineUnit, Priority
+from .regulation_models import ChannelRegulation
 
 LEGAL_DAYS = 30
 LEGAL_EXTENSION_DAYS = 30
+URGENT = frozenset({Priority.HIGH, Priority.CRITICAL})
+
+
+def _load_regulations() -> dict[str, ChannelRegulation]:
+    return {r.channel: r for r in ChannelRegulation.objects.filter(is_active=True)}
+
+
+regulations = memo.Remembered(_load_regulations, ttl=30)
+
+
+def regulation_for(channel: str) -> ChannelRegulation | None:
+    return regulations.get().get(channel)
 
 
 def due_after(start: datetime, amount: int, unit: str) -> datetime:
@@ -44,16 +61,36 @@ def start_clock(appeal, at: datetime) -> None:
     appeal.paused_seconds = 0
     appeal.extension_reason = ""
     topic = appeal.topic
+    regulation = regulation_for(appeal.channel)
     if topic is None:
         appeal.first_response_due = None
         appeal.resolution_due = legal_limit(appeal)
-        return
-    resolution = min(due_after(at, topic.resolution_amount, topic.resolution_unit), legal_limit(appeal))
-    appeal.resolution_due = resolution
-    if appeal.first_responded_at is None:
-        appeal.first_response_due = min(
-            due_after(at, topic.first_response_amount, topic.first_response_unit), resolution
+    else:
+        resolution = min(due_after(at, topic.resolution_amount, topic.resolution_unit), legal_limit(appeal))
+        appeal.resolution_due = resolution
+        if appeal.first_responded_at is None:
+            appeal.first_response_due = min(
+                due_after(at, topic.first_response_amount, topic.first_response_unit), resolution
+            )
+    if regulation is not None and appeal.first_responded_at is None:
+        hours = (
+            regulation.urgent_first_response_hours
+            if appeal.priority in URGENT
+            else regulation.first_response_hours
         )
+        appeal.first_response_due = min(
+            calendar.add_working_hours(at, hours, settings.TIME_ZONE), appeal.resolution_due
+        )
+
+
+def after_interim(appeal, at: datetime) -> datetime | None:
+    """The latest resolution after an interim answer given at `at` on a channel whose rule limits it
+    (None where no rule does)."""
+    regulation = regulation_for(appeal.channel)
+    if regulation is None:
+        return None
+    limit = calendar.add_hours(at, regulation.after_interim_days * 24)
+    return min(limit, legal_limit(appeal))
 
 
 def shift_for_pause(appeal, resumed_at: datetime) -> int:

@@ -49,6 +49,10 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "mark_deadline": RUNNING_STATUSES,
     # another resident with the same problem joins an appeal still open
     "subscribe": OPEN_STATUSES,
+    # a channel that answers in place: another post joins an open incident; a delivery's outcome is
+    # recorded whatever became of the appeal meanwhile
+    "attach_source": OPEN_STATUSES,
+    "record_delivery": frozenset(Status.values),
     # a citizen may withdraw consent, and retention runs out, whatever the status
     "erase_personal_data": frozenset(Status.values),
 }
@@ -77,6 +81,8 @@ ACTION_NAMES = {
     "mark_deadline": "отметить состояние срока",
     "erase_personal_data": "обезличить персональные данные",
     "subscribe": "присоединить заявителя",
+    "attach_source": "присоединить публикацию",
+    "record_delivery": "записать доставку ответа",
 }
 
 

@@ -559,6 +559,7 @@ class NumberCounter(models.Model):
 
 
 from .answer_models import AnswerTemplate, ReviewRule  # noqa: E402  (Django finds models here)
+from .regulation_models import ChannelRegulation  # noqa: E402
 from .routing_models import RoutingCalibration  # noqa: E402
 
 __all__ = [
@@ -566,6 +567,7 @@ __all__ = [
     "Appeal",
     "AppealEvent",
     "AppealPhoto",
+    "ChannelRegulation",
     "ComplaintTicket",
     "ComplaintTicketEvent",
     "Follower",

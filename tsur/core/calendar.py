@@ -51,6 +51,7 @@ __all__ = [
     "add_calendar_days",
     "add_hours",
     "add_working_days",
+    "add_working_hours",
     "is_covered",
     "is_working_day",
     "next_working_day",
@@ -267,3 +268,38 @@ def add_hours(start: datetime, hours: float) -> datetime:
     if hours < 0:
         raise ValueError("hours must not be negative")
     return (start.astimezone(UTC) + timedelta(hours=hours)).astimezone(start.tzinfo)
+
+
+WORKING_DAY = (time(9), time(18))  # the hours of a working day that «N рабочих часов» counts
+
+
+def add_working_hours(
+    start: datetime, hours: float, tz: ZoneInfo | str = DEFAULT_TZ, day: tuple[time, time] = WORKING_DAY
+) -> datetime:
+    """The deadline «N working hours» from ``start``: only the hours from ``day[0]`` to ``day[1]`` of
+    working days count (9:00-18:00 local by default, so 9 working hours are one working day). A start
+    outside working hours counts from the next opening; a deadline that falls exactly on the close of
+    a day stays on that day.
+
+    Raises ValueError for a naive ``start`` or negative ``hours``.
+    """
+    _require_aware(start)
+    if hours < 0:
+        raise ValueError("hours must not be negative")
+    zone = _zone(tz)
+    local = start.astimezone(zone)
+    left = timedelta(hours=hours)
+    d = local.date()
+    opens, closes = day
+    cursor = local
+    while True:
+        if is_working_day(d):
+            day_open = datetime.combine(d, opens, tzinfo=zone)
+            day_close = datetime.combine(d, closes, tzinfo=zone)
+            begin = max(cursor, day_open)
+            if begin < day_close:
+                if begin + left <= day_close:
+                    return begin + left
+                left -= day_close - begin
+        d += _ONE_DAY
+        cursor = datetime.combine(d, opens, tzinfo=zone)

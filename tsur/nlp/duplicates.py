@@ -58,6 +58,17 @@ def _score(a: tuple, b: tuple, same_topic: bool | None) -> float:
     return round(score, 4)
 
 
+def signature(text: str) -> tuple[frozenset, frozenset]:
+    """What `similarity` compares of a text (its lemmas and character trigrams): kept by a caller
+    that compares one text with many."""
+    return _signature(text)
+
+
+def alike(a: tuple, b: tuple, same_topic: bool | None = None) -> float:
+    """`similarity` of two signatures."""
+    return _score(a, b, same_topic)
+
+
 def similarity(a: str, b: str, same_topic: bool | None = None) -> float:
     """0…1: how much two texts say the same; a shared topic adds, a different one takes away."""
     return _score(_signature(a), _signature(b), same_topic)

@@ -43,6 +43,7 @@ from tsur.dispatch.choices import AlarmState
 from tsur.dispatch.models import Alarm, AlarmEvent, Outage, OutageAppeal, OutageEvent
 from tsur.notify.models import Delivery
 from tsur.open311.models import IssuedToken, ReceivedUpdate
+from tsur.social.models import Post, Reply, Source, WatchList
 
 from . import region as fixture_region
 from .region import PERSONAL, PNG
@@ -163,6 +164,9 @@ web:dispatch-outage                 GET    outage  403= 403= 403= 403= 200 200 2
 web:dispatch-outage-answer          POST   outage  403= 403= 403= 403= 403= 302 302= 403= 403= →
 web:dispatch-outage-end             POST   outage  403= 403= 403= 403= 403= 302 302= 403= 403= →
 web:dispatch-outage-relink          POST   outage  403= 403= 403= 403= 403= 302 302= 403= 403= →
+web:social                          GET    -       200  403  403  403  403  403  200      403      403      →
+web:social-decide                   POST   -       302  403  403  403  403  403  302      403      403      →
+web:social-incident                 GET    appeal  200  200  200  200  200  200  200=     403=     403=     →
 web:my                              GET    -       403  403  403  403  403  403  403      200      403      →
 web:resident-login                  GET    -       302  302  302  302  302  302  302      302      302      200
 web:resident-login                  POST   -       302  302  302  302  302  302  302      302      302      302
@@ -235,6 +239,8 @@ WATCHED = (
     Delivery,
     IssuedToken,
     ReceivedUpdate,
+    Post,
+    Reply,
 )
 
 
@@ -396,6 +402,7 @@ def the_request(region, route, method, obj, side_name, role):
         "web:analytics-report-make": {"week": report.last_full_week().isoformat()},
         "web:analytics-report-subscribe": {"subscribe": "1"},
         "web:portal-map-data": {"bbox": "30.2,59.9,30.4,60.0", "zoom": "13"},
+        "web:social-decide": {"post": region.post.pk, "label": "other"},
     }.get(route, {})
     if method == "GET" and route.startswith("open311:"):
         data = key
@@ -451,6 +458,20 @@ def region():
         html="<p>…</p>",
     )
     region.report.pdf.save("doklad.pdf", ContentFile(b"%PDF-1.7 matrix"))
+    # a post of a city community waiting for the moderator (its author is personal data)
+    source = Source.objects.create(
+        watchlist=WatchList.objects.create(name="Город"), network="vk", name="Подслушано", token_env="NONE"
+    )
+    region.post = Post.objects.create(
+        source=source,
+        network="vk",
+        external_id="wall-1_1",
+        author_name="Пётр Соседов",
+        text="Кто знает, когда откроют каток?",
+        posted_at=timezone.now(),
+        found_at=timezone.now(),
+        fingerprint="",
+    )
     appeal = region.inside.appeal
     region.key = access.issue(appeal)
     Appeal.objects.filter(pk=appeal.pk).update(access_key_hash=appeal.access_key_hash)

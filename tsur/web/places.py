@@ -32,6 +32,7 @@ class Place:
 
 CONSOLE = Place("console", _("Консоль оператора"), "web:console")
 WORK = Place("work", _("Исполнение"), "web:work")
+SOCIAL = Place("social", _("Соцсети"), "web:social")
 DISPATCH = Place("dispatch", _("Диспетчерская"), "web:dispatch-board")
 OVERVIEW = Place("overview", _("Обзор"), "web:overview")
 ANALYTICS = Place("analytics", _("Показатели"), "web:analytics")
@@ -47,6 +48,8 @@ def may_open(user, place: Place) -> bool:
         return user.has_role(*CONSOLE_ROLES)
     if place is WORK:
         return user.has_role(*WORK_ROLES)
+    if place is SOCIAL:  # the moderators of social posts are the center's operators
+        return user.has_role(*CONSOLE_ROLES)
     if place is DISPATCH:
         return dispatch_policies.may(user)
     if place is OVERVIEW:
@@ -64,7 +67,7 @@ def may_open(user, place: Place) -> bool:
 
 def places_of(user) -> list[Place]:
     """The places the user may open, in the order a working day needs them."""
-    order = (CONSOLE, WORK, DISPATCH, OVERVIEW, SITUATION, ANALYTICS, MY, ADMIN)
+    order = (CONSOLE, SOCIAL, WORK, DISPATCH, OVERVIEW, SITUATION, ANALYTICS, MY, ADMIN)
     if (
         user.is_authenticated
         and user.has_role(R.LEADERSHIP, R.ANALYST)

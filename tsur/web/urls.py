@@ -12,6 +12,7 @@ from . import report_views as reports
 from . import resident_views as resident
 from . import shell_views as shell
 from . import situation_views as situation
+from . import social_views as social
 from . import suggest_views as suggest
 from . import work_views as work
 
@@ -57,6 +58,9 @@ urlpatterns = [
     path("console/new/similar/", hotline.similar, name="console-new-similar"),
     path(f"console/appeals/{NUMBER}/", appeal.card, {"section": "console"}, name="console-card"),
     path(f"console/appeals/{NUMBER}/<str:name>/", appeal.step, {"section": "console"}, name="console-step"),
+    path("social/", social.queue, name="social"),
+    path("social/decide/", social.decide, name="social-decide"),
+    path(f"social/incidents/{NUMBER}/", social.incident, name="social-incident"),
     path("work/", work.queue, name="work"),
     path("work/bulk-reassign/", work.bulk_reassign, name="work-bulk-reassign"),
     path(f"work/appeals/{NUMBER}/", appeal.card, {"section": "work"}, name="work-card"),

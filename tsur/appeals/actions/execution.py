@@ -83,6 +83,15 @@ def interim_answer(
         raise DomainError("Укажите плановую дату решения с часовым поясом.", field="planned_at")
     if planned_at <= at:
         raise DomainError("Плановая дата решения должна быть в будущем.", field="planned_at")
+    limit = deadlines.after_interim(appeal, at)
+    if limit is not None:
+        if planned_at > limit:
+            raise DomainError(
+                f"По правилам канала решение после промежуточного ответа — не позже "
+                f"{timezone.localtime(limit):%d.%m.%Y %H:%M}.",
+                field="planned_at",
+            )
+        appeal.resolution_due = min(appeal.resolution_due or limit, limit)
     appeal.planned_at = planned_at
     if appeal.first_responded_at is None:
         appeal.first_responded_at = at

@@ -1,0 +1,104 @@
+"""Which incident a post is about: the register's near-duplicate measure (tsur.nlp.duplicates: common
+lemmas and character trigrams) between the post and the posts already in each open incident, among
+incidents of the last hours whose place does not contradict the post's (another building or another
+district is another problem), across networks.
+
+`Index` keeps the signatures of the open incidents in memory for one pass over a batch of posts; an
+inverted index of lemmas gives the few incidents worth comparing, so a post costs the same with ten
+open incidents as with ten thousand. `Index.from_db` reads it from the register; the benchmark and
+the tests fill it directly.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+
+from tsur.nlp import duplicates
+
+# a lemma met in this many incidents says nothing about which one («двор», «дом»): not a key
+COMMON = 200
+# the same street and house named: that much less alike the words may be
+SAME_PLACE_BONUS = 0.15
+MAX_COMPARED = 50
+KEPT_SIGNATURES = 8
+
+
+@dataclass
+class Open:
+    key: int
+    territory_id: int | None
+    building_id: int | None
+    last_at: datetime
+    signatures: list = field(default_factory=list)
+    places: set = field(default_factory=set)
+
+
+@dataclass(frozen=True)
+class Match:
+    key: int
+    similarity: float
+
+
+class Index:
+    def __init__(self, *, threshold: float | None = None, window_hours: int | None = None):
+        config = settings.SOCIAL
+        self.threshold = config["MERGE_SIMILARITY"] if threshold is None else threshold
+        self.window = timedelta(hours=config["MERGE_WINDOW_HOURS"] if window_hours is None else window_hours)
+        self.incidents: dict[int, Open] = {}
+        self.by_word: dict[str, set[int]] = defaultdict(set)
+
+    def add(
+        self,
+        key: int,
+        text: str,
+        at: datetime,
+        *,
+        territory_id=None,
+        building_id=None,
+        signature=None,
+        place="",
+    ):
+        """A post of incident `key` (a new incident with its first post, or one more post)."""
+        signature = signature or duplicates.signature(text)
+        found = self.incidents.get(key)
+        if found is None:
+            found = self.incidents[key] = Open(key, territory_id, building_id, at)
+        found.last_at = max(found.last_at, at)
+        found.territory_id = found.territory_id or territory_id
+        found.building_id = found.building_id or building_id
+        found.signatures = [*found.signatures[-(KEPT_SIGNATURES - 1) :], signature]
+        if place:
+            found.places.add(place)
+        for word in signature[0]:
+            self.by_word[word].add(key)
+
+    def match(
+        self, text: str, at: datetime, *, territory_id=None, building_id=None, signature=None, place=""
+    ) -> Match | None:
+        """The open incident this post is most likely about, if any is alike enough."""
+        signature = signature or duplicates.signature(text)
+        counts: dict[int, int] = defaultdict(int)
+        for word in signature[0]:
+            keys = self.by_word.get(word)
+            if keys and len(keys) < COMMON:
+                for key in keys:
+                    counts[key] += 1
+        best = None
+        for key, _shared in sorted(counts.items(), key=lambda kv: -kv[1])[:MAX_COMPARED]:
+            incident = self.incidents[key]
+            if at - incident.last_at > self.window or incident.last_at - at > self.window:
+                continue
+            if building_id and incident.building_id and building_id != incident.building_id:
+                continue
+            if territory_id and incident.territory_id and territory_id != incident.territory_id:
+                continue
+            if place and incident.places and place not in incident.places:
+                continue  # another house named: another problem
+            score = max(duplicates.alike(signature, theirs) for theirs in incident.signatures)
+            if place and place in incident.places:
+                score = min(1.0, score + SAME_PLACE_BONUS)
+            if score >= self.threshold and (best is None or score > best.similarity):
+                best = Match(key, score)
+        return best
