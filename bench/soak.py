@@ -117,6 +117,80 @@ class Client:
         return None
 
 
+class Mix:
+    """The soak's requests, called through `call(name, method, path, body=None, token="", form=False)`
+    (HTTP in the soak, the WSGI application in one process in bench/memory.py). `pause()` runs
+    between a system's appeal's steps (an executor takes a few seconds)."""
+
+    def __init__(self, call, tokens: dict, payloads: list[dict], rng: random.Random, pause=lambda: None):
+        self.call, self.tokens, self.payloads, self.rng, self.pause = call, tokens, payloads, rng, pause
+        self.numbers = collections.deque(maxlen=500)  # public numbers for Open311 reads
+        self.counter = itertools.count()
+
+    def jobs(self) -> list[tuple]:
+        """(job, share): per filing 0.5 portal, 0.4 system (each with its lifecycle), 0.1 Open311;
+        6 reads per filing."""
+        return [
+            (self.portal, 0.5),
+            (self.system_and_lifecycle, 0.4),
+            (self.open311_post, 0.1),
+            (self.reads, 6.0),
+        ]
+
+    def portal(self):
+        p = self.rng.choice(self.payloads)
+        body = {k: p[k] for k in ("text", "address", "latitude", "longitude")}
+        body["personal_data_consent"] = True  # required on the portal (152-ФЗ)
+        self.call("POST /api/v1/appeals/ (portal)", "POST", "/api/v1/appeals/", body)
+
+    def system_and_lifecycle(self):
+        n = next(
+            self.counter
+        )  # the citizen's e-mail: the steps notify them (stored deliveries, the worker sends)
+        tokens = self.tokens
+        body = {
+            **self.rng.choice(self.payloads),
+            "external_id": f"soak-{RUN}-{n}",
+            "author_email": f"resident{n}@example.org",
+        }
+        answer = self.call(
+            "POST /api/v1/appeals/ (system)", "POST", "/api/v1/appeals/", body, tokens["operator"]
+        )
+        if not answer or answer.get("status") != "assigned":
+            return
+        number = answer["number"]
+        self.numbers.append(number)
+        path = f"/api/v1/appeals/{number}"
+        self.pause()
+        self.call("POST {n}/take/", "POST", f"{path}/take/", {}, tokens["executor"])
+        self.call("GET {n}/", "GET", f"{path}/", token=tokens["executor"])
+        self.pause()
+        self.call(
+            "POST {n}/answer/", "POST", f"{path}/answer/", {"text": "Работы выполнены."}, tokens["executor"]
+        )
+        self.call("POST {n}/close/", "POST", f"{path}/close/", {"reason": "Проверено"}, tokens["operator"])
+
+    def reads(self):
+        self.call(
+            "GET /api/v1/appeals/ (operator list)",
+            "GET",
+            "/api/v1/appeals/?status=assigned",
+            token=self.tokens["operator"],
+        )
+        # an application with its key (anonymous readers are limited per address, and the bench is one address)
+        key = f"?api_key={self.tokens['open311']}"
+        self.call("GET /open311/v2/requests.json", "GET", f"/open311/v2/requests.json{key}")
+        if self.numbers:
+            number = self.rng.choice(self.numbers)
+            self.call("GET /open311/v2/requests/{n}.json", "GET", f"/open311/v2/requests/{number}.json{key}")
+
+    def open311_post(self):
+        p = self.rng.choice(self.payloads)
+        body = {"api_key": self.tokens["open311"], "service_code": p["topic"], "description": p["text"][:1000],
+                "lat": p["latitude"], "long": p["longitude"], "personal_data_consent": "true"}  # fmt: skip
+        self.call("POST /open311/v2/requests.json", "POST", "/open311/v2/requests.json", body, form=True)
+
+
 def prepare(args, env):
     token, payloads = intake.prepare(args.database_url, args.data, env)
     from rest_framework.authtoken.models import Token
@@ -210,7 +284,9 @@ def main():
         "TSUR_NLP_MODEL": "",
         "PUBLIC_INTAKE_RATE": "100000/min",
         "PUBLIC_LOOKUP_RATE": "100000/min",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        # sent and forgotten: the locmem backend keeps every message in the worker's memory (its
+        # `outbox` grows with each delivery), which is the bench's growth, not the platform's
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
         "TSUR_VAR_DIR": tempfile.mkdtemp(prefix="tsur-soak-"),
         "PYTHONPATH": str(ROOT),  # `tsur` imports this checkout, not the one the venv was installed from
     }
@@ -266,62 +342,8 @@ def main():
     stats = Stats()
     api = Client(f"http://127.0.0.1:{args.port}", stats)
     pool = ThreadPoolExecutor(max_workers=12)
-    numbers = collections.deque(maxlen=500)  # public numbers for Open311 reads
-    counter = itertools.count()
     rng = random.Random(7)
-
-    def portal():
-        p = rng.choice(payloads)
-        body = {k: p[k] for k in ("text", "address", "latitude", "longitude")}
-        body["personal_data_consent"] = True  # required on the portal (152-ФЗ)
-        api.call("POST /api/v1/appeals/ (portal)", "POST", "/api/v1/appeals/", body)
-
-    def system_and_lifecycle():
-        n = next(counter)  # the citizen's e-mail: the steps notify them (stored deliveries, the worker sends)
-        body = {
-            **rng.choice(payloads),
-            "external_id": f"soak-{RUN}-{n}",
-            "author_email": f"resident{n}@example.org",
-        }
-        answer = api.call(
-            "POST /api/v1/appeals/ (system)", "POST", "/api/v1/appeals/", body, tokens["operator"]
-        )
-        if not answer or answer.get("status") != "assigned":
-            return
-        number = answer["number"]
-        numbers.append(number)
-        path = f"/api/v1/appeals/{number}"
-        time.sleep(rng.uniform(1, 5))
-        api.call("POST {n}/take/", "POST", f"{path}/take/", {}, tokens["executor"])
-        api.call("GET {n}/", "GET", f"{path}/", token=tokens["executor"])
-        time.sleep(rng.uniform(1, 5))
-        api.call(
-            "POST {n}/answer/", "POST", f"{path}/answer/", {"text": "Работы выполнены."}, tokens["executor"]
-        )
-        api.call("POST {n}/close/", "POST", f"{path}/close/", {"reason": "Проверено"}, tokens["operator"])
-
-    def reads():
-        api.call(
-            "GET /api/v1/appeals/ (operator list)",
-            "GET",
-            "/api/v1/appeals/?status=assigned",
-            token=tokens["operator"],
-        )
-        # an application with its key (anonymous readers are limited per address, and the bench is one address)
-        key = f"?api_key={tokens['open311']}"
-        api.call("GET /open311/v2/requests.json", "GET", f"/open311/v2/requests.json{key}")
-        if numbers:
-            number = rng.choice(numbers)
-            api.call("GET /open311/v2/requests/{n}.json", "GET", f"/open311/v2/requests/{number}.json{key}")
-
-    def open311_post():
-        p = rng.choice(payloads)
-        body = {"api_key": tokens["open311"], "service_code": p["topic"], "description": p["text"][:1000],
-                "lat": p["latitude"], "long": p["longitude"], "personal_data_consent": "true"}  # fmt: skip
-        api.call("POST /open311/v2/requests.json", "POST", "/open311/v2/requests.json", body, form=True)
-
-    # per filing: 0.5 portal, 0.4 system (each with its lifecycle), 0.1 Open311; 6 reads per filing
-    mix = [(portal, 0.5), (system_and_lifecycle, 0.4), (open311_post, 0.1), (reads, 6.0)]
+    mix = Mix(api.call, tokens, payloads, rng, pause=lambda: time.sleep(rng.uniform(1, 5))).jobs()
     for _ in range(100):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{args.port}/api/v1/blocks/", timeout=1)  # noqa: S310
