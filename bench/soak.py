@@ -425,6 +425,11 @@ def main():
             f"  {name:28} {before:7.1f} → {half:7.1f} → {memory_end[name]:7.1f}  "
             f"({memory_end[name] - before:+.1f}; second half {memory_end[name] - half:+.1f})"
         )
+    if memory_track:  # every sample, to see where a curve flattens
+        print("memory RSS MB over time (every sample after the warm-up):")
+        for name in sorted(memory_end):
+            print(f"  {name:28} " + " ".join(f"{m.get(name, 0.0):.0f}" for m in memory_track))
+    print(f"load average at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     print(
         "queue over time (s: jobs queued, deliveries waiting): "
         + ", ".join(f"{t:.0f}: {q}, {w}" for t, q, w in depth)
