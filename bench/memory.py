@@ -160,7 +160,7 @@ def caches() -> dict[str, object]:
 
     found = {}
     for o in gc.get_objects():
-        if isinstance(o, memo.RememberedByKey):
+        if type(o) is memo.RememberedByKey:  # not isinstance: that would evaluate Django's lazy objects
             name = getattr(o._load, "__qualname__", repr(o._load))
             found[f"memo.RememberedByKey {name} (≤ {o.max_items})"] = len(o._kept)
     for alias in connections:
