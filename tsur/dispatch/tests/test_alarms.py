@@ -228,7 +228,9 @@ def test_a_series_remembers_a_bounded_history_however_often_its_controller_repor
         samples = []
         for n in range(batch * 50, batch * 50 + 50):
             seconds = n / 10
-            samples.append((boiler, falling.metric_id, 100 - 2 * seconds / 60, start + timedelta(seconds=seconds)))
+            samples.append(
+                (boiler, falling.metric_id, 100 - 2 * seconds / 60, start + timedelta(seconds=seconds))
+            )
         evaluator.evaluate(samples)
 
     history = evaluator._series[boiler.id, falling.metric_id].history
