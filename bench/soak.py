@@ -266,6 +266,7 @@ def main():
     parser.add_argument("--port", type=int, default=8766)
     args = parser.parse_args()
 
+    commit = common.commit()  # what the processes run, whatever is committed while they do
     on_day, in_hour, rate = peak_rate(args.data)
     if args.peak_day:
         # the region's peak day, shaped like the export's: its busiest hour carries the same share
@@ -396,7 +397,7 @@ def main():
         shutil.rmtree(directory, ignore_errors=True)
 
     print(
-        f"commit {common.commit()}  cores {os.cpu_count()}  gunicorn workers {args.workers}  "
+        f"commit {commit}  cores {os.cpu_count()}  gunicorn workers {args.workers}  "
         f"{args.minutes:g} min after {args.warmup:g} s warm-up  PostgreSQL + Redis"
     )
     print(
