@@ -7,7 +7,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def fresh_database(database_url: str) -> None:
-    """Drop and create the database `database_url` names (connecting to `postgres` beside it)."""
+    """Drop and create the database `database_url` names (connecting to `postgres` beside it); a
+    SQLite file is removed."""
+    if database_url.startswith("sqlite:"):
+        path = Path(database_url.split("sqlite://", 1)[1])
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+        return
     import psycopg
 
     server, name = database_url.rsplit("/", 1)

@@ -16,7 +16,7 @@ times `--scale`. It prints the commit, the error rate and p50/p99 per endpoint, 
 each process at the start (after the warm-up) and the end, and the job queue's depth and the
 deliveries waiting over time.
 
-    .venv/bin/python bench/soak.py [--minutes 20] [--scale 1] [--readings 200] [--workers 3]
+    .venv/bin/python bench/soak.py [--minutes 20] [--scale 1] [--readings 200] [--workers 3] [--prefill 1100]
 """
 
 import argparse
@@ -47,6 +47,7 @@ import intake  # noqa: E402
 import telemetry  # noqa: E402
 
 RUN = f"{time.time():.0f}"
+BACKLOG = 48  # jobs waiting for the driver's 12 threads at most; beyond, a job is counted and dropped
 
 
 def peak_rate(data: Path) -> tuple[int, int, float]:
@@ -115,6 +116,80 @@ class Client:
             except ValueError:
                 return None
         return None
+
+
+class Mix:
+    """The soak's requests, called through `call(name, method, path, body=None, token="", form=False)`
+    (HTTP in the soak, the WSGI application in one process in bench/memory.py). `pause()` runs
+    between a system's appeal's steps (an executor takes a few seconds)."""
+
+    def __init__(self, call, tokens: dict, payloads: list[dict], rng: random.Random, pause=lambda: None):
+        self.call, self.tokens, self.payloads, self.rng, self.pause = call, tokens, payloads, rng, pause
+        self.numbers = collections.deque(maxlen=500)  # public numbers for Open311 reads
+        self.counter = itertools.count()
+
+    def jobs(self) -> list[tuple]:
+        """(job, share): per filing 0.5 portal, 0.4 system (each with its lifecycle), 0.1 Open311;
+        6 reads per filing."""
+        return [
+            (self.portal, 0.5),
+            (self.system_and_lifecycle, 0.4),
+            (self.open311_post, 0.1),
+            (self.reads, 6.0),
+        ]
+
+    def portal(self):
+        p = self.rng.choice(self.payloads)
+        body = {k: p[k] for k in ("text", "address", "latitude", "longitude")}
+        body["personal_data_consent"] = True  # required on the portal (152-ФЗ)
+        self.call("POST /api/v1/appeals/ (portal)", "POST", "/api/v1/appeals/", body)
+
+    def system_and_lifecycle(self):
+        n = next(
+            self.counter
+        )  # the citizen's e-mail: the steps notify them (stored deliveries, the worker sends)
+        tokens = self.tokens
+        body = {
+            **self.rng.choice(self.payloads),
+            "external_id": f"soak-{RUN}-{n}",
+            "author_email": f"resident{n}@example.org",
+        }
+        answer = self.call(
+            "POST /api/v1/appeals/ (system)", "POST", "/api/v1/appeals/", body, tokens["operator"]
+        )
+        if not answer or answer.get("status") != "assigned":
+            return
+        number = answer["number"]
+        self.numbers.append(number)
+        path = f"/api/v1/appeals/{number}"
+        self.pause()
+        self.call("POST {n}/take/", "POST", f"{path}/take/", {}, tokens["executor"])
+        self.call("GET {n}/", "GET", f"{path}/", token=tokens["executor"])
+        self.pause()
+        self.call(
+            "POST {n}/answer/", "POST", f"{path}/answer/", {"text": "Работы выполнены."}, tokens["executor"]
+        )
+        self.call("POST {n}/close/", "POST", f"{path}/close/", {"reason": "Проверено"}, tokens["operator"])
+
+    def reads(self):
+        self.call(
+            "GET /api/v1/appeals/ (operator list)",
+            "GET",
+            "/api/v1/appeals/?status=assigned",
+            token=self.tokens["operator"],
+        )
+        # an application with its key (anonymous readers are limited per address, and the bench is one address)
+        key = f"?api_key={self.tokens['open311']}"
+        self.call("GET /open311/v2/requests.json", "GET", f"/open311/v2/requests.json{key}")
+        if self.numbers:
+            number = self.rng.choice(self.numbers)
+            self.call("GET /open311/v2/requests/{n}.json", "GET", f"/open311/v2/requests/{number}.json{key}")
+
+    def open311_post(self):
+        p = self.rng.choice(self.payloads)
+        body = {"api_key": self.tokens["open311"], "service_code": p["topic"], "description": p["text"][:1000],
+                "lat": p["latitude"], "long": p["longitude"], "personal_data_consent": "true"}  # fmt: skip
+        self.call("POST /open311/v2/requests.json", "POST", "/open311/v2/requests.json", body, form=True)
 
 
 def prepare(args, env):
@@ -186,12 +261,16 @@ def main():
         help="appeals on a large region's peak day (the export is a sample of one city's portal, so its "
         "own peak day is far smaller); 0: the export's peak day itself",
     )
+    parser.add_argument(
+        "--prefill", type=int, default=1100, help="Open311 filings (published at once) before the warm-up"
+    )
     parser.add_argument("--devices", type=int, default=200, help="simulated controllers")
     parser.add_argument("--readings", type=float, default=200, help="readings a second over MQTT")
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--port", type=int, default=8766)
     args = parser.parse_args()
 
+    commit = common.commit()  # what the processes run, whatever is committed while they do
     on_day, in_hour, rate = peak_rate(args.data)
     if args.peak_day:
         # the region's peak day, shaped like the export's: its busiest hour carries the same share
@@ -210,7 +289,9 @@ def main():
         "TSUR_NLP_MODEL": "",
         "PUBLIC_INTAKE_RATE": "100000/min",
         "PUBLIC_LOOKUP_RATE": "100000/min",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        # sent and forgotten: the locmem backend keeps every message in the worker's memory (its
+        # `outbox` grows with each delivery), which is the bench's growth, not the platform's
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
         "TSUR_VAR_DIR": tempfile.mkdtemp(prefix="tsur-soak-"),
         "PYTHONPATH": str(ROOT),  # `tsur` imports this checkout, not the one the venv was installed from
     }
@@ -251,13 +332,6 @@ def main():
         ),  # fmt: skip
     }
     seconds = args.minutes * 60
-    simulate = subprocess.Popen(  # noqa: S603
-        [TSUR, "dispatch_simulate", "--devices", str(args.devices), "--rate", str(args.readings),
-         "--duration", str(seconds + args.warmup), "--faults", "--faults-per-minute", "2", "--mqtt", mqtt,
-         "--prefix", "soak"],
-        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-
     os.environ.update(env)
     from huey.contrib.djhuey import HUEY
 
@@ -266,70 +340,30 @@ def main():
     stats = Stats()
     api = Client(f"http://127.0.0.1:{args.port}", stats)
     pool = ThreadPoolExecutor(max_workers=12)
-    numbers = collections.deque(maxlen=500)  # public numbers for Open311 reads
-    counter = itertools.count()
     rng = random.Random(7)
-
-    def portal():
-        p = rng.choice(payloads)
-        body = {k: p[k] for k in ("text", "address", "latitude", "longitude")}
-        body["personal_data_consent"] = True  # required on the portal (152-ФЗ)
-        api.call("POST /api/v1/appeals/ (portal)", "POST", "/api/v1/appeals/", body)
-
-    def system_and_lifecycle():
-        n = next(counter)  # the citizen's e-mail: the steps notify them (stored deliveries, the worker sends)
-        body = {
-            **rng.choice(payloads),
-            "external_id": f"soak-{RUN}-{n}",
-            "author_email": f"resident{n}@example.org",
-        }
-        answer = api.call(
-            "POST /api/v1/appeals/ (system)", "POST", "/api/v1/appeals/", body, tokens["operator"]
-        )
-        if not answer or answer.get("status") != "assigned":
-            return
-        number = answer["number"]
-        numbers.append(number)
-        path = f"/api/v1/appeals/{number}"
-        time.sleep(rng.uniform(1, 5))
-        api.call("POST {n}/take/", "POST", f"{path}/take/", {}, tokens["executor"])
-        api.call("GET {n}/", "GET", f"{path}/", token=tokens["executor"])
-        time.sleep(rng.uniform(1, 5))
-        api.call(
-            "POST {n}/answer/", "POST", f"{path}/answer/", {"text": "Работы выполнены."}, tokens["executor"]
-        )
-        api.call("POST {n}/close/", "POST", f"{path}/close/", {"reason": "Проверено"}, tokens["operator"])
-
-    def reads():
-        api.call(
-            "GET /api/v1/appeals/ (operator list)",
-            "GET",
-            "/api/v1/appeals/?status=assigned",
-            token=tokens["operator"],
-        )
-        # an application with its key (anonymous readers are limited per address, and the bench is one address)
-        key = f"?api_key={tokens['open311']}"
-        api.call("GET /open311/v2/requests.json", "GET", f"/open311/v2/requests.json{key}")
-        if numbers:
-            number = rng.choice(numbers)
-            api.call("GET /open311/v2/requests/{n}.json", "GET", f"/open311/v2/requests/{number}.json{key}")
-
-    def open311_post():
-        p = rng.choice(payloads)
-        body = {"api_key": tokens["open311"], "service_code": p["topic"], "description": p["text"][:1000],
-                "lat": p["latitude"], "long": p["longitude"], "personal_data_consent": "true"}  # fmt: skip
-        api.call("POST /open311/v2/requests.json", "POST", "/open311/v2/requests.json", body, form=True)
-
-    # per filing: 0.5 portal, 0.4 system (each with its lifecycle), 0.1 Open311; 6 reads per filing
-    mix = [(portal, 0.5), (system_and_lifecycle, 0.4), (open311_post, 0.1), (reads, 6.0)]
+    driver = Mix(api.call, tokens, payloads, rng, pause=lambda: time.sleep(rng.uniform(1, 5)))
+    mix = driver.jobs()
     for _ in range(100):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{args.port}/api/v1/blocks/", timeout=1)  # noqa: S310
             break
         except OSError:
             time.sleep(0.2)
+    prefilled = time.monotonic()
+    # the register at the size where its pages stop growing (an Open311 list shows up to 1,000
+    # requests): otherwise a worker's memory follows the pages' growth through the whole soak
+    list(pool.map(lambda _: driver.open311_post(), range(args.prefill)))
+    prefilled = time.monotonic() - prefilled
+    simulate = subprocess.Popen(  # noqa: S603
+        [TSUR, "dispatch_simulate", "--devices", str(args.devices), "--rate", str(args.readings),
+         "--duration", str(seconds + args.warmup), "--faults", "--faults-per-minute", "2", "--mqtt", mqtt,
+         "--prefix", "soak"],
+        cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
     start = time.monotonic()
     memory_start, depth, memory_track = None, [], []
+    in_flight, behind = set(), collections.Counter()
     next_at = {job: start for job, _ in mix}
     next_sample = start
     end = start + args.warmup + seconds
@@ -338,7 +372,12 @@ def main():
             now = time.monotonic()
             for job, share in mix:
                 if now >= next_at[job]:
-                    pool.submit(job)
+                    if len(in_flight) < BACKLOG:
+                        future = pool.submit(job)
+                        in_flight.add(future)
+                        future.add_done_callback(in_flight.discard)
+                    else:  # the platform (or the machine) is slower than the mix: not queued without end
+                        behind[job.__name__] += 1
                     next_at[job] = now + rng.expovariate(rate * share)
             if memory_start is None and now - start >= args.warmup:
                 memory_start = {name: rss_mb(pid) for name, pid in processes(started).items()}
@@ -352,9 +391,15 @@ def main():
                 depth.append((now - start, HUEY.pending_count(), waiting))
                 if memory_start is not None:
                     memory_track.append({name: rss_mb(pid) for name, pid in processes(started).items()})
+                    print(  # as it goes: a run stopped early still tells its memory
+                        f"{now - start:6.0f} s  RSS MB "
+                        + "  ".join(f"{n} {m:.1f}" for n, m in sorted(memory_track[-1].items()))
+                        + f"  load {os.getloadavg()[0]:.1f}",
+                        flush=True,
+                    )
                 next_sample = now + max(10.0, seconds / 30)
             time.sleep(max(0.0, min(min(next_at.values()), next_sample) - time.monotonic()))
-        pool.shutdown(wait=True)
+        pool.shutdown(wait=True, cancel_futures=True)
         memory_end = {name: rss_mb(pid) for name, pid in processes(started).items()}
         from django.db import connection
 
@@ -374,13 +419,18 @@ def main():
         shutil.rmtree(directory, ignore_errors=True)
 
     print(
-        f"commit {common.commit()}  cores {os.cpu_count()}  gunicorn workers {args.workers}  "
+        f"commit {commit}  cores {os.cpu_count()}  gunicorn workers {args.workers}  "
         f"{args.minutes:g} min after {args.warmup:g} s warm-up  PostgreSQL + Redis"
     )
     print(
         f"rate: peak day {on_day} appeals, its busiest hour {in_hour}; driven at 2 × that hour × {args.scale:g}"
         f" = {rate * 3600:.0f} filings/h ({rate:.3f}/s), each with 6 reads; telemetry {args.readings:g} readings/s"
         f" from {args.devices} controllers over MQTT"
+    )
+    if behind:
+        print(f"not sent, the driver {BACKLOG} jobs behind: {dict(behind)}")
+    print(
+        f"register filled first with {args.prefill} Open311 filings in {prefilled:.0f} s (not counted below)"
     )
     total = sum(len(v) for v in stats.latency.values())
     failed = sum(stats.errors.values())
@@ -403,6 +453,11 @@ def main():
             f"  {name:28} {before:7.1f} → {half:7.1f} → {memory_end[name]:7.1f}  "
             f"({memory_end[name] - before:+.1f}; second half {memory_end[name] - half:+.1f})"
         )
+    if memory_track:  # every sample, to see where a curve flattens
+        print("memory RSS MB over time (every sample after the warm-up):")
+        for name in sorted(memory_end):
+            print(f"  {name:28} " + " ".join(f"{m.get(name, 0.0):.0f}" for m in memory_track))
+    print(f"load average at the end {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} cores)")
     print(
         "queue over time (s: jobs queued, deliveries waiting): "
         + ", ".join(f"{t:.0f}: {q}, {w}" for t, q, w in depth)

@@ -4,14 +4,20 @@ Django compiles an INSERT anew for every `save()` and `bulk_create()`: for an ap
 events that compilation cost a quarter of a registration's time. `insert` keeps the statement per
 model and number of rows and only prepares the values, as Django itself does (`pre_save`, then
 `get_db_prep_save`). Like `bulk_create`, it sends no signals and takes no expressions as values.
+
+A statement is kept per number of rows, and a list page journals as many rows as it shows (up to
+500), so only the `STATEMENTS_KEPT` last used are kept: a long-lived worker keeps a few kilobytes,
+not one statement of every length it ever wrote (about 3 MB for the page sizes alone).
 """
 
 import functools
 
 from django.db import connections, models
 
+STATEMENTS_KEPT = 64
 
-@functools.cache
+
+@functools.lru_cache(maxsize=STATEMENTS_KEPT)
 def _statement(model: type[models.Model], alias: str, rows: int) -> tuple[str, list[models.Field]]:
     connection = connections[alias]
     meta = model._meta

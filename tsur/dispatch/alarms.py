@@ -26,6 +26,11 @@ from .choices import AlarmState, Condition
 from .models import Alarm, AlarmRule, Device, Reading
 
 RULES_TTL_S = 10.0  # a long-lived evaluator sees rule changes within this
+# A series remembers for its rate rules at most this many readings per window (one every window /
+# HISTORY_POINTS, 2 s for 10 minutes), however often its controller reports: the consumer's memory
+# is then bounded by its devices, not by their rate. A rate then spans up to that much more than
+# its window, which only smooths it.
+HISTORY_POINTS = 300
 UNKNOWN = object()
 
 
@@ -43,7 +48,7 @@ class Series:
 
     newest_at: datetime | None = None
     runs: dict[int, datetime | None] = field(default_factory=dict)  # rule → violated since (None: fine)
-    history: deque = field(default_factory=deque)  # (at, value), complete from `complete_from` on
+    history: deque = field(default_factory=deque)  # (at, value) from `complete_from` on, thinned
     complete_from: datetime | None = None
 
 
@@ -208,9 +213,14 @@ class Evaluator:
             return
         if series.complete_from is None:
             series.complete_from = points[0][0]
-        series.history.extend(points)
-        cutoff = points[-1][0] - timedelta(seconds=max(windows))
         history = series.history
+        step = timedelta(seconds=min(windows) / HISTORY_POINTS)
+        last = history[-1][0] if history else None
+        for point in points:
+            if last is None or point[0] - last >= step:
+                history.append(point)
+                last = point[0]
+        cutoff = points[-1][0] - timedelta(seconds=max(windows))
         trimmed = False
         while len(history) > 1 and history[1][0] <= cutoff:
             history.popleft()

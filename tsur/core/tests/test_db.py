@@ -70,3 +70,19 @@ def test_what_it_does_not_take():
     with pytest.raises(TypeError):
         db.insert([appeal])  # already stored
     assert Appeal.objects.count() == 1
+
+
+def test_a_worker_keeps_a_bounded_number_of_statements_whatever_the_numbers_of_rows():
+    """A list page journals one row per appeal it shows, so every page size makes its own statement;
+    a long-lived worker must not keep one of every length it ever wrote (bench/memory.py)."""
+    appeal = AppealFactory()
+    db._statement.cache_clear()
+    for rows in range(1, 201):
+        db.insert(
+            [AppealEvent(appeal=appeal, kind=EventKind.COMMENTED, at=timezone.now()) for _ in range(rows)]
+        )
+
+    assert db._statement.cache_info().currsize == 64
+    assert appeal.events.count() == 200 * 201 // 2  # each statement wrote all its rows
+    sql, _fields = db._statement(AppealEvent, "default", 200)  # the longest, kept as the last one used
+    assert sql.count("%s") == 200 * len(_fields)

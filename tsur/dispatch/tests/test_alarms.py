@@ -208,3 +208,34 @@ def test_silence_raises_no_data_and_fresh_readings_bring_it_back(setup):
     send(boiler, "t_supply", "°C", (-1, 70.5))
     alarm.refresh_from_db()
     assert alarm.state == AlarmState.CLEARED
+
+
+def test_a_series_remembers_a_bounded_history_however_often_its_controller_reports(setup):
+    """The consumer's evaluator lives as long as the process: a controller reporting ten times a
+    second for 15 minutes must not make it keep 6,000 readings of one series (bench/memory.py)."""
+    falling = AlarmRuleFactory(
+        name="Быстрое падение температуры",
+        metric=MetricFactory(code="t_supply"),
+        condition=Condition.RATE,
+        threshold=1.5,  # °C per minute
+        window_seconds=600,
+        severity=Severity.CRITICAL,
+    )
+    boiler = setup["boiler"]
+    evaluator = alarms.Evaluator(remember=True)
+    start = NOW - timedelta(minutes=15)
+    for batch in range(180):  # 5 s each: 50 readings 0.1 s apart, falling 2 °C a minute all along
+        samples = []
+        for n in range(batch * 50, batch * 50 + 50):
+            seconds = n / 10
+            samples.append(
+                (boiler, falling.metric_id, 100 - 2 * seconds / 60, start + timedelta(seconds=seconds))
+            )
+        evaluator.evaluate(samples)
+
+    history = evaluator._series[boiler.id, falling.metric_id].history
+    # one reading kept every 2 s (600 s / HISTORY_POINTS) over the window, and the one just before it
+    assert len(history) == 301
+    assert history[-1][0] - history[0][0] == timedelta(seconds=600)
+    alarm = Alarm.objects.get(rule=falling)  # the rate is still the fall's: 2 °C a minute
+    assert alarm.value == pytest.approx(-2.0)
