@@ -123,8 +123,9 @@ def calibrate(rows: list[dict], columns: Columns, measured: Measured, source: st
             use_calibration=False,
         )
         progress()
-        if understood is None or not understood.topic_trusted:
-            continue  # such an appeal goes to an operator whatever its organisation's probability
+        if understood is None:
+            continue  # without the text model's reading an appeal goes to an operator
+        # an appeal whose topic the model is not sure of is kept: its organisation may still be sure
         topic_p = max((p for _, p in understood.topic_choices), default=0.0)
         samples.append((decision, topic_p, truth))
     data = base | route_confidence.fit(samples)

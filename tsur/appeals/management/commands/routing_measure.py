@@ -28,7 +28,8 @@ class Command(BaseCommand):
             )
 
     def handle(self, *args, calibrate: Path | None, split: str, split_col: str, if_missing: bool, **options):
-        if if_missing and RoutingCalibration.objects.exists():
+        latest = RoutingCalibration.objects.order_by("-pk").first()
+        if if_missing and latest is not None and route_confidence.fits_this_code(latest.data):
             self.stdout.write("Маршрутизация уже откалибрована.")
             return
         measured = routing_measure.measure_rules()
@@ -71,7 +72,7 @@ class Command(BaseCommand):
         share = figures["routed"] / max(figures["appeals"], 1)
         precision = figures["right"] / max(figures["routed"], 1)
         self.stdout.write(
-            f"Калибровка №{calibration.pk}: обращений с темой по тексту {figures['appeals']}, "
+            f"Калибровка №{calibration.pk}: обращений, прочитанных моделью текста, {figures['appeals']}, "
             f"маршрутизировано бы без оператора {share:.1%} с точностью {precision:.1%} "
             f"(на тех же обращениях; проверка — на отложенных: bench/routing.py)"
         )
