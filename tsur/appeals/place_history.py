@@ -14,6 +14,7 @@ Only what is in the register counts: appeals filed and not yet taken up say noth
 
 import math
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -64,11 +65,15 @@ def districts_of_territories() -> dict[int, int]:
 def since():
     """The start of the history: HISTORY_DAYS before the latest appeal taken up (a register loaded
     from an old export has its history where its appeals are)."""
-    latest = (
+    return latest() - timedelta(days=HISTORY_DAYS)
+
+
+def latest():
+    """When the latest appeal taken up was registered (now, when none was)."""
+    return (
         Appeal.objects.filter(status__in=TAKEN_UP).aggregate(latest=Max("registered_at"))["latest"]
         or timezone.now()
     )
-    return latest - timedelta(days=HISTORY_DAYS)
 
 
 def cell(latitude: float, longitude: float) -> tuple[int, int]:
@@ -98,26 +103,25 @@ NOTHING = Evidence(Counter())
 
 
 class PlaceHistory:
-    def __init__(self, rows=None):
+    def __init__(self, rows=None, before=None):
         if rows is None:
-            rows = (
-                Appeal.objects.filter(
-                    status__in=TAKEN_UP,
-                    registered_at__gte=since(),
-                    topic__isnull=False,
-                    organisation__isnull=False,
-                )
-                .values_list(
-                    "topic_id",
-                    "building_id",
-                    "territory_id",
-                    "latitude",
-                    "longitude",
-                    "place_kind",
-                    "organisation_id",
-                )
-                .iterator(chunk_size=5000)
+            taken_up = Appeal.objects.filter(
+                status__in=TAKEN_UP,
+                registered_at__gte=since(),
+                topic__isnull=False,
+                organisation__isnull=False,
             )
+            if before is not None:
+                taken_up = taken_up.filter(registered_at__lt=before)
+            rows = taken_up.values_list(
+                "topic_id",
+                "building_id",
+                "territory_id",
+                "latitude",
+                "longitude",
+                "place_kind",
+                "organisation_id",
+            ).iterator(chunk_size=5000)
         self.building: dict[tuple, Counter] = defaultdict(Counter)
         self.cell: dict[tuple, Counter] = defaultdict(Counter)
         self.fine: dict[tuple, Counter] = defaultdict(Counter)
@@ -185,5 +189,22 @@ class PlaceHistory:
 
 
 _history = Remembered(PlaceHistory, HISTORY_TTL_S)
-history = _history.get
 forget = _history.forget
+# a summary of the history as it stood at a moment, while a calibration in this process looks at the
+# appeals after it (`as_of`); never set in a web or job process
+_as_of: list[PlaceHistory] = []
+
+
+def history() -> PlaceHistory:
+    return _as_of[-1] if _as_of else _history.get()
+
+
+@contextmanager
+def as_of(moment):
+    """The history as it stood at `moment` (appeals registered before it), in this process, for as long
+    as the block runs: the appeals after it are then held out from the evidence read about them."""
+    _as_of.append(PlaceHistory(before=moment))
+    try:
+        yield
+    finally:
+        _as_of.pop()

@@ -8,7 +8,15 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tsur.appeals import actions, deadlines, learning, place_history, route_confidence, understanding
+from tsur.appeals import (
+    actions,
+    deadlines,
+    learning,
+    place_history,
+    route_confidence,
+    routing_measure,
+    understanding,
+)
 from tsur.appeals.choices import Channel, DeadlineUnit, EventKind, Status
 from tsur.appeals.tests.factories import AppealFactory, TopicFactory
 from tsur.core.choices import Role, TerritoryKind
@@ -141,3 +149,32 @@ def test_the_history_close_by_a_point_is_the_nearest_about_80_m():
     assert summary.near(topic.pk, 59.93020, 30.31020).counts == Counter({1: 3, 2: 1, 3: 1})
     assert summary.close_by_any_topic(59.93020, 30.31020).share(1) == 0.75
     assert summary.close_by(topic.pk, None, None).counts == Counter()
+
+
+def test_the_registers_last_days_are_held_out_for_calibration_against_the_history_before_them(place):
+    # given: the agency took up 3 roof appeals a month ago, the administration 2 two days ago, and one
+    # appeal of yesterday still waits in moderation (no organisation confirmed it)
+    history(place, place["roof"], place["agency"], 3)
+    for _ in range(2):
+        AppealFactory(
+            topic=place["roof"],
+            organisation=place["administration"],
+            status=Status.ANSWERED,
+            territory=place["district"],
+            building=place["building"],
+            text="Течёт крыша",
+            registered_at=AT - timedelta(days=1),
+        )
+    AppealFactory(topic=place["roof"], status=Status.MODERATION, registered_at=AT, text="Течёт")
+
+    # when
+    cutoff, recent = routing_measure.register_appeals(7)
+
+    # then: the last 7 days before the latest appeal taken up; read against the history before them
+    assert cutoff == AT - timedelta(days=8)
+    assert [row[-1] for row in recent] == [place["administration"].pk] * 2
+    with place_history.as_of(cutoff):
+        before = place_history.history().at_building(place["roof"].pk, place["building"].pk).counts
+    now = place_history.history().at_building(place["roof"].pk, place["building"].pk).counts
+    assert before == Counter({place["agency"].pk: 3})
+    assert now == Counter({place["agency"].pk: 3, place["administration"].pk: 2})
