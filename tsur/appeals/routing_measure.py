@@ -201,6 +201,8 @@ def _figures(samples, data) -> dict:
         if not scored:
             continue
         p, best = max(scored, key=lambda pair: pair[0])
+        if not best.topic_trusted and best.likely_topic() is None:
+            continue  # no topic leads there: intake leaves it to an operator
         if p >= threshold:
             routed += 1
             right += best.organisation.pk == truth
