@@ -45,6 +45,12 @@ def register_labels(since=None) -> list[tuple[Appeal, bool]]:
         ).values_list("appeal_id", "data")
         if (data.get("topic") or {}).get("trusted")
     }
+    # a topic the model was not sure of, recorded because the organisation was sure (route_confidence)
+    guessed_by_model |= set(
+        AppealEvent.objects.filter(
+            appeal_id__in=ids, kind=EventKind.ASSIGNED, actor__isnull=True, data__has_key="topic_guessed"
+        ).values_list("appeal_id", flat=True)
+    )
     return [(a, a.pk in chosen_by_people or a.pk not in guessed_by_model) for a in appeals]
 
 

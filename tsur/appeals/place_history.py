@@ -4,16 +4,17 @@ An appeal an organisation took into work or answered (and did not pass on: a red
 appeal's organisation) says that this organisation is the one for this topic at this place. Intake
 asks that for every appeal it routes (`tsur.appeals.route_confidence`), so each process keeps a
 summary of the register's history (`tsur.core.memo`): counts per (topic, building), (topic, cell of
-about 220 m), (topic, territory), (topic, district, kind of place) and per building for any topic,
-read from the appeals registered in the HISTORY_DAYS before the latest one taken up. It is read
-again after HISTORY_TTL_S (about a second per 50,000 appeals): a new answer is part of the next
-hour's history, which is soon enough for a place's habits.
+about 220 m), (topic, fine cell of about 55 m), (topic, territory), (topic, district, kind of place),
+per building and per fine cell for any topic, read from the appeals registered in the HISTORY_DAYS
+before the latest one taken up. It is read again after HISTORY_TTL_S (about a second per 50,000
+appeals): a new answer is part of the next hour's history, which is soon enough for a place's habits.
 
 Only what is in the register counts: appeals filed and not yet taken up say nothing.
 """
 
 import math
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -42,6 +43,10 @@ TAKEN_UP = (
 # neighbours (about 660 m across)
 CELL_LAT = 0.002
 CELL_LON = 0.004
+# a fine cell is about 55 m by 55 m; «close by» is the fine cell and its eight neighbours (about 165 m
+# across): for an appeal given only by a point, the nearest buildings' habits without naming one of them
+FINE_LAT = 0.0005
+FINE_LON = 0.001
 
 
 def districts_of_territories() -> dict[int, int]:
@@ -60,15 +65,23 @@ def districts_of_territories() -> dict[int, int]:
 def since():
     """The start of the history: HISTORY_DAYS before the latest appeal taken up (a register loaded
     from an old export has its history where its appeals are)."""
-    latest = (
+    return latest() - timedelta(days=HISTORY_DAYS)
+
+
+def latest():
+    """When the latest appeal taken up was registered (now, when none was)."""
+    return (
         Appeal.objects.filter(status__in=TAKEN_UP).aggregate(latest=Max("registered_at"))["latest"]
         or timezone.now()
     )
-    return latest - timedelta(days=HISTORY_DAYS)
 
 
 def cell(latitude: float, longitude: float) -> tuple[int, int]:
     return math.floor(latitude / CELL_LAT), math.floor(longitude / CELL_LON)
+
+
+def fine_cell(latitude: float, longitude: float) -> tuple[int, int]:
+    return math.floor(latitude / FINE_LAT), math.floor(longitude / FINE_LON)
 
 
 @dataclass(frozen=True)
@@ -90,28 +103,29 @@ NOTHING = Evidence(Counter())
 
 
 class PlaceHistory:
-    def __init__(self, rows=None):
+    def __init__(self, rows=None, before=None):
         if rows is None:
-            rows = (
-                Appeal.objects.filter(
-                    status__in=TAKEN_UP,
-                    registered_at__gte=since(),
-                    topic__isnull=False,
-                    organisation__isnull=False,
-                )
-                .values_list(
-                    "topic_id",
-                    "building_id",
-                    "territory_id",
-                    "latitude",
-                    "longitude",
-                    "place_kind",
-                    "organisation_id",
-                )
-                .iterator(chunk_size=5000)
+            taken_up = Appeal.objects.filter(
+                status__in=TAKEN_UP,
+                registered_at__gte=since(),
+                topic__isnull=False,
+                organisation__isnull=False,
             )
+            if before is not None:
+                taken_up = taken_up.filter(registered_at__lt=before)
+            rows = taken_up.values_list(
+                "topic_id",
+                "building_id",
+                "territory_id",
+                "latitude",
+                "longitude",
+                "place_kind",
+                "organisation_id",
+            ).iterator(chunk_size=5000)
         self.building: dict[tuple, Counter] = defaultdict(Counter)
         self.cell: dict[tuple, Counter] = defaultdict(Counter)
+        self.fine: dict[tuple, Counter] = defaultdict(Counter)
+        self.fine_any: dict[tuple, Counter] = defaultdict(Counter)
         self.territory: dict[tuple, Counter] = defaultdict(Counter)
         self.building_any: dict[int, Counter] = defaultdict(Counter)
         self.district_kind: dict[tuple, Counter] = defaultdict(Counter)
@@ -126,6 +140,9 @@ class PlaceHistory:
                 self.building_any[building_id][organisation_id] += 1
             if latitude is not None and longitude is not None:
                 self.cell[(topic_id, *cell(latitude, longitude))][organisation_id] += 1
+                fine = fine_cell(latitude, longitude)
+                self.fine[(topic_id, *fine)][organisation_id] += 1
+                self.fine_any[fine][organisation_id] += 1
             if territory_id:
                 self.territory[topic_id, territory_id][organisation_id] += 1
 
@@ -134,13 +151,26 @@ class PlaceHistory:
         return Evidence(found) if found else NOTHING
 
     def near(self, topic_id: int, latitude: float | None, longitude: float | None) -> Evidence:
+        """Within about 300 m: the cell of the point and its eight neighbours."""
+        return self._around(self.cell, cell, topic_id, latitude, longitude)
+
+    def close_by(self, topic_id: int, latitude: float | None, longitude: float | None) -> Evidence:
+        """Within about 80 m: the fine cell of the point and its eight neighbours."""
+        return self._around(self.fine, fine_cell, topic_id, latitude, longitude)
+
+    def close_by_any_topic(self, latitude: float | None, longitude: float | None) -> Evidence:
+        return self._around(self.fine_any, fine_cell, None, latitude, longitude)
+
+    @staticmethod
+    def _around(cells: dict, cell_of, topic_id, latitude: float | None, longitude: float | None) -> Evidence:
         if latitude is None or longitude is None:
             return NOTHING
-        row, column = cell(latitude, longitude)
+        row, column = cell_of(latitude, longitude)
+        key = (lambda r, c: (r, c)) if topic_id is None else (lambda r, c: (topic_id, r, c))
         counts = Counter()
         for dr in (-1, 0, 1):
             for dc in (-1, 0, 1):
-                if found := self.cell.get((topic_id, row + dr, column + dc)):
+                if found := cells.get(key(row + dr, column + dc)):
                     counts.update(found)
         return Evidence(counts)
 
@@ -159,5 +189,22 @@ class PlaceHistory:
 
 
 _history = Remembered(PlaceHistory, HISTORY_TTL_S)
-history = _history.get
 forget = _history.forget
+# a summary of the history as it stood at a moment, while a calibration in this process looks at the
+# appeals after it (`as_of`); never set in a web or job process
+_as_of: list[PlaceHistory] = []
+
+
+def history() -> PlaceHistory:
+    return _as_of[-1] if _as_of else _history.get()
+
+
+@contextmanager
+def as_of(moment):
+    """The history as it stood at `moment` (appeals registered before it), in this process, for as long
+    as the block runs: the appeals after it are then held out from the evidence read about them."""
+    _as_of.append(PlaceHistory(before=moment))
+    try:
+        yield
+    finally:
+        _as_of.pop()

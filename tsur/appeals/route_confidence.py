@@ -37,10 +37,14 @@ MODEL = "executor model"
 RULE = "topic + rule"
 ADMINISTRATION = "topic + administration"
 BUILDING = "history: building"
+CLOSE = "history: close by"
 NEAR = "history: nearby"
 TERRITORY = "history: territory"
 DISTRICT = "history: district, kind of place"
-LEVELS = (BUILDING, NEAR, TERRITORY, DISTRICT)
+LEVELS = (BUILDING, CLOSE, NEAR, TERRITORY, DISTRICT)
+# the organisation over the model's topics: Σ P(topic) × P(organisation | topic, place)
+ORGANISATION = "organisation over topics"
+RULE_PATHS = (RULE, ADMINISTRATION)
 # a measured rule counts when it decided at least this many appeals of the history
 MIN_SUPPORT = 5
 CALIBRATION_TTL_S = 300.0
@@ -78,6 +82,15 @@ FEATURES = (
     "rule_logit",
     "territory_logit",
     "near_logit",
+    "close_share",
+    "close_weight",
+    "close_logit",
+    "close_any_share",
+    "over_topics",
+    "over_topics_logit",
+    "topics_agreeing",
+    "topic_trusted",
+    "over_topics_x_untrusted",
 )
 
 
@@ -115,6 +128,11 @@ class Candidate:
     explicit: dict = field(default_factory=dict)  # path → that source's own probability
     rival: float = 0.0  # the best of the other candidates' own probabilities
     reasons: dict = field(default_factory=dict)  # path → sentence
+    # topic → (the topic, its probability, the best own probability of this organisation on it)
+    by_topic: dict = field(default_factory=dict)
+    over_topics: float = 0.0  # Σ P(topic) × P(this organisation | topic, place)
+    close_any_share: float = 0.0
+    topic_trusted: bool = False
     p: float = 0.0
     path: str = ""
 
@@ -123,7 +141,7 @@ class Candidate:
         best single source's probability among the other candidates)."""
         explicit = max(self.explicit.values(), default=0.0)
         share = {level: self.history.get(level, (0.0, 0.0)) for level in LEVELS}
-        building, near, territory, district = (share[level][0] for level in LEVELS)
+        building, close, near, territory, district = (share[level][0] for level in LEVELS)
         sources = sum(
             (
                 self.model_p > 0.3,
@@ -166,10 +184,24 @@ class Candidate:
             _logit(self.rule_p),
             _logit(territory),
             _logit(near),
+            close,
+            close * math.log1p(share[CLOSE][1]),
+            _logit(close),
+            self.close_any_share,
+            self.over_topics,
+            _logit(self.over_topics),
+            float(len(self.by_topic)),
+            float(self.topic_trusted),
+            self.over_topics * (not self.topic_trusted),
         ]
 
     def only_a_rule(self) -> bool:
-        return set(self.explicit) <= {RULE, ADMINISTRATION}
+        """Every source that names it is a routing rule (the sum over topics is made of them too)."""
+        return set(self.explicit) - {ORGANISATION} <= set(RULE_PATHS)
+
+    def likely_topic(self) -> Topic | None:
+        """The most probable of the model's topics that lead to this organisation."""
+        return max(self.by_topic.values(), key=lambda seen: seen[1], default=(None,))[0]
 
     def as_data(self) -> dict:
         return {
@@ -236,7 +268,7 @@ def _sigmoid(z):
 def _apply(calibration: dict, candidate: Candidate, topic_p: float) -> float:
     """The candidate's score, as the precision held-out appeals showed at that score or above."""
     if len(calibration["weights"]) != len(FEATURES):
-        return 0.0  # fitted by another version of this code: nothing it says applies
+        return 0.0  # fitted by another version of this code (`decide` then keeps the explicit mode)
     raw = float(_sigmoid(np.dot(calibration["weights"], candidate.features(topic_p))))
     cuts, precision = calibration["precision_above"]["x"], calibration["precision_above"]["y"]
     step = bisect.bisect_right(cuts, raw) - 1
@@ -282,8 +314,10 @@ def decide(
     building_id = building.pk if building is not None else None
     territory_id = territory.pk if territory is not None else None
     district_id = _district(table, territory)
-    for choice in topics:
-        weight = max(choice.p, model_promise) if choice.trusted and choice.p < 1 else choice.p
+    weights = [max(c.p, model_promise) if c.trusted and c.p < 1 else c.p for c in topics]
+    # the topics' weights as probabilities of exclusive events: together never more than one
+    scale = 1.0 / max(1.0, sum(weights))
+    for choice, weight in zip(topics, weights, strict=True):
         route = routing.route(
             topic=choice.topic, territory=territory, place_kind=place_kind, building=building
         )
@@ -297,6 +331,7 @@ def decide(
             found.rule_p += choice.p * precision
             found.rule_measured_p += choice.p * precision if measured else 0.0
             found.explicit[path] = max(found.explicit.get(path, 0.0), weight * precision)
+            _supports(found, choice, weight * scale, precision)
             if path not in found.reasons:
                 measured_text = (
                     f"точность {route.rule.measured_precision:.0%} по {route.rule.measured_support} обращениям"
@@ -310,6 +345,7 @@ def decide(
                 )
         evidence = {
             BUILDING: memory.at_building(choice.topic.pk, building_id),
+            CLOSE: memory.close_by(choice.topic.pk, latitude, longitude),
             NEAR: memory.near(choice.topic.pk, latitude, longitude),
             TERRITORY: memory.on_territory(choice.topic.pk, territory_id),
             DISTRICT: memory.in_district(choice.topic.pk, district_id, place_kind),
@@ -323,19 +359,28 @@ def decide(
                 share = found.history.setdefault(level, [0.0, 0.0])
                 share[0] += choice.p * n / seen.total
                 share[1] += choice.p * seen.total
-                smoothed = weight * (n + 1) / (seen.total + 2)
+                own = (n + 1) / (seen.total + 2)
+                _supports(found, choice, weight * scale, own)
+                smoothed = weight * own
                 if level not in found.explicit or smoothed > found.explicit[level]:
                     found.explicit[level] = smoothed
                     if level != DISTRICT or district_id != territory_id:  # else said by the territory's
                         found.reasons[level] = _history_reason(
                             level, n, seen.total, choice.topic, organisation
                         )
-    if building_id:
-        seen = memory.at_building_any_topic(building_id)
-        for found in candidates.values():
-            found.building_any_share = seen.share(found.organisation.pk)
+    around = memory.close_by_any_topic(latitude, longitude)
+    seen_here = memory.at_building_any_topic(building_id) if building_id else place_history.NOTHING
+    trusted = bool(topics) and topics[0].trusted
+    for found in candidates.values():
+        found.building_any_share = seen_here.share(found.organisation.pk)
+        found.close_any_share = around.share(found.organisation.pk)
+        found.topic_trusted = trusted
+        found.over_topics = sum(weight * own for _, weight, own in found.by_topic.values())
+        if len(found.by_topic) > 1:  # with one topic the sum is that topic's own best path
+            found.explicit[ORGANISATION] = found.over_topics
+            found.reasons[ORGANISATION] = _over_topics_reason(found)
     topic_p = max((c.p for c in topics), default=0.0)
-    calibrated = use_calibration and bool(calibration and calibration.get("weights"))
+    calibrated = use_calibration and fits_this_code(calibration)
     own = sorted((max(c.explicit.values(), default=0.0) for c in candidates.values()), reverse=True)
     for found in candidates.values():
         mine = max(found.explicit.values(), default=0.0)
@@ -364,6 +409,23 @@ def _district(table: routing.Table, territory: Territory | None) -> int | None:
     )
 
 
+def _supports(found: Candidate, choice: TopicChoice, weight: float, own: float) -> None:
+    """One source names `found` for the topic `choice` with its own probability `own`; the topic keeps
+    the best of its sources."""
+    known = found.by_topic.get(choice.topic.pk)
+    if known is None or own > known[2]:
+        found.by_topic[choice.topic.pk] = (choice.topic, weight, own)
+
+
+def _over_topics_reason(found: Candidate) -> str:
+    topics = sorted(found.by_topic.values(), key=lambda seen: -seen[1])
+    named = ", ".join(f"«{topic}» ({weight:.2f})" for topic, weight, _ in topics)
+    return (
+        f"Темы {named} ведут к «{found.organisation}»: тема не ясна, организация — "
+        f"с вероятностью {found.over_topics:.2f}"
+    )
+
+
 def _fallback_precision(calibration: dict | None) -> tuple[float, bool]:
     """The administration of the territory when no rule names anyone: a guess, not the region's word;
     unmeasured, it is taken as just enough to route a topic a person chose."""
@@ -374,11 +436,17 @@ def _fallback_precision(calibration: dict | None) -> tuple[float, bool]:
 def _history_reason(level: str, n: int, total: int, topic: Topic, organisation: Organisation) -> str:
     where = {
         BUILDING: "в этом здании",
+        CLOSE: "по соседству (до 80 м)",
         NEAR: "рядом (до 300 м)",
         TERRITORY: "на этой территории",
         DISTRICT: "в этом районе на таком же месте",
     }[level]
     return f"История места: {where} «{organisation}» приняла {n} из {total} обращений по теме «{topic}»"
+
+
+def fits_this_code(calibration: dict | None) -> bool:
+    """A calibration this version can apply (one fitted over other features is not)."""
+    return bool(calibration and calibration.get("weights")) and len(calibration["weights"]) == len(FEATURES)
 
 
 def current_calibration() -> dict | None:

@@ -9,6 +9,7 @@ measured the same way, as one route of its own.
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -98,15 +99,23 @@ class Columns:
     executor: str = "executor_org"
 
 
-def calibrate(rows: list[dict], columns: Columns, measured: Measured, source: str, progress=lambda: None):
-    """Fit the calibration on held-out rows of an export (never the rows the history or the model
-    learned from), and store it as the latest."""
+def calibrate(
+    rows: list[dict],
+    columns: Columns,
+    measured: Measured,
+    source: str,
+    progress=lambda: None,
+    register_days: int = 0,
+):
+    """Fit the calibration on held-out appeals and store it as the latest: the rows of an export the
+    history and the model never learned from, and with `register_days` the register's own appeals of
+    its last days that an organisation took up (read against the history before them)."""
     organisations = {name: pk for pk, name in Organisation.objects.values_list("pk", "name")}
     right, total = measured.administration
     administration = (right + 1) / (total + 2) if total else None
     base = {"administration_precision": administration}
-    samples = []
     route_confidence.forget_calibration()
+    held_out = []
     for row in rows:
         truth = organisations.get(row.get(columns.executor, ""))
         if truth is None or not (row.get(columns.text) or "").strip():
@@ -114,26 +123,69 @@ def calibrate(rows: list[dict], columns: Columns, measured: Measured, source: st
         latitude, longitude = _number(row.get(columns.latitude)), _number(row.get(columns.longitude))
         if latitude is None or longitude is None:
             latitude = longitude = None
-        _, understood, decision = consider(
-            text=row[columns.text][:4000],
-            address=(row.get(columns.address) or "")[:400],
-            latitude=latitude,
-            longitude=longitude,
-            place_kind=place_kind_of(row.get(columns.place_kind, "")),
-            use_calibration=False,
+        held_out.append(
+            (
+                row[columns.text][:4000],
+                (row.get(columns.address) or "")[:400],
+                latitude,
+                longitude,
+                place_kind_of(row.get(columns.place_kind, "")),
+                truth,
+            )
         )
-        progress()
-        if understood is None or not understood.topic_trusted:
-            continue  # such an appeal goes to an operator whatever its organisation's probability
-        topic_p = max((p for _, p in understood.topic_choices), default=0.0)
-        samples.append((decision, topic_p, truth))
+    samples = _samples(held_out, progress)
+    if register_days:
+        cutoff, recent = register_appeals(register_days)
+        with place_history.as_of(cutoff):
+            samples += _samples(recent, progress)
+        source = (
+            f"{source}; реестр за {register_days} дн. ({len(recent)})"
+            if source
+            else (f"реестр за {register_days} дн. ({len(recent)})")
+        )
     data = base | route_confidence.fit(samples)
-    model_version = ""
     calibration = RoutingCalibration.objects.create(
-        fitted_at=timezone.now(), model_version=model_version, source=source[:300], data=data
+        fitted_at=timezone.now(), model_version="", source=source[:300], data=data
     )
     route_confidence.forget_calibration()
     return calibration, _figures(samples, data)
+
+
+def register_appeals(days: int) -> tuple:
+    """The register's appeals of its last `days` (before the latest taken up) that an organisation took
+    up and kept — the organisation confirmed by its own work, or by the operator who sent it there —
+    as (text, address, latitude, longitude, kind of place, organisation), and the moment they start."""
+    cutoff = place_history.latest() - timedelta(days=days)
+    recent = Appeal.objects.filter(
+        status__in=place_history.TAKEN_UP, registered_at__gte=cutoff, organisation__isnull=False
+    ).exclude(text="")
+    return cutoff, [
+        (text[:4000], address, latitude, longitude, place_kind, organisation)
+        for text, address, latitude, longitude, place_kind, organisation in recent.values_list(
+            "text", "address", "latitude", "longitude", "place_kind", "organisation_id"
+        ).iterator(chunk_size=2000)
+    ]
+
+
+def _samples(held_out, progress) -> list:
+    """What intake would decide (without a calibration) for each held-out appeal, with the truth."""
+    samples = []
+    for text, address, latitude, longitude, place_kind, truth in held_out:
+        _, understood, decision = consider(
+            text=text,
+            address=address,
+            latitude=latitude,
+            longitude=longitude,
+            place_kind=place_kind,
+            use_calibration=False,
+        )
+        progress()
+        if understood is None:
+            continue  # without the text model's reading an appeal goes to an operator
+        # an appeal whose topic the model is not sure of is kept: its organisation may still be sure
+        topic_p = max((p for _, p in understood.topic_choices), default=0.0)
+        samples.append((decision, topic_p, truth))
+    return samples
 
 
 def _figures(samples, data) -> dict:
@@ -149,6 +201,8 @@ def _figures(samples, data) -> dict:
         if not scored:
             continue
         p, best = max(scored, key=lambda pair: pair[0])
+        if not best.topic_trusted and best.likely_topic() is None:
+            continue  # no topic leads there: intake leaves it to an operator
         if p >= threshold:
             routed += 1
             right += best.organisation.pk == truth

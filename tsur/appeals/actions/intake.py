@@ -63,6 +63,8 @@ class Routed:
     ticket: ComplaintTicket | None = None
     why_moderation: str = ""
     decision: route_confidence.Decision | None = None
+    # the topic the model was not sure of, recorded because the organisation was (its probability)
+    topic_guessed: float | None = None
 
 
 def register(
@@ -298,7 +300,7 @@ def _route_at_intake(
     complaint-book ticket."""
     topic = appeal.topic
     trusted = understood is not None and understood.topic_trusted
-    route = decision = None
+    route = decision = guessed = None
     if organisation is not None:
         route = routing.Route(organisation, None, f"Указано при регистрации: «{organisation}»")
     elif not moderate:
@@ -311,11 +313,29 @@ def _route_at_intake(
             appeal.place_kind,
         )
         decision = _decide(topic, understood, place)
+        if decision.automatic and topic is None:
+            # the organisation is sure though the topic is not (sibling topics of one organisation):
+            # the appeal goes there with the most probable of those topics, marked as the model's guess
+            topic, guessed = _guessed_topic(decision.best, understood)
+            if topic is not None:
+                given_priority = appeal.priority
+                appeal.topic = topic
+                if given_priority == "normal":
+                    appeal.priority = topic.priority
+                deadlines.start_clock(appeal, at)
         if topic is not None and decision.automatic:
             route = decision.route()
-    if route and trusted and not ticket_number and complaint_book.applies(topic, route.organisation):
+    if (
+        route
+        and (trusted or guessed is not None)
+        and not ticket_number
+        and complaint_book.applies(topic, route.organisation)
+    ):
         # A guessed topic must not refuse the citizen for want of a complaint-book ticket: an
         # operator decides.
+        if guessed is not None:
+            appeal.topic, appeal.priority = None, given_priority
+            deadlines.start_clock(appeal, at)
         return Routed(
             why_moderation="Тема по тексту требует заявки из книги жалоб: решает оператор", decision=decision
         )
@@ -330,7 +350,16 @@ def _route_at_intake(
         )
         appeal.complaint_ticket = ticket
     apply_route(appeal, route)
-    return Routed(route=route, ticket=ticket, decision=decision)
+    return Routed(route=route, ticket=ticket, decision=decision, topic_guessed=guessed)
+
+
+def _guessed_topic(best: route_confidence.Candidate, understood) -> tuple[Topic | None, float | None]:
+    """The most probable of the model's topics that lead to the chosen organisation, with its
+    probability; none when no topic does (only the executor model named it): an operator decides."""
+    topic = best.likely_topic()
+    if topic is None or understood is None:
+        return None, None
+    return topic, next((p for choice, p in understood.topic_choices if choice.pk == topic.pk), 0.0)
 
 
 def _why_moderation(topic, understood, moderate: bool, decision) -> str:
@@ -397,6 +426,8 @@ def _route_data(routed: Routed, **data) -> dict:
         return data
     if routed.route is not None and routed.route.organisation == decision.best.organisation:
         data |= {"path": decision.best.path, "p": round(decision.best.p, 4)}
+    if routed.topic_guessed is not None:
+        data["topic_guessed"] = round(routed.topic_guessed, 4)
     return data | decision.as_data()
 
 

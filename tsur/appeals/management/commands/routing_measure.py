@@ -20,6 +20,13 @@ class Command(BaseCommand):
             "--split", default="dev", help="rows of this split only (default dev; never test)"
         )
         parser.add_argument("--split-col", default="split")
+        parser.add_argument(
+            "--register-days",
+            type=int,
+            default=0,
+            help="calibrate on the register's own appeals of its last N days too (those an organisation "
+            "took up), read against the history before them",
+        )
         parser.add_argument("--if-missing", action="store_true", help="do nothing when a calibration exists")
         defaults = routing_measure.Columns()
         for name in ("text", "address", "latitude", "longitude", "place_kind", "executor"):
@@ -27,8 +34,18 @@ class Command(BaseCommand):
                 f"--{name.replace('_', '-')}-col", dest=f"{name}_col", default=getattr(defaults, name)
             )
 
-    def handle(self, *args, calibrate: Path | None, split: str, split_col: str, if_missing: bool, **options):
-        if if_missing and RoutingCalibration.objects.exists():
+    def handle(
+        self,
+        *args,
+        calibrate: Path | None,
+        split: str,
+        split_col: str,
+        if_missing: bool,
+        register_days: int,
+        **options,
+    ):
+        latest = RoutingCalibration.objects.order_by("-pk").first()
+        if if_missing and latest is not None and route_confidence.fits_this_code(latest.data):
             self.stdout.write("Маршрутизация уже откалибрована.")
             return
         measured = routing_measure.measure_rules()
@@ -42,36 +59,44 @@ class Command(BaseCommand):
             f"правил с измеренной точностью {len(shown)} (не ниже 95 %: {good}); "
             f"администрация территории без правила: {measured.administration[0]} из {measured.administration[1]}"
         )
-        if calibrate is None:
+        if calibrate is None and not register_days:
             return
-        if not calibrate.exists():
-            self.stdout.write(
-                self.style.WARNING(
-                    f"Файл для калибровки не найден: {calibrate}. Без калибровки каждый источник считается "
-                    "со своей измеренной точностью."
-                )
-            )
-            return
-        try:
-            table = read_table(calibrate)
-        except DatasetError as error:
-            raise CommandError(str(error)) from error
         columns = routing_measure.Columns(
             **{
                 name: options[f"{name}_col"]
                 for name in ("text", "address", "latitude", "longitude", "place_kind", "executor")
             }
         )
-        table.require(columns.text, columns.executor)
-        rows = [r for r in table.rows if split_col not in r or r[split_col] == split]
-        self.stdout.write(f"Калибровка на {len(rows)} обращениях ({calibrate.name}, {split}) ...")
+        rows, source = [], ""
+        if calibrate is not None and not calibrate.exists():
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Файл для калибровки не найден: {calibrate}. Без калибровки каждый источник считается "
+                    "со своей измеренной точностью."
+                )
+            )
+            if not register_days:
+                return
+        elif calibrate is not None:
+            try:
+                table = read_table(calibrate)
+            except DatasetError as error:
+                raise CommandError(str(error)) from error
+            table.require(columns.text, columns.executor)
+            rows = [r for r in table.rows if split_col not in r or r[split_col] == split]
+            source = f"{calibrate.name}: {split}"
+        self.stdout.write(
+            f"Калибровка на {len(rows)} обращениях выгрузки"
+            + (f" и на обращениях реестра за {register_days} дн." if register_days else "")
+            + " ..."
+        )
         calibration, figures = routing_measure.calibrate(
-            rows, columns, measured, f"{calibrate.name}: {split}"
+            rows, columns, measured, source, register_days=register_days
         )
         share = figures["routed"] / max(figures["appeals"], 1)
         precision = figures["right"] / max(figures["routed"], 1)
         self.stdout.write(
-            f"Калибровка №{calibration.pk}: обращений с темой по тексту {figures['appeals']}, "
+            f"Калибровка №{calibration.pk}: обращений, прочитанных моделью текста, {figures['appeals']}, "
             f"маршрутизировано бы без оператора {share:.1%} с точностью {precision:.1%} "
             f"(на тех же обращениях; проверка — на отложенных: bench/routing.py)"
         )
