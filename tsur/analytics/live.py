@@ -18,6 +18,7 @@ alarm or outage event, a new signal, the next minute), at most once every `FRESH
 a view is kept with the version of the figures it goes with (`map_screen`; decision 0017).
 """
 
+import math
 import time
 from collections import defaultdict
 from datetime import datetime, timedelta
@@ -322,33 +323,33 @@ def cells(visible, resolution: int, box: tuple[float, float, float, float] | Non
     """Open appeals with a point per hexagon of the resolution whose centre lies in the box (south,
     west, north, east): {cell: (open, overdue, the block most of them are about)}. One grouped query
     over the box widened by a hexagon; Python folds grid cells, not appeals."""
-    shown = visible.filter(status__in=OPEN, latitude__isnull=False, longitude__isnull=False)
+    gy, gx = _grid(resolution)
+    shown = visible.filter(status__in=OPEN, latitude__isnull=False, longitude__isnull=False).annotate(
+        gy=gy, gx=gx
+    )
+    size = GRID_OF_RESOLUTION[resolution]
     if box is not None:
+        # the box as a range of grid cells, not of the point's columns: PostgreSQL then reads the open
+        # appeals by their status, never the whole register by a point index for a box as large as it
         d_lat, d_lon = _margin(resolution)
         shown = shown.filter(
-            latitude__range=(box[0] - d_lat, box[2] + d_lat),
-            longitude__range=(box[1] - d_lon, box[3] + d_lon),
+            gy__gte=math.floor((box[0] - d_lat) / FINE_LAT) // size,
+            gy__lte=math.floor((box[2] + d_lat) / FINE_LAT) // size,
+            gx__gte=math.floor((box[1] - d_lon) / FINE_LON) // size,
+            gx__lte=math.floor((box[3] + d_lon) / FINE_LON) // size,
         )
-    gy, gx = _grid(resolution)
     counts = {"n": Count("pk"), "overdue": Count("pk", filter=Q(deadline_state=DeadlineState.OVERDUE))}
     if connections[shown.db].vendor == "postgresql":
         # one row per grid cell, with the block most of its appeals are about
-        rows = (
-            shown.annotate(gy=gy, gx=gx)
-            .values_list("gy", "gx")
-            .annotate(mode=Mode("topic__block"), **counts)
-            .order_by()
-        )
+        rows = shown.values_list("gy", "gx").annotate(mode=Mode("topic__block"), **counts).order_by()
     else:  # no mode() elsewhere: a row per grid cell and topic, the block looked up here
         block_of = dict(Topic.objects.values_list("pk", "block_id"))
         rows = (
             (y, x, block_of.get(topic_pk), n, overdue)
-            for y, x, topic_pk, n, overdue in shown.annotate(gy=gy, gx=gx)
-            .values_list("gy", "gx", "topic")
+            for y, x, topic_pk, n, overdue in shown.values_list("gy", "gx", "topic")
             .annotate(**counts)
             .order_by()
         )
-    size = GRID_OF_RESOLUTION[resolution]
     found: dict[str, list] = {}
     for y, x, block_pk, n, overdue in rows:
         cell = _cell(int(y), int(x), size, resolution)
