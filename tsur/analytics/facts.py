@@ -281,7 +281,8 @@ def rebuild(progress: Callable[[int, int], None] | None = None, *, chunk: int = 
         last = keys[-1]
         if progress:
             progress(done, total)
-    AppealFact.objects.exclude(appeal_id__in=Appeal.objects.values("pk")).delete()
+    # NOT EXISTS, not NOT IN: PostgreSQL runs NOT IN over a large subquery row by row
+    AppealFact.objects.filter(~Exists(Appeal.objects.filter(pk=OuterRef("appeal_id")))).delete()
     # only the rows whose flag changes are written: a full-table UPDATE would double the table
     countable = ~Q(place_key="") & Q(topic__isnull=False)
     AppealFact.objects.filter(countable, repeat=False).filter(_repeat_of()).update(repeat=True)
