@@ -48,3 +48,7 @@ class Command(BaseCommand):
             f"Индексы построены заново за {report.index_seconds:.1f} с; всего {report.total_seconds:.1f} с "
             f"({report.appeals / report.total_seconds:,.0f} обращений в секунду с индексами и статистикой)"
         )
+        self.stdout.write(
+            "Обращения записаны в обход действий: для показателей ситуационного центра выполните "
+            "`tsur analytics_rebuild`."
+        )

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from tsur.analytics import facts
 from tsur.appeals import actions, rubricator
 from tsur.demo import answers
 from tsur.demo import region as demo
@@ -68,6 +69,8 @@ class Command(BaseCommand):
             },
         )
         self.stdout.write(f"Диспетчеризация: {len(fleet)} объектов с контроллерами у демо-зданий")
+        # the replay stores most of the history around the actions: the KPIs' facts from every timeline
+        self.stdout.write(f"Показатели: факты по {facts.rebuild()} обращениям")
         r = region.report
         self.stdout.write(
             f"Территорий {r.territories}, организаций {r.organisations}, тем {r.topics}, зданий {r.buildings}, "
