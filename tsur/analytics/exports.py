@@ -9,7 +9,7 @@ whose contacts went out are written to the journal of personal-data access as th
 CSV: one string per few hundred rows from a lazy iterator (`QuerySet.iterator(chunk_size)`), UTF-8
 with a byte-order mark and «;» between fields, as spreadsheet programs in Russian expect. XLSX:
 xlsxwriter's constant_memory mode writes each row to a temporary file at once; the finished file is
-streamed from disk and removed (decision 0101).
+streamed from disk and removed (decision 0020).
 """
 
 import csv

@@ -6,7 +6,7 @@ NULLs) or an index into a small pool of values (`Pooled`: texts and JSON written
 -1 for NULL). A field the batch does not name gets its model default.
 
 On PostgreSQL the batch becomes one binary COPY, encoded by numpy without a Python loop over rows
-(decision 0100): a row costs what its bytes cost. Elsewhere (SQLite) the same batch is converted to
+(decision 0019): a row costs what its bytes cost. Elsewhere (SQLite) the same batch is converted to
 Python values and inserted with executemany, slower but the same rows.
 """
 
