@@ -2,11 +2,12 @@ import socket
 
 import pytest
 
-from tsur.appeals import place_history, route_confidence, routing, rubricator, understanding
+from tsur.appeals import place_history, public, route_confidence, routing, rubricator, understanding
 from tsur.core import outbound
 from tsur.core.api import authentication
 from tsur.core.models import remembered_assignments
 from tsur.nlp import understanding as text_model
+from tsur.web import options, queues
 
 
 @pytest.fixture(autouse=True)
@@ -40,6 +41,9 @@ def _fresh_process_caches():
     routing.forget()
     place_history.forget()
     route_confidence.forget_calibration()
+    options.forget()
+    queues.forget_counts()
+    public.forget_map()
 
 
 @pytest.fixture(autouse=True)
