@@ -2,11 +2,20 @@ import socket
 
 import pytest
 
-from tsur.appeals import deadlines, place_history, route_confidence, routing, rubricator, understanding
+from tsur.appeals import (
+    deadlines,
+    place_history,
+    public,
+    route_confidence,
+    routing,
+    rubricator,
+    understanding,
+)
 from tsur.core import outbound
 from tsur.core.api import authentication
 from tsur.core.models import remembered_assignments
 from tsur.nlp import understanding as text_model
+from tsur.web import options, queues
 
 
 @pytest.fixture(autouse=True)
@@ -41,6 +50,9 @@ def _fresh_process_caches():
     place_history.forget()
     route_confidence.forget_calibration()
     deadlines.regulations.forget()
+    options.forget()
+    queues.forget_counts()
+    public.forget_map()
 
 
 @pytest.fixture(autouse=True)

@@ -164,7 +164,8 @@ def pages() -> list[tuple[str, str | None, list[str]]]:
     )
     words = ["мусор", "яма", "отопление", "освещение", "протечка", "парковка", "снег", "шум"]
     console = [
-        f"/console/?queue=all&status=in_work&territory={rng.choice(territories)}&sort=due" for _ in range(50)
+        f"/console/?queue=all&status=in_work&territory={rng.choice(territories)}&sort=resolution_due"
+        for _ in range(50)
     ] + [f"/console/?queue=overdue&page={rng.randint(1, 5)}" for _ in range(50)]
     search = [f"/console/?queue=all&q={urllib.parse.quote(rng.choice(words))}" for _ in range(50)]
     boxes = []

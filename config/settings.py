@@ -294,6 +294,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "public_intake": os.environ.get("PUBLIC_INTAKE_RATE", "20/min"),
         "public_lookup": os.environ.get("PUBLIC_LOOKUP_RATE", "60/min"),
+        "staff_suggest": os.environ.get("STAFF_SUGGEST_RATE", "600/min"),
         "login": os.environ.get("LOGIN_RATE", "10/min"),
     },
     "EXCEPTION_HANDLER": "tsur.core.api.exceptions.exception_handler",

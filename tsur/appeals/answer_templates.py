@@ -14,7 +14,7 @@ from .models import AnswerTemplate, Appeal
 PLACEHOLDER = re.compile(r"\{([^{}\s]{1,30})\}")
 KNOWN = frozenset({"номер", "дата", "организация", "срок", "имя"})
 # what {имя} becomes for a reader without the right to the citizen's name, or when there is none
-NEUTRAL_NAME = "заявитель"
+NEUTRAL_NAME = policies.NEUTRAL_NAME
 
 
 @dataclass(frozen=True)

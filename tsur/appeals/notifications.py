@@ -19,6 +19,7 @@ from tsur.notify import publish
 from tsur.notify.choices import ChannelKind, Topic
 from tsur.notify.models import Delivery
 
+from . import policies
 from .choices import EventKind
 from .models import AppealEvent, Follower
 
@@ -97,7 +98,13 @@ def _email(event: AppealEvent, address: str) -> Delivery:
     appeal = event.appeal
     lines = [f"Обращение № {appeal.number}", f"Статус: {appeal.get_status_display()}"]
     if event.reason:
-        lines += ["", event.reason]
+        # the author's name (an answer's greeting) only to the author: residents who joined the
+        # appeal, and mailboxes of organisations, read the words with «заявитель» instead
+        author = appeal.author_email or (appeal.author.email if appeal.author_id else "")
+        lines += [
+            "",
+            event.reason if address == author else policies.without_author_name(appeal, event.reason),
+        ]
     return Delivery(
         channel=ChannelKind.EMAIL,
         address=address,

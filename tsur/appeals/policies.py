@@ -161,3 +161,21 @@ def public_address(address: str) -> str:
 
 def shown_address(user, appeal) -> str:
     return appeal.address if can_see_personal_data(user, appeal) else public_address(appeal.address)
+
+
+# What the author's name becomes in text read by anyone but the author and the staff with the right.
+NEUTRAL_NAME = "заявитель"
+
+
+def without_author_name(appeal, text: str) -> str:
+    """`text` with the author's name taken out, for readers who may not know it: residents who joined
+    the appeal, Open311 clients, the mail to anyone but the author. An executor's answer often greets
+    the author by name (an answer template's {имя}); the words reach them all. The whole name, any run
+    of its words («Иван Петрович» of «Сидоров Иван Петрович») and each word of it are replaced."""
+    words = (getattr(appeal, "author_name", "") or "").split()
+    if not text or not words:
+        return text
+    runs = {" ".join(words[i:j]) for i in range(len(words)) for j in range(i + 1, len(words) + 1)}
+    runs = sorted((r for r in runs if len(r) >= 2), key=len, reverse=True)  # longest first
+    pattern = r"(?<!\w)(?:" + "|".join(r"\s+".join(map(re.escape, r.split())) for r in runs) + r")(?!\w)"
+    return re.sub(pattern, NEUTRAL_NAME, text, flags=re.IGNORECASE)

@@ -10,10 +10,11 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Case, Count, F, IntegerField, Prefetch, Q, Value, When
+from django.db.models import Case, Count, F, IntegerField, Prefetch, Value, When
 from django.db.models.functions import Floor
 from django.utils import timezone
 
+from tsur.core.memo import Remembered, RememberedByKey
 from tsur.nlp import duplicates
 
 from . import policies
@@ -181,48 +182,24 @@ def map_cells(
     at: datetime | None = None,
 ) -> dict:
     """Published appeals in the box, open or closed in the last MAP_RECENT_DAYS, counted by cell of
-    the zoom's grid and by block.
+    the zoom's grid and by block: every cell the box touches, with all its appeals.
 
-    Each cell is placed at its centre, never at an appeal's point. The database groups the rows;
-    Python only folds at most MAX_ROWS (cell, block) counts into cells."""
-    at = at or timezone.now()
+    Each cell is placed at its centre, never at an appeal's point. The cells of the whole register
+    are counted by the database once per grid and kept MAP_TTL_S seconds in the process (`at`
+    given: counted afresh as of then); a view only looks up its at most MAX_CELLS cells."""
     grid = Grid.at(zoom, (south + north) / 2)
-    box = Q(latitude__range=(south, north), longitude__range=(west, east))
-    # two disjoint parts, each read from an index of its own without the table (PostgreSQL):
-    # the open ones by their point, the recently finished by their day
-    parts = [
-        Appeal.objects.filter(box, status__in=OPEN_PUBLISHED),
-        Appeal.objects.filter(
-            box,
-            registered_at__gte=at - timedelta(days=MAP_RECENT_DAYS),
-            status__in=RECENT_FINISHED,
-        ),
-    ]
-    # the topic's block written into the query (topics are few), so the appeals are not joined
-    topics_of: dict[int, list[int]] = {}
-    for topic_pk, block_pk in Topic.objects.values_list("pk", "block_id"):
-        topics_of.setdefault(block_pk, []).append(topic_pk)
-    block_of_topic = Case(
-        *[When(topic_id__in=ids, then=Value(pk)) for pk, ids in topics_of.items()],
-        default=Value(None),
-        output_field=IntegerField(),
+    counted = (
+        _region_cells.get((grid.lat, grid.lon)) if at is None else _count_cells((grid.lat, grid.lon), at)
     )
+    wanted = None if block is None else block.pk
     rows = []
-    for shown in parts:
-        if block is not None:
-            shown = shown.filter(topic__in=topics_of.get(block.pk, []))
-        rows += (
-            shown.annotate(
-                cy=Floor(F("latitude") / grid.lat),
-                cx=Floor(F("longitude") / grid.lon),
-                block_pk=block_of_topic,
-            )
-            .values_list("cy", "cx", "block_pk")
-            .annotate(n=Count("*"))
-            .order_by()[: MAX_ROWS + 1]
-        )
+    for cy in range(math.floor(south / grid.lat), math.floor(north / grid.lat) + 1):
+        for cx in range(math.floor(west / grid.lon), math.floor(east / grid.lon) + 1):
+            for block_pk, n in counted.get((cy, cx), {}).items():
+                if wanted is None or block_pk == wanted:
+                    rows.append((cy, cx, block_pk, n))
     truncated = len(rows) > MAX_ROWS
-    legend = blocks()
+    legend = _legend.get()
     by_pk = {b["pk"]: b for b in legend}
     cells: dict[tuple[int, int], dict] = {}
     totals: dict[str, int] = {}
@@ -256,6 +233,60 @@ def map_cells(
     }
 
 
+def _count_cells(grid: tuple[float, float], at: datetime | None = None) -> dict:
+    """{(cy, cx): {block pk or None: appeals}} over the whole register for one grid (cell height and
+    width in degrees): the database groups the rows, each part read from an index of its own."""
+    at = at or timezone.now()
+    lat, lon = grid
+    # two disjoint parts, each read from an index of its own without the table (PostgreSQL):
+    # the open ones by their point, the recently finished by their day
+    parts = [
+        Appeal.objects.filter(status__in=OPEN_PUBLISHED, latitude__isnull=False, longitude__isnull=False),
+        Appeal.objects.filter(
+            registered_at__gte=at - timedelta(days=MAP_RECENT_DAYS),
+            status__in=RECENT_FINISHED,
+            latitude__isnull=False,
+            longitude__isnull=False,
+        ),
+    ]
+    # the topic's block written into the query (topics are few), so the appeals are not joined
+    topics_of: dict[int, list[int]] = {}
+    for topic_pk, block_pk in Topic.objects.values_list("pk", "block_id"):
+        topics_of.setdefault(block_pk, []).append(topic_pk)
+    block_of_topic = Case(
+        *[When(topic_id__in=ids, then=Value(pk)) for pk, ids in topics_of.items()],
+        default=Value(None),
+        output_field=IntegerField(),
+    )
+    counted: dict[tuple[int, int], dict] = {}
+    for shown in parts:
+        rows = (
+            shown.annotate(
+                cy=Floor(F("latitude") / lat), cx=Floor(F("longitude") / lon), block_pk=block_of_topic
+            )
+            .values_list("cy", "cx", "block_pk")
+            .annotate(n=Count("*"))
+            .order_by()
+        )
+        for cy, cx, block_pk, n in rows:
+            cell = counted.setdefault((int(cy), int(cx)), {})
+            cell[block_pk] = cell.get(block_pk, 0) + n
+    return counted
+
+
+# the public map's counts per grid: the page's data says «max-age=60» to browsers and proxies
+# already, so a process keeps what it counted as long (decision 0100)
+MAP_TTL_S = 60.0
+_legend = Remembered(blocks, MAP_TTL_S)
+_region_cells = RememberedByKey(_count_cells, MAP_TTL_S, max_items=len(range(MAX_ZOOM + 1)) * 4)
+
+
+def forget_map() -> None:
+    _region_cells.forget()
+    _legend.forget()
+    _front_figures.forget()
+
+
 # ------------------------------------------------------------------ figures
 
 
@@ -269,3 +300,8 @@ def figures(at: datetime | None = None) -> dict:
         "registered": Appeal.objects.filter(registered_at__gte=month).count(),
         "answered": AppealEvent.objects.filter(kind=EventKind.ANSWERED, at__gte=month).count(),
     }
+
+
+# the front page's figures, read by every visitor: kept in the process as long as the map's cells
+_front_figures = Remembered(figures, MAP_TTL_S)
+front_figures = _front_figures.get

@@ -242,7 +242,7 @@ def _with_timeline(appeals) -> list[Appeal]:
 
 def _status_notes(appeal: Appeal) -> str:
     notes = [e.reason for e in appeal.public_events if e.kind in NOTE_KINDS]
-    return notes[-1] if notes else ""
+    return policies.without_author_name(appeal, notes[-1]) if notes else ""
 
 
 def _request(appeal: Appeal, show_text: bool = False) -> dict:
@@ -286,7 +286,12 @@ def _extended(appeal: Appeal, client: ApiClient | None) -> dict:
             "reopened": appeal.reopen_count,
         },
         "notes": [
-            {"datetime": e.at, "summary": e.get_kind_display(), "type": "activity", "description": e.reason}
+            {
+                "datetime": e.at,
+                "summary": e.get_kind_display(),
+                "type": "activity",
+                "description": policies.without_author_name(appeal, e.reason),
+            }
             for e in events
         ],
     }

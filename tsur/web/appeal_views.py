@@ -55,6 +55,7 @@ STEPS = {
         gettext_lazy("Ответ возвращён исполнителю на доработку."),
     ),
     "set_priority": (actions.set_priority, forms.PriorityForm, gettext_lazy("Приоритет изменён.")),
+    "rate": (actions.rate, forms.CallerRatingForm, gettext_lazy("Оценка звонящего записана.")),
 }
 # the supervisor hands the appeal to another person of the organisation
 STEPS["reassign"] = (actions.reassign, forms.ReassignForm, gettext_lazy("Обращение передано сотруднику."))
@@ -70,6 +71,7 @@ SECTION_STEPS = {
         "extend",
         "merge",
         "set_priority",
+        "rate",
     ),
     "work": (
         "approve_answer",
@@ -99,6 +101,7 @@ STEP_TITLES = {
     "approve_answer": gettext_lazy("Одобрить"),
     "return_answer": gettext_lazy("Вернуть на доработку"),
     "set_priority": gettext_lazy("Изменить приоритет"),
+    "rate": gettext_lazy("Записать оценку ответа со слов звонящего"),
 }
 STEP_TITLES["reassign"] = gettext_lazy("Передать другому сотруднику")
 

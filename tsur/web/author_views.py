@@ -187,6 +187,8 @@ def _events(visit: Visit) -> list[dict]:
         reason = event.reason if event.kind in shown else ""
         if appeal.status == Status.REVIEW and event.kind in UNAPPROVED:
             reason = ""
+        if not visit.acts:  # a resident who joined: the answer's words, not the author's name
+            reason = policies.without_author_name(appeal, reason)
         rows.append({"event": event, "reason": reason})
     return rows
 
@@ -194,6 +196,11 @@ def _events(visit: Visit) -> list[dict]:
 def _latest(appeal: Appeal, kind: str) -> str:
     found = appeal.events.filter(kind=kind, public=True).order_by("-at", "-pk").first()
     return found.reason if found is not None else ""
+
+
+def _answer(visit: Visit) -> str:
+    answer = _latest(visit.appeal, EventKind.ANSWERED)
+    return answer if visit.acts else policies.without_author_name(visit.appeal, answer)
 
 
 def _steps(request, visit: Visit) -> list[dict]:
@@ -235,7 +242,7 @@ def _page(request, visit: Visit):
             if author_sees
             else [],
             "events": _events(visit),
-            "answer": _latest(appeal, EventKind.ANSWERED) if appeal.status in ANSWER_SHOWN else "",
+            "answer": _answer(visit) if appeal.status in ANSWER_SHOWN else "",
             "question": _latest(appeal, EventKind.CLARIFICATION_REQUESTED)
             if author_sees and appeal.status == Status.CLARIFICATION
             else "",

@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +18,7 @@ from tsur.core.errors import DomainError, InvalidTransition
 
 from . import forms, queues
 from .appeal_views import require_place
+from .paging import CappedPaginator
 
 PAGE_SIZE = 25
 MAX_BULK = 200
@@ -62,7 +62,8 @@ def queue(request):
     found = queues.filtered(visible, data, request.user).select_related(
         "topic__block", "organisation", "territory", "building"
     )
-    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    asked = request.GET.get("page")
+    page = CappedPaginator(found, PAGE_SIZE, asked=asked).get_page(asked)
     for appeal in page:
         appeal.shown_address = policies.shown_address(request.user, appeal)
     context = {

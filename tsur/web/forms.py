@@ -9,11 +9,14 @@ from django.utils.translation import gettext_lazy as _
 from tsur.analytics import kpi
 from tsur.appeals import answer_templates, photos, policies
 from tsur.appeals.choices import Channel, DeadlineState, Priority, Status
-from tsur.appeals.models import AnswerTemplate, Appeal, ThematicBlock, Topic
+from tsur.appeals.models import AnswerTemplate, Appeal
 from tsur.core.choices import PlaceKind
 from tsur.core.errors import DomainError
-from tsur.core.models import Building, Organisation, Territory, User
+from tsur.core.models import Building, User
 
+from . import options
+from .options import RememberedChoiceField, organisations, topics
+from .resident_forms import RATINGS
 from .widgets import QuickSelect
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -32,54 +35,52 @@ def _any(choices):
     return [("", _("любой")), *choices]
 
 
-def topics():
-    return Topic.objects.filter(is_active=True).select_related("block").order_by("block__order", "name")
+class TopicChoice(RememberedChoiceField):
+    """A topic by its code, its options remembered in the process (`options.TOPICS`)."""
 
-
-def organisations():
-    return Organisation.objects.filter(is_active=True).order_by("name")
-
-
-class TopicChoice(forms.ModelChoiceField):
-    widget = QuickSelect
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, queryset=topics(), to_field_name="code", options=options.TOPICS, **kwargs)
 
     def label_from_instance(self, obj):
-        return f"{obj.block.name}: {obj.name}"
+        return options.topic_label(obj)
 
 
-# A ModelChoiceField copies its queryset (.all()) for every form: the choices are read per form.
+class OrganisationChoice(RememberedChoiceField):
+    """An active organisation, its options remembered in the process (`options.ORGANISATIONS`)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, queryset=organisations(), options=options.ORGANISATIONS, **kwargs)
+
+
 class QueueFilterForm(forms.Form):
     """What the console's list shows; every field is a query parameter, so a filter can be bookmarked."""
 
     q = forms.CharField(label=_("Поиск"), required=False, max_length=200)
     status = forms.ChoiceField(label=_("Статус"), required=False, choices=_any(Status.choices))
-    block = forms.ModelChoiceField(
+    block = RememberedChoiceField(
         label=_("Блок"),
         required=False,
-        queryset=ThematicBlock.objects.filter(is_active=True),
+        queryset=options.blocks(),
         to_field_name="code",
+        options=options.BLOCKS,
         empty_label=_("любой"),
-        widget=QuickSelect,
     )
     topic = TopicChoice(
         label=_("Тема"),
         required=False,
-        queryset=topics(),
-        to_field_name="code",
         empty_label=_("любая"),
         widget=QuickSelect,
     )
-    territory = forms.ModelChoiceField(
+    territory = RememberedChoiceField(
         label=_("Территория"),
         required=False,
-        queryset=Territory.objects.order_by("path"),
+        queryset=options.territories(),
+        options=options.TERRITORIES,
         empty_label=_("любая"),
-        widget=QuickSelect,
     )
-    organisation = forms.ModelChoiceField(
+    organisation = OrganisationChoice(
         label=_("Исполнитель"),
         required=False,
-        queryset=organisations(),
         empty_label=_("любой"),
         widget=QuickSelect,
     )
@@ -130,13 +131,10 @@ class ReasonText(forms.CharField):
 
 
 class AssignForm(StepForm):
-    topic = TopicChoice(
-        label=_("Тема"), required=False, queryset=topics(), to_field_name="code", empty_label=_("не менять")
-    )
-    organisation = forms.ModelChoiceField(
+    topic = TopicChoice(label=_("Тема"), required=False, empty_label=_("не менять"))
+    organisation = OrganisationChoice(
         label=_("Исполнитель"),
         required=False,
-        queryset=organisations(),
         empty_label=_("по правилам маршрутизации"),
         widget=QuickSelect,
     )
@@ -157,10 +155,9 @@ class RejectForm(StepForm):
 
 
 class RedirectForm(StepForm):
-    organisation = forms.ModelChoiceField(
+    organisation = OrganisationChoice(
         label=_("Другая организация"),
         required=False,
-        queryset=organisations(),
         empty_label=_("по правилам маршрутизации"),
         widget=QuickSelect,
     )
@@ -290,6 +287,19 @@ class PriorityForm(StepForm):
         return {"priority": self.cleaned_data["priority"], "reason": self.cleaned_data["reason"]}
 
 
+class CallerRatingForm(StepForm):
+    """The mark a caller gives the answer on the phone, written down by the hotline's operator
+    (the same `rate` action as the author's page)."""
+
+    rating = forms.TypedChoiceField(
+        label=_("Оценка звонящего"), choices=RATINGS, coerce=int, widget=forms.RadioSelect
+    )
+    comment = ReasonText(label=_("Отзыв со слов звонящего"), required=False)
+
+    def arguments(self):
+        return {"rating": self.cleaned_data["rating"], "comment": self.cleaned_data["comment"]}
+
+
 class MergeForm(StepForm):
     into = forms.CharField(label=_("Номер основного обращения"), max_length=20)
     reason = ReasonText(label=_("Комментарий"), required=False)
@@ -308,15 +318,12 @@ class MergeForm(StepForm):
 class BulkAssignForm(forms.Form):
     use_required_attribute = False  # one form holds every bulk operation: the browser must not block
 
-    organisation = forms.ModelChoiceField(
+    organisation = OrganisationChoice(
         label=_("Исполнитель"),
-        queryset=organisations(),
         empty_label=_("выберите организацию"),
         widget=QuickSelect,
     )
-    topic = TopicChoice(
-        label=_("Тема"), required=False, queryset=topics(), to_field_name="code", empty_label=_("не менять")
-    )
+    topic = TopicChoice(label=_("Тема"), required=False, empty_label=_("не менять"))
 
 
 class BulkRedirectForm(forms.Form):
@@ -325,9 +332,7 @@ class BulkRedirectForm(forms.Form):
 
     use_required_attribute = False  # one form holds every bulk operation: the browser must not block
 
-    organisation = forms.ModelChoiceField(
-        label=_("Организация"), queryset=organisations(), empty_label=_("выберите организацию")
-    )
+    organisation = OrganisationChoice(label=_("Организация"), empty_label=_("выберите организацию"))
     reason = forms.CharField(label=_("Основание"), max_length=4000)
 
 
@@ -404,8 +409,6 @@ class HotlineForm(forms.Form):
     topic = TopicChoice(
         label=_("Тема"),
         required=False,
-        queryset=topics(),
-        to_field_name="code",
         empty_label=_("не выбрана: определит модель или модерация"),
     )
     address = forms.CharField(label=_("Адрес"), required=False, max_length=400)

@@ -42,7 +42,7 @@ def home(request):
     return render(
         request,
         "web/home.html",
-        {"section": "home", "figures": public.figures(), "status_form": StatusForm()},
+        {"section": "home", "figures": public.front_figures(), "status_form": StatusForm()},
     )
 
 

@@ -15,6 +15,7 @@ from tsur.appeals.choices import RUNNING_STATUSES, DeadlineState, Status
 from tsur.appeals.lifecycle import OPEN_STATUSES
 from tsur.appeals.models import Appeal, AppealEvent
 from tsur.core.choices import Role
+from tsur.core.memo import RememberedByKey
 from tsur.core.models import User
 from tsur.core.scopes import scope_for
 from tsur.dispatch.models import OutageAppeal
@@ -75,11 +76,32 @@ def console_condition(key: str, user, now: datetime) -> Q:
     return Q()
 
 
+# how long a person's counts are kept when no appeal's timeline moved (a deadline state lowered
+# quietly by the job worker writes no event): decision 0100
+COUNTS_TTL_S = 15.0
+
+
 def console_counts(user, now: datetime) -> dict[str, int]:
-    """Every queue's size in one query."""
-    visible = Appeal.objects.restrict(user)
+    """Every queue's size (but «весь реестр»): one query over the open appeals the user sees, kept
+    per person until the register's timeline moves (any step, any filing, writes an event) or for
+    COUNTS_TTL_S, so the page and its live refresh do not count the register every time."""
+    latest = AppealEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return _counts.get((user, latest, timezone.localtime(now).date()))
+
+
+def _count(key) -> dict[str, int]:
+    user, _latest, day = key
+    now = timezone.make_aware(datetime.combine(day, time(12)))  # only the day matters («срок сегодня»)
+    visible = Appeal.objects.restrict(user).filter(status__in=OPEN_STATUSES)  # every queue counted is open
     keys = [q.key for q in CONSOLE_QUEUES if q.key != "all"]
     return visible.aggregate(**{k: Count("pk", filter=console_condition(k, user, now)) for k in keys})
+
+
+_counts = RememberedByKey(_count, COUNTS_TTL_S, max_items=1000)
+
+
+def forget_counts() -> None:
+    _counts.forget()
 
 
 def filtered(queryset, data: dict, reader):

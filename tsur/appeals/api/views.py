@@ -178,6 +178,10 @@ class AppealViewSet(
         events = AppealEvent.objects.filter(appeal=appeal).select_related("actor", "organisation")
         if not policies.is_staff(request.user):
             events = events.filter(public=True)
+        events = list(events)
+        if not policies.can_see_personal_data(request.user, appeal):  # analysts, leadership, dispatchers
+            for event in events:  # read, never saved
+                event.reason = policies.without_author_name(appeal, event.reason)
         return Response(s.AppealEventSerializer(events, many=True).data)
 
     @extend_schema(responses=s.AppealStatusSerializer)

@@ -45,6 +45,13 @@ class PublicLookupThrottle(UserThrottle):
     scope = "public_lookup"
 
 
+class StaffSuggestThrottle(UserThrottle):
+    """Suggestions while a member of staff types (the hotline's address and topic): per account, and
+    apart from the public lookups, so an operator typing fast does not run into the public limit."""
+
+    scope = "staff_suggest"
+
+
 def allowed(request, throttle_class) -> bool:
     """Whether a page (not an API view) may serve this request under the API's limit of that name;
     the same counters, so a client cannot double its allowance by switching between the two."""

@@ -4,6 +4,7 @@ a restore over data needs --force; a damaged archive is refused before anything 
 
 import contextlib
 import io
+import os
 import tarfile
 from pathlib import Path
 
@@ -21,7 +22,9 @@ from tsur.core import backup
 from tsur.core.choices import Role
 from tsur.core.tests.factories import user_with_role
 
-RESTORE_DB = "tsur_hb_restore"  # PostgreSQL: a database of this suite's own, made afresh for the test
+# PostgreSQL: a database of this run's own, made afresh for the test (several suites may run on one
+# server at once: the live database's name and the process keep their restores apart)
+RESTORE_PREFIX = "tsur_hb_restore"
 
 
 def live() -> backup.Database:
@@ -40,16 +43,17 @@ def fresh(tmp_path):
     if db.engine == "sqlite":
         yield f"sqlite:///{tmp_path / 'restored.sqlite3'}"
         return
+    restore_db = f"{RESTORE_PREFIX}_{db.name}_{os.getpid()}"[:63]
     admin = psycopg.connect(
         dbname="postgres", host=db.host or None, port=db.port or None, user=db.user or None,
         password=db.password or None, autocommit=True,
     )  # fmt: skip
     with contextlib.closing(admin):
-        admin.execute(f'DROP DATABASE IF EXISTS "{RESTORE_DB}"')
-        admin.execute(f'CREATE DATABASE "{RESTORE_DB}"')
+        admin.execute(f'DROP DATABASE IF EXISTS "{restore_db}"')
+        admin.execute(f'CREATE DATABASE "{restore_db}"')
         auth = f"{db.user}:{db.password}@" if db.password else f"{db.user}@" if db.user else ""
-        yield f"postgres://{auth}{db.host or 'localhost'}:{db.port or 5432}/{RESTORE_DB}"
-        admin.execute(f'DROP DATABASE IF EXISTS "{RESTORE_DB}" WITH (FORCE)')
+        yield f"postgres://{auth}{db.host or 'localhost'}:{db.port or 5432}/{restore_db}"
+        admin.execute(f'DROP DATABASE IF EXISTS "{restore_db}" WITH (FORCE)')
 
 
 def jpeg(color) -> SimpleUploadedFile:

@@ -12,7 +12,8 @@ from rest_framework.throttling import SimpleRateThrottle
 from tsur.appeals import actions
 from tsur.appeals.choices import Channel
 from tsur.appeals.tests.factories import TopicFactory
-from tsur.core.tests.factories import BuildingFactory, TerritoryFactory
+from tsur.core.choices import Role
+from tsur.core.tests.factories import BuildingFactory, TerritoryFactory, user_with_role
 from tsur.nlp import understanding as text_model
 from tsur.nlp.tests import region
 
@@ -99,6 +100,21 @@ def test_suggestions_share_the_public_lookup_limit():
     finally:
         SimpleRateThrottle.THROTTLE_RATES = old
     assert codes == [200, 200, 200, 429]
+
+
+def test_staff_typing_have_their_own_limit_apart_from_the_public_one():
+    operator = user_with_role(Role.OPERATOR)
+    old = SimpleRateThrottle.THROTTLE_RATES
+    SimpleRateThrottle.THROTTLE_RATES = {**old, "public_lookup": "2/min", "staff_suggest": "4/min"}
+    try:
+        visitor, staff = Client(), Client()
+        staff.force_login(operator)
+        public = [visitor.get(ADDRESSES, {"q": "Садовая"}).status_code for _ in range(3)]
+        typing = [staff.get(ADDRESSES, {"q": "Садовая"}).status_code for _ in range(5)]
+    finally:
+        SimpleRateThrottle.THROTTLE_RATES = old
+    assert public == [200, 200, 429]
+    assert typing == [200, 200, 200, 200, 429]
 
 
 def test_an_appeal_s_text_or_author_never_appears_in_a_suggestion():
