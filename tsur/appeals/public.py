@@ -275,7 +275,7 @@ def _count_cells(grid: tuple[float, float], at: datetime | None = None) -> dict:
 
 
 # the public map's counts per grid: the page's data says «max-age=60» to browsers and proxies
-# already, so a process keeps what it counted as long (decision 0100)
+# already, so a process keeps what it counted as long (decision 0024)
 MAP_TTL_S = 60.0
 _legend = Remembered(blocks, MAP_TTL_S)
 _region_cells = RememberedByKey(_count_cells, MAP_TTL_S, max_items=len(range(MAX_ZOOM + 1)) * 4)

@@ -4,7 +4,7 @@ The console's page offers them in four selects and its bulk forms in three more,
 options each time, and a `ModelChoiceField` reads its queryset again for every form and field. So the
 (value, label) pairs are read once per process and kept `OPTIONS_TTL_S` seconds (`tsur.core.memo`);
 a change saved in this process is seen at once (signals connected in apps.py), in the others within
-`OPTIONS_TTL_S` (decision 0100). A chosen value is still checked against the field's queryset."""
+`OPTIONS_TTL_S` (decision 0024). A chosen value is still checked against the field's queryset."""
 
 from django import forms
 from django.forms.models import ModelChoiceIterator

@@ -6,7 +6,7 @@ search for a common word, holds tens of thousands of appeals, and that count cos
 itself. `CappedPaginator` reads, in the list's order, the ids of at most `cap` rows (or up to the page
 after the one asked for, when that is further), which gives both the count and the page's ids in one
 pass that stops early; the page's rows are then read by their ids. A longer list reads «более 1 000»
-and its pager «из более чем 40», and one can page on as far as one likes (decision 0100)."""
+and its pager «из более чем 40», and one can page on as far as one likes (decision 0024)."""
 
 from functools import cached_property
 

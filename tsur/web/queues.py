@@ -77,7 +77,7 @@ def console_condition(key: str, user, now: datetime) -> Q:
 
 
 # how long a person's counts are kept when no appeal's timeline moved (a deadline state lowered
-# quietly by the job worker writes no event): decision 0100
+# quietly by the job worker writes no event): decision 0024
 COUNTS_TTL_S = 15.0
 
 

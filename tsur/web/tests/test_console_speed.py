@@ -1,6 +1,6 @@
 """What keeps the console fast at a register of 100,000 appeals stays right: the queues' counts
 (kept per person until the timeline moves), the capped count of a long list, and the selects'
-options remembered in the process (decision 0100)."""
+options remembered in the process (decision 0024)."""
 
 import pytest
 from django.test import Client
