@@ -26,6 +26,9 @@ class Command(BaseCommand):
             return
         examples = learning.moderated()
         if simulated:
+            data = Path(settings.TSUR["DEMO_DATA"])
+            if not data.exists():
+                raise CommandError(f"Смоделированной ленте нужна выгрузка обращений: файл не найден: {data}")
             examples += learning.simulated(simulated)
         if not examples:
             raise CommandError(
