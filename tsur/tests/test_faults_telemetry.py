@@ -40,6 +40,7 @@ class Controller:
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
         self.thread = threading.Thread(target=self.run, daemon=True)
+        self.waiting: list[threading.Thread] = []  # one per reading whose PUBACK is awaited
 
     def probe(self) -> bool:
         body = {
@@ -55,7 +56,9 @@ class Controller:
             at = timezone.now().isoformat()
             body = json.dumps({"readings": [{"metric": "t_supply", "value": value, "unit": "°C", "at": at}]})
             info = self.client.publish("tsur/v1/plc-f/readings", body, qos=1)
-            threading.Thread(target=self._await, args=(info, value), daemon=True).start()
+            waiter = threading.Thread(target=self._await, args=(info, value), daemon=True)
+            waiter.start()
+            self.waiting.append(waiter)
             time.sleep(0.01)
 
     def _await(self, info, value):
@@ -73,6 +76,11 @@ class Controller:
     def __exit__(self, *exc):
         self.stop.set()
         self.thread.join(10)
+        # the last readings' PUBACKs may still be on their way: `acked` is final only when every
+        # wait is over (else a reading acknowledged after the check below would count as lost)
+        deadline = time.monotonic() + 60
+        for waiter in self.waiting:
+            waiter.join(max(0.0, deadline - time.monotonic()))
 
 
 def stored() -> set[float]:
