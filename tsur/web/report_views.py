@@ -21,19 +21,25 @@ def _reader(request):
         raise PermissionDenied(_("Доклады доступны аналитикам и руководству."))
 
 
-@login_required
-def archive(request):
-    _reader(request)
-    weeks = [report.last_full_week() - timedelta(days=7 * n) for n in range(8)]
+def _archive(request, error: str = "", status: int = 200):
+    """The archive page: the last two years' reports, the weeks one may order, the subscription."""
     return render(
         request,
         "web/reports/archive.html",
         {
             "reports": WeeklyReport.objects.defer("html")[:104],
-            "weeks": weeks,
+            "weeks": [report.last_full_week() - timedelta(days=7 * n) for n in range(8)],
             "subscribed": ReportSubscription.objects.filter(user=request.user).exists(),
+            "error": error,
         },
+        status=status,
     )
+
+
+@login_required
+def archive(request):
+    _reader(request)
+    return _archive(request)
 
 
 @login_required
@@ -66,17 +72,7 @@ def make(request):
     except ValueError:
         week = None
     if week is None or week.weekday() != 0 or week > report.last_full_week():
-        return render(
-            request,
-            "web/reports/archive.html",
-            {
-                "reports": WeeklyReport.objects.defer("html")[:104],
-                "weeks": [report.last_full_week() - timedelta(days=7 * n) for n in range(8)],
-                "subscribed": ReportSubscription.objects.filter(user=request.user).exists(),
-                "error": _("Выберите понедельник недели, которая уже закончилась."),
-            },
-            status=400,
-        )
+        return _archive(request, _("Выберите понедельник недели, которая уже закончилась."), status=400)
     item = report.request(week, request.user)
     tasks.make_report(item.pk)
     return redirect("web:analytics-report", pk=item.pk)
