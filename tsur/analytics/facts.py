@@ -40,6 +40,7 @@ APPEAL_FIELDS = (
     "building_id",
     "address",
     "resolution_due",
+    "first_response_due",
 )
 FACT_FIELDS = [f.name for f in AppealFact._meta.concrete_fields if f.name != "appeal"]
 CHUNK = 2000
@@ -149,6 +150,7 @@ def derive(appeal: dict, events: list, now: datetime) -> dict:
         "place_key": place_key(appeal["building_id"], appeal["address"]),
         "status": status,
         "resolution_due": appeal["resolution_due"],
+        "first_response_due": appeal["first_response_due"],
         "first_response_at": first_response,
         "answered_at": answered_at,
         "answered": answered,

@@ -18,7 +18,8 @@ from django.db.models import Aggregate, Count, FloatField, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from tsur.appeals.choices import RUNNING_STATUSES, Channel
+from tsur.appeals import deadlines
+from tsur.appeals.choices import Channel
 from tsur.appeals.models import ThematicBlock, Topic
 from tsur.core.models import Organisation, Territory
 
@@ -126,9 +127,8 @@ def labels(dimension: Dimension, keys) -> dict:
 
 
 def overdue_now(now: datetime, prefix: str = "") -> Q:
-    """Open, the clock running against the organisation (not waiting for the citizen, no answer
-    yet) and the resolution deadline passed by `now`."""
-    return Q(**{f"{prefix}status__in": sorted(RUNNING_STATUSES), f"{prefix}resolution_due__lt": now})
+    """The register's own «просрочено» (`deadlines.overdue_now`), read from the facts."""
+    return deadlines.overdue_now(now, prefix, responded="first_response_at")
 
 
 def conditions(now: datetime, prefix: str = "") -> dict[str, Q]:

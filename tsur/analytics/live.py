@@ -3,7 +3,7 @@
 Every figure is counted by the database over indexed columns and carries the console's filter that
 lists its appeals (`link`: query parameters of tsur.web.queues.filtered), so a click on a number opens
 exactly those appeals. "Open" and "overdue now" are the register's own definitions
-(`lifecycle.OPEN_STATUSES`, `Appeal.deadline_state`), as on /overview/ and in the KPIs.
+(`lifecycle.OPEN_STATUSES`, `deadlines.overdue_now`), as on /overview/, in the console and in the KPIs.
 
 The map counts open appeals with a point in hexagonal cells of the `h3` package, at the resolution
 the screen's zoom asks for (6–9) and within its box. The database groups the appeals on a grid of
@@ -32,8 +32,8 @@ from django.db.models import Aggregate, Count, F, IntegerField, Max, Q
 from django.db.models.functions import Floor
 from django.utils import timezone
 
-from tsur.appeals import public
-from tsur.appeals.choices import DeadlineState, EventKind, Status
+from tsur.appeals import deadlines, public
+from tsur.appeals.choices import EventKind, Status
 from tsur.appeals.lifecycle import OPEN_STATUSES
 from tsur.appeals.models import Appeal, AppealEvent, Topic
 from tsur.core.scopes import scope_for
@@ -51,7 +51,6 @@ from .signal_models import Signal
 
 OPEN = sorted(OPEN_STATUSES)
 MODERATION = [Status.REGISTERED, Status.MODERATION]
-OVERDUE = Q(status__in=OPEN, deadline_state=DeadlineState.OVERDUE)
 # seconds a computed screen is served to the next poll although the register moved (wall-clock
 # time: the cache may be shared by the processes of several hosts)
 FRESH = 1.0
@@ -126,7 +125,7 @@ def figures(user, now: datetime) -> dict:
         "counters": counters(visible, now),
         "rising": rising(visible, now),
         "signals": signals(user, now),
-        "organisations": overdue_by_organisation(visible),
+        "organisations": overdue_by_organisation(visible, now),
         **dispatch(user),
         "blocks": [{"code": b["code"], "name": b["name"], "color": b["color"]} for b in public.blocks()],
     }
@@ -137,11 +136,15 @@ def counters(visible, now: datetime) -> list[dict]:
     start, end = today(now)
     day = start.date().isoformat()
     received = visible.filter(registered_at__gte=start, registered_at__lt=end).count()
-    by_state = visible.filter(status__in=OPEN).values("status", "deadline_state").annotate(n=Count("pk"))
+    by_status = (
+        visible.filter(status__in=OPEN)
+        .values("status")
+        .annotate(n=Count("pk"), overdue=Count("pk", filter=deadlines.overdue_now(now)))
+    )
     open_ = overdue = moderation = 0
-    for row in by_state:
+    for row in by_status:
         open_ += row["n"]
-        overdue += row["n"] if row["deadline_state"] == DeadlineState.OVERDUE else 0
+        overdue += row["overdue"]
         moderation += row["n"] if row["status"] in MODERATION else 0
     answered = visible.filter(pk__in=answered_between(start, end)).count()
     return [
@@ -221,9 +224,9 @@ def signals(user, now: datetime) -> list[dict]:
     ]
 
 
-def overdue_by_organisation(visible) -> list[dict]:
+def overdue_by_organisation(visible, now: datetime) -> list[dict]:
     rows = (
-        visible.filter(OVERDUE, organisation__isnull=False)
+        visible.filter(deadlines.overdue_now(now), organisation__isnull=False)
         .values("organisation", "organisation__name")
         .annotate(n=Count("pk"))
         .order_by("-n", "organisation__name")[:TOP]
@@ -319,7 +322,12 @@ def _margin(resolution: int) -> tuple[float, float]:
     return 2 * edge, 4 * edge
 
 
-def cells(visible, resolution: int, box: tuple[float, float, float, float] | None = None) -> dict[str, tuple]:
+def cells(
+    visible,
+    resolution: int,
+    box: tuple[float, float, float, float] | None = None,
+    now: datetime | None = None,
+) -> dict[str, tuple]:
     """Open appeals with a point per hexagon of the resolution whose centre lies in the box (south,
     west, north, east): {cell: (open, overdue, the block most of them are about)}. One grouped query
     over the box widened by a hexagon; Python folds grid cells, not appeals."""
@@ -338,7 +346,7 @@ def cells(visible, resolution: int, box: tuple[float, float, float, float] | Non
             gx__gte=math.floor((box[1] - d_lon) / FINE_LON) // size,
             gx__lte=math.floor((box[3] + d_lon) / FINE_LON) // size,
         )
-    counts = {"n": Count("pk"), "overdue": Count("pk", filter=Q(deadline_state=DeadlineState.OVERDUE))}
+    counts = {"n": Count("pk"), "overdue": Count("pk", filter=deadlines.overdue_now(now or timezone.now()))}
     if connections[shown.db].vendor == "postgresql":
         # one row per grid cell, with the block most of its appeals are about
         rows = shown.values_list("gy", "gx").annotate(mode=Mode("topic__block"), **counts).order_by()
@@ -379,7 +387,9 @@ def _boundary(cell: str) -> tuple:
     return tuple((round(lat, 5), round(lon, 5)) for lat, lon in h3.cell_to_boundary(cell))
 
 
-def map_cells(visible, resolution: int, box: tuple[float, float, float, float] | None) -> list[dict]:
+def map_cells(
+    visible, resolution: int, box: tuple[float, float, float, float] | None, now: datetime | None = None
+) -> list[dict]:
     """The hexagons of a resolution in the box, with their outline, counts, the block most of their
     appeals are about, and their drill-down."""
     blocks = {b["pk"]: i for i, b in enumerate(public.blocks())}
@@ -392,7 +402,7 @@ def map_cells(visible, resolution: int, box: tuple[float, float, float, float] |
             "outline": _boundary(cell),
             "link": {"queue": "open", "cell": cell},
         }
-        for cell, (n, overdue, top) in cells(visible, resolution, box).items()
+        for cell, (n, overdue, top) in cells(visible, resolution, box, now).items()
     ]
 
 

@@ -51,6 +51,7 @@ class AppealFact(models.Model):
     place_key = models.CharField(max_length=200, blank=True)
     status = models.CharField(_("статус"), max_length=16, choices=Status.choices)
     resolution_due = models.DateTimeField(_("срок решения"), null=True, blank=True)
+    first_response_due = models.DateTimeField(_("срок первого ответа"), null=True, blank=True)
     first_response_at = models.DateTimeField(null=True, blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)  # the last answer given
     answered = models.BooleanField(default=False)  # the last answer stands (answered or closed)
@@ -84,6 +85,8 @@ class AppealFact(models.Model):
                     "channel",
                     "status",
                     "resolution_due",
+                    "first_response_due",
+                    "first_response_at",
                     "answered",
                     "answered_on_time",
                     "ever_answered",

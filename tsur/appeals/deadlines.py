@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db.models import Q
 
 from tsur.core import calendar, memo
 
-from .choices import DeadlineState, DeadlineUnit, Priority
+from .choices import RUNNING_STATUSES, DeadlineState, DeadlineUnit, Priority
 from .regulation_models import ChannelRegulation
 
 LEGAL_DAYS = 30
@@ -122,6 +123,38 @@ def state_at(appeal, now: datetime) -> str:
     if (due - now).total_seconds() <= max(period * share, 3600):
         return DeadlineState.SOON
     return DeadlineState.OK
+
+
+def overdue_now(now: datetime, prefix: str = "", *, responded: str = "first_responded_at") -> Q:
+    """«Просрочено» as of `now`, for a query: the clock running against the organisation (open, not
+    waiting for the citizen) and the resolution deadline passed, or the first-response deadline
+    passed with no first response yet — what `state_at` says of one appeal.
+
+    Every count and list of overdue appeals reads this (the console's and the organisation's queues,
+    the overview, the wall screen, the KPIs and their reports): they agree with each other at any
+    moment. `Appeal.deadline_state` is the job worker's record of what it escalated, brought up to
+    date every few minutes; it is shown on an appeal but nothing is counted by it.
+
+    `prefix` reaches the fields through a relation; `responded` names the first response's field
+    (the KPIs' facts call it `first_response_at`)."""
+
+    def q(**lookups) -> Q:
+        return Q(**{prefix + k: v for k, v in lookups.items()})
+
+    return q(status__in=sorted(RUNNING_STATUSES)) & (
+        q(resolution_due__lt=now) | q(**{f"{responded}__isnull": True, "first_response_due__lt": now})
+    )
+
+
+def in_state(state: str, now: datetime) -> Q:
+    """The appeals in a deadline state now, for a query: «просрочено» as `overdue_now` says;
+    «срок истекает» and «в срок» as the job worker last marked them, less those overdue since."""
+    overdue = overdue_now(now)
+    if state == DeadlineState.OVERDUE:
+        return overdue
+    if state == DeadlineState.SOON:
+        return Q(deadline_state=DeadlineState.SOON) & ~overdue
+    return ~Q(deadline_state=DeadlineState.SOON) & ~overdue
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """The analytics pages for analysts, leadership and supervisors (a supervisor sees their
 organisation): the KPI table by any dimension and period, the ratings, the complaint book's league
-table, and the list of the appeals behind any figure. Figures only, never a citizen's data; every
-figure opens its appeals in the console's filter (or, for those without the console, in the
-list here, with the same query parameters)."""
+table. Figures only, never a citizen's data; every figure opens its appeals in the console's
+filter (or, for those without the console, in the read-only list of `figure_views`, with the same
+query parameters)."""
 
 from urllib.parse import urlencode
 
@@ -10,7 +10,6 @@ from django import forms as django_forms
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,9 +19,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from tsur.analytics import complaints, kpi, ratings
-from tsur.appeals.models import Appeal
 
-from . import forms, places, queues
+from . import forms, places
 
 PAGE_SIZE = 50
 PERIODS = [
@@ -179,28 +177,3 @@ def complaint_book(request):
         r.share_text = shown(r.in_time_share, "share")
     context = {"section": "analytics", "tab": "complaints", "form": form, "period": period, "rows": rows}
     return render(request, "web/analytics/complaint_book.html", context)
-
-
-@login_required
-@require_GET
-def appeals(request):
-    """The appeals behind a figure, for those who do not work in the console: the same query
-    parameters, the appeals the user's scope reaches, no citizen's data (no text, no address)."""
-    _require(request)
-    form = forms.QueueFilterForm(request.GET)
-    data = form.cleaned_data if form.is_valid() else {}
-    data.pop("q", None)  # a search reads the text: not offered here
-    found = queues.filtered(Appeal.objects.restrict(request.user), data, request.user).select_related(
-        "topic__block", "organisation", "territory"
-    )
-    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
-    query = urlencode({k: v for k, v in request.GET.items() if k != "page" and v})
-    context = {
-        "section": "analytics",
-        "tab": "appeals",
-        "page": page,
-        "query": query,
-        "what": kpi.DRILL_LABELS.get(data.get("kpi") or "", ""),
-        "data": data,
-    }
-    return render(request, "web/analytics/appeals.html", context)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tsur.analytics import kpi, live
 from tsur.analytics.models import Signal
-from tsur.appeals import policies, search
+from tsur.appeals import deadlines, policies, search
 from tsur.appeals.choices import RUNNING_STATUSES, DeadlineState, Status
 from tsur.appeals.lifecycle import OPEN_STATUSES
 from tsur.appeals.models import Appeal, AppealEvent
@@ -41,6 +41,7 @@ def _today(now: datetime) -> tuple[datetime, datetime]:
 
 # ------------------------------------------------------------------ the operator's console
 
+
 CONSOLE_QUEUES = [
     Queue("moderation", _("Модерация")),
     Queue("unassigned", _("Без исполнителя")),
@@ -66,7 +67,7 @@ def console_condition(key: str, user, now: datetime) -> Q:
         start, end = _today(now)
         return Q(status__in=RUNNING_STATUSES, resolution_due__gte=start, resolution_due__lt=end)
     if key == "overdue":
-        return open_ & Q(deadline_state=DeadlineState.OVERDUE)
+        return deadlines.overdue_now(now)
     if key == "mine":  # what this operator filed or took a step on
         return open_ & (
             Q(submitted_by=user.pk) | Q(pk__in=AppealEvent.objects.filter(actor=user.pk).values("appeal_id"))
@@ -86,12 +87,11 @@ def console_counts(user, now: datetime) -> dict[str, int]:
     per person until the register's timeline moves (any step, any filing, writes an event) or for
     COUNTS_TTL_S, so the page and its live refresh do not count the register every time."""
     latest = AppealEvent.objects.order_by("-pk").values_list("pk", flat=True).first()
-    return _counts.get((user, latest, timezone.localtime(now).date()))
+    return _counts.get((user, latest, timezone.localtime(now).replace(second=0, microsecond=0)))
 
 
 def _count(key) -> dict[str, int]:
-    user, _latest, day = key
-    now = timezone.make_aware(datetime.combine(day, time(12)))  # only the day matters («срок сегодня»)
+    user, _latest, now = key  # to the minute: «срок сегодня» and «просрочено» move with the clock
     visible = Appeal.objects.restrict(user).filter(status__in=OPEN_STATUSES)  # every queue counted is open
     keys = [q.key for q in CONSOLE_QUEUES if q.key != "all"]
     return visible.aggregate(**{k: Count("pk", filter=console_condition(k, user, now)) for k in keys})
@@ -119,7 +119,7 @@ def filtered(queryset, data: dict, reader):
     if data.get("channel"):
         queryset = queryset.filter(channel=data["channel"])
     if data.get("deadline_state"):
-        queryset = queryset.filter(deadline_state=data["deadline_state"])
+        queryset = queryset.filter(deadlines.in_state(data["deadline_state"], timezone.now()))
     if data.get("since"):
         queryset = queryset.filter(registered_at__gte=_day_bounds(data["since"])[0])
     if data.get("until"):
@@ -171,15 +171,16 @@ WORK_STATUSES = [S.ASSIGNED, S.IN_WORK, S.INTERIM, S.CLARIFICATION, S.REVIEW, S.
 ACTIVE = [S.ASSIGNED, S.IN_WORK, S.INTERIM, S.CLARIFICATION]
 
 
-def work_condition(key: str, user) -> Q:
+def work_condition(key: str, user, now: datetime | None = None) -> Q:
+    now = now or timezone.now()
     active = Q(status__in=ACTIVE)
     return {
         "mine": active & Q(assignee=user.pk),  # what the person took or was handed
         "new": Q(status=S.ASSIGNED),
         "in_work": Q(status__in=[S.IN_WORK, S.INTERIM]),
         "waiting": Q(status=S.CLARIFICATION),
-        "soon": active & Q(deadline_state=DeadlineState.SOON),
-        "overdue": active & Q(deadline_state=DeadlineState.OVERDUE),
+        "soon": active & deadlines.in_state(DeadlineState.SOON, now),
+        "overdue": active & deadlines.in_state(DeadlineState.OVERDUE, now),
         "review": Q(status=S.REVIEW),
         "answered": Q(status=S.ANSWERED),
     }.get(key, active)
@@ -191,8 +192,9 @@ def work_queryset(user):
 
 
 def work_counts(user) -> dict[str, int]:
+    now = timezone.now()
     return work_queryset(user).aggregate(
-        **{q.key: Count("pk", filter=work_condition(q.key, user)) for q in WORK_QUEUES}
+        **{q.key: Count("pk", filter=work_condition(q.key, user, now)) for q in WORK_QUEUES}
     )
 
 
@@ -203,19 +205,21 @@ def load_by_organisation(user) -> list[dict]:
         Appeal.objects.restrict(user, "take")
         .filter(status__in=ACTIVE)
         .values("organisation__name")
-        .annotate(**LOAD)
+        .annotate(**load(timezone.now()))
         .order_by("-overdue", "-total")
     )
 
 
-LOAD = {
-    "total": Count("pk"),
-    "assigned": Count("pk", filter=Q(status=S.ASSIGNED)),
-    "in_work": Count("pk", filter=Q(status__in=[S.IN_WORK, S.INTERIM])),
-    "waiting": Count("pk", filter=Q(status=S.CLARIFICATION)),
-    "soon": Count("pk", filter=Q(deadline_state=DeadlineState.SOON)),
-    "overdue": Count("pk", filter=Q(deadline_state=DeadlineState.OVERDUE)),
-}
+def load(now: datetime) -> dict:
+    """The columns of the supervisor's load table."""
+    return {
+        "total": Count("pk"),
+        "assigned": Count("pk", filter=Q(status=S.ASSIGNED)),
+        "in_work": Count("pk", filter=Q(status__in=[S.IN_WORK, S.INTERIM])),
+        "waiting": Count("pk", filter=Q(status=S.CLARIFICATION)),
+        "soon": Count("pk", filter=deadlines.in_state(DeadlineState.SOON, now)),
+        "overdue": Count("pk", filter=deadlines.in_state(DeadlineState.OVERDUE, now)),
+    }
 
 
 def people_of(user):
@@ -235,14 +239,15 @@ def people_of(user):
 def load_by_person(user) -> list[dict]:
     """The same load per person: everyone of the organisations overseen (with nothing, too), whoever
     else still holds some of their appeals, and the appeals nobody has taken yet (person None)."""
+    columns = load(timezone.now())
     counted = {
         row.pop("assignee"): row
         for row in Appeal.objects.restrict(user, "take")
         .filter(status__in=ACTIVE)
         .values("assignee")
-        .annotate(**LOAD)
+        .annotate(**columns)
     }
-    nothing = dict.fromkeys(LOAD, 0)
+    nothing = dict.fromkeys(columns, 0)
     people = list(people_of(user))
     known = {p.pk for p in people}
     people += User.objects.filter(pk__in=[pk for pk in counted if pk is not None and pk not in known])

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from tsur.appeals import selectors
+from tsur.appeals import deadlines, selectors
 from tsur.appeals.choices import DeadlineState, Status
 from tsur.appeals.lifecycle import OPEN_STATUSES
 from tsur.appeals.models import Appeal
@@ -46,25 +46,25 @@ def overview(request):
         raise PermissionDenied(_("Обзор доступен аналитикам и руководству."))
     visible = Appeal.objects.restrict(request.user)
     open_ = visible.filter(status__in=OPEN_STATUSES)
-    since = timezone.now() - timedelta(days=7)
+    now = timezone.now()
+    since = now - timedelta(days=7)
+    overdue = Count("pk", filter=deadlines.in_state(DeadlineState.OVERDUE, now))
     totals = open_.aggregate(
         open=Count("pk"),
-        overdue=Count("pk", filter=Q(deadline_state=DeadlineState.OVERDUE)),
-        soon=Count("pk", filter=Q(deadline_state=DeadlineState.SOON)),
+        overdue=overdue,
+        soon=Count("pk", filter=deadlines.in_state(DeadlineState.SOON, now)),
         moderation=Count("pk", filter=Q(status__in=[Status.REGISTERED, Status.MODERATION])),
     )
     week = visible.filter(registered_at__gte=since)
     totals["week"] = week.count()
     routed = selectors.routing_figures(week)
     blocks = list(
-        open_.values("topic__block__name")
-        .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(deadline_state=DeadlineState.OVERDUE)))
-        .order_by("-n")[:12]
+        open_.values("topic__block__name").annotate(n=Count("pk"), overdue=overdue).order_by("-n")[:12]
     )
     organisations = list(
         open_.filter(organisation__isnull=False)
         .values("organisation__name")
-        .annotate(n=Count("pk"), overdue=Count("pk", filter=Q(deadline_state=DeadlineState.OVERDUE)))
+        .annotate(n=Count("pk"), overdue=overdue)
         .order_by("-overdue", "-n")[:12]
     )
     widest = max([b["n"] for b in blocks] or [1])

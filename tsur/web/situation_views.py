@@ -3,29 +3,24 @@ phone: live counters, the map of open appeals in hexagons, topics rising now, sp
 organisation, outages and alarms. The page polls `data.json` every few seconds with the ETag it
 was given; nothing changed answers 304 after four primary-key lookups (tsur.analytics.live).
 
-Every figure links to the list of its appeals: the console for those who work there, and for the
-others (analysts, leadership) a read-only list by the same filters, without the citizen's personal
-data."""
+Every figure links to the list of its appeals (`figure_views`): the console for those who work
+there, and for the others (analysts, leadership) a read-only list by the same filters, without the
+citizen's personal data."""
 
-from datetime import date, datetime
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpResponseNotModified, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from tsur.analytics import live
-from tsur.appeals import policies
-from tsur.appeals.models import Appeal
 
-from . import forms, maps, places, queues
+from . import maps, places
 
 PAGE_SIZE = 50
 DEFAULT_RESOLUTION = 7
@@ -109,57 +104,3 @@ def _not_modified(etag: str):
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
     return response
-
-
-def _shown(value) -> str:
-    """A filter's value as a reader writes it."""
-    if isinstance(value, datetime):
-        return timezone.localtime(value).strftime("%d.%m.%Y %H:%M")
-    if isinstance(value, date):
-        return value.strftime("%d.%m.%Y")
-    return str(value)
-
-
-@login_required
-@require_GET
-def appeals(request):
-    """The appeals behind a figure: the console's list for its users, else a read-only list."""
-    _require(request)
-    if places.may_open(request.user, places.CONSOLE):
-        return redirect(f"{reverse('web:console')}?{request.GET.urlencode()}")
-    now = timezone.now()
-    key = request.GET.get("queue", "all")
-    if key not in {q.key for q in queues.CONSOLE_QUEUES}:
-        key = "all"
-    form = forms.QueueFilterForm(request.GET)
-    found = queues.filtered(
-        Appeal.objects.restrict(request.user).filter(queues.console_condition(key, request.user, now)),
-        form.cleaned_data if form.is_valid() else {},
-        request.user,
-    ).select_related("topic__block", "organisation", "territory", "building")
-    page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
-    for appeal in page:
-        appeal.shown_address = (
-            appeal.building.address if appeal.building_id else policies.shown_address(request.user, appeal)
-        )
-    query = request.GET.copy()
-    query.pop("page", None)
-    chosen = form.cleaned_data if form.is_valid() else {}
-    filters = [
-        (form.fields[name].label, _shown(value))
-        for name, value in chosen.items()
-        if value not in (None, "") and name not in ("sort", "q")
-    ]
-    return render(
-        request,
-        "web/situation/appeals.html",
-        {
-            "section": "situation",
-            "page": page,
-            "queue": dict((q.key, q.label) for q in queues.CONSOLE_QUEUES)[key],
-            "filters": filters,
-            "query": query.urlencode(),
-            "now": now,
-            "region": settings.TSUR["REGION_NAME"],
-        },
-    )

@@ -6,6 +6,7 @@ from . import author_views as author
 from . import console_views as console
 from . import dispatch_views as dispatch
 from . import export_views as export
+from . import figure_views as figures
 from . import hotline_views as hotline
 from . import portal_views as portal
 from . import report_views as reports
@@ -37,10 +38,10 @@ urlpatterns = [
     path("analytics/", analytics.kpi_table, name="analytics"),
     path("analytics/ratings/", analytics.ratings_page, name="analytics-ratings"),
     path("analytics/complaint-book/", analytics.complaint_book, name="analytics-complaint-book"),
-    path("analytics/appeals/", analytics.appeals, name="analytics-appeals"),
+    path("analytics/appeals/", figures.appeals, {"section": "analytics"}, name="analytics-appeals"),
     path("situation/", situation.wall, name="situation"),
     path("situation/data.json", situation.data, name="situation-data"),
-    path("situation/appeals/", situation.appeals, name="situation-appeals"),
+    path("situation/appeals/", figures.appeals, {"section": "situation"}, name="situation-appeals"),
     path("analytics/reports/", reports.archive, name="analytics-reports"),
     path("analytics/reports/make/", reports.make, name="analytics-report-make"),
     path("analytics/reports/subscription/", reports.subscribe, name="analytics-report-subscribe"),

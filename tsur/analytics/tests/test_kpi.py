@@ -7,7 +7,9 @@ import pytest
 
 from tsur.analytics import facts, kpi
 from tsur.analytics.models import AppealFact
-from tsur.appeals.choices import Status
+from tsur.appeals import deadlines
+from tsur.appeals.choices import RUNNING_STATUSES, DeadlineState, Status
+from tsur.appeals.models import Appeal
 
 from . import timeline
 from .timeline import NOW
@@ -73,9 +75,10 @@ def test_every_fact_by_hand(tl):
 def test_the_total_of_march(tl):
     _rows, total = kpi.table(None, "organisation", MARCH, now=NOW)
     v, c = total.values, total.counts
-    assert (c["received"], c["answered"], c["answered_on_time"], c["overdue_now"]) == (9, 6, 5, 1)
-    assert v["on_time_share"] == pytest.approx(5 / 7)
-    assert v["overdue_now"] == 1
+    # overdue now: A6 (both deadlines passed) and A8 (no first response by the end of 25.03)
+    assert (c["received"], c["answered"], c["answered_on_time"], c["overdue_now"]) == (9, 6, 5, 2)
+    assert v["on_time_share"] == pytest.approx(5 / 8)
+    assert v["overdue_now"] == 2
     assert v["first_response_median"] == pytest.approx(1.5)  # of 1, 1, 1, 2, 4, 11
     assert v["first_response_p90"] == pytest.approx(7.5)
     assert v["resolution_median"] == pytest.approx(4.5)  # of 2, 3, 4, 5, 11, 17
@@ -94,7 +97,7 @@ def test_by_organisation(tl):
     a, b, none = by[tl.org_a.pk], by[tl.org_b.pk], by[None]
     assert (a.counts["received"], b.counts["received"], none.counts["received"]) == (4, 4, 1)
     assert a.values["on_time_share"] == pytest.approx(3 / 4)  # A1, A3, A4 in time; A6 overdue
-    assert b.values["on_time_share"] == pytest.approx(2 / 3)  # A2, A5 in time; A7 late
+    assert b.values["on_time_share"] == pytest.approx(2 / 4)  # A2, A5 in time; A7 late; A8 overdue
     assert a.values["resolution_median"] == pytest.approx(3.0)  # of 2, 3, 5
     assert b.values["first_response_median"] == pytest.approx(4.0)  # of 1, 4, 11
     assert none.values["on_time_share"] is None
@@ -110,10 +113,28 @@ def test_by_municipality_block_and_channel(tl):
 
 
 def test_overdue_now_follows_the_clock_without_a_write(tl):
-    early = kpi.table(None, "organisation", MARCH, now=timeline.at(17, 12))[1]
-    late = kpi.table(None, "organisation", MARCH, now=NOW)[1]
-    # on 17.03 at noon A6's deadline (end of 17.03) had not passed yet
-    assert (early.counts["overdue_now"], late.counts["overdue_now"]) == (0, 1)
+    def overdue(now):
+        return kpi.table(None, "organisation", MARCH, now=now)[1].counts["overdue_now"]
+
+    # of the appeals still running, A6's first response was due at the end of Wed 04.03 (its
+    # resolution at the end of 17.03) and A8's first response at the end of Wed 25.03
+    assert overdue(timeline.at(4, 12)) == 0
+    assert overdue(timeline.at(5, 12)) == 1  # A6
+    assert overdue(timeline.at(25, 12)) == 1  # A6
+    assert overdue(NOW) == 2  # A6, A8
+
+
+def test_overdue_now_is_the_register_s_own_state(tl):
+    """The KPIs count as overdue exactly the appeals the register itself calls overdue at that
+    moment (`deadlines.state_at`, which the job worker marks and escalates)."""
+    for now in (timeline.at(4, 12), timeline.at(5, 12), NOW):
+        register = {
+            a.pk
+            for a in Appeal.objects.filter(status__in=RUNNING_STATUSES)
+            if deadlines.state_at(a, now) == DeadlineState.OVERDUE
+        }
+        behind = kpi.drill_appeals(Appeal.objects.all(), "overdue_now", now, {})
+        assert set(behind.values_list("pk", flat=True)) == register, now
 
 
 def test_filters_and_the_period(tl):

@@ -227,7 +227,7 @@ def test_subscribing_and_unsubscribing():
 def test_the_reports_figures_are_the_kpis_of_the_week_and_the_one_before():
     """The KPI tests' fixed timeline: in the week of 2 March 2026 seven appeals were registered (A1–A7:
     five on «Уборка двора», two on «Ямы»), in the week before one (A0, «Уборка двора»); on 31 March
-    A6 is the one overdue appeal (organisation A)."""
+    A6 (organisation A) and A8 (organisation B, no first response) are overdue."""
     from . import timeline
 
     tl = timeline.build()
@@ -239,7 +239,10 @@ def test_the_reports_figures_are_the_kpis_of_the_week_and_the_one_before():
         ("Уборка двора", 5, 4),
         ("Ямы", 2, 2),
     ]
-    assert data.worst_overdue == [{"name": tl.org_a.name, "overdue": 1, "received": 5}]
+    assert data.worst_overdue == [
+        {"name": tl.org_a.name, "overdue": 1, "received": 5},
+        {"name": tl.org_b.name, "overdue": 1, "received": 4},
+    ]
     assert data.trend_labels[-1] == "02.03" and len(data.trend_labels) == sections.TREND_WEEKS
     assert data.trend[0].values[-2:] == [1, 7]
     body = report.render_html(data)

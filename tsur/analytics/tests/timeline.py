@@ -12,7 +12,8 @@ one in February, in Moscow time, on the production calendar of 2026 (9 March is 
                    Mon 16.03 to 27.03 23:00, answered Thu 26.03 09:00 (on time thanks to it)
     A6  org A  T1  reg Mon 02.03 14:00 (due 17.03), taken, still open on 31.03: overdue now
     A7  org B  T2  reg Tue 03.03 10:00 (due 18.03), answered Thu 19.03 10:00: late
-    A8  org B  T2  reg Mon 23.03 10:00 at A7's address, routed by the platform alone: a repeat
+    A8  org B  T2  reg Mon 23.03 10:00 at A7's address, routed by the platform alone: a repeat; no first
+                   response by the end of Wed 25.03: overdue now
     A9  —      T1  reg Tue 10.03 10:00 into moderation, rejected
     A0  org A  T1  reg Fri 27.02 10:00, answered: outside March
 """
