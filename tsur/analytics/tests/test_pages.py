@@ -70,7 +70,9 @@ def test_every_figure_opens_exactly_its_appeals(tl):
         assert link.startswith("/analytics/appeals/?")
         listed = analyst.get(link).content.decode()
         shown = {
-            numbers[n] for n in re.findall(r'<td class="nowrap c-num">(\d[\d-]+)</td>', listed) if n in numbers
+            numbers[n]
+            for n in re.findall(r'<td class="nowrap c-num">(\d[\d-]+)</td>', listed)
+            if n in numbers
         }
         assert shown == appeals, (key, name)
 
