@@ -280,16 +280,17 @@ def link_new_appeal(appeal: Appeal) -> list[Outage]:
 
 def _answer_linked(outage: Outage, actor, within, answer) -> dict[str, int]:
     """`answer(appeal)` for every open linked appeal the actor may act on; appeals still in moderation
-    or waiting for the citizen are left as they are and counted."""
-    counts = {"answered": 0, "skipped": 0}
+    or waiting for the citizen are left as they are and counted. An answer the region's review rules
+    hold for a reviewer is counted as such: the citizen has not been told yet."""
+    counts = {"answered": 0, "in_review": 0, "skipped": 0}
     for appeal in outages.linked_open(outage, within):
         if appeal.status not in ANSWERABLE:
             counts["skipped"] += 1
             continue
         if appeal.status == Status.ASSIGNED:  # the register answers only what somebody took to work
             appeal = appeal_actions.take(appeal, actor)
-        answer(appeal)
-        counts["answered"] += 1
+        appeal = answer(appeal)
+        counts["in_review" if appeal.status == Status.REVIEW else "answered"] += 1
     return counts
 
 

@@ -64,8 +64,10 @@ def queue(request):
     )
     asked = request.GET.get("page")
     page = CappedPaginator(found, PAGE_SIZE, asked=asked).get_page(asked)
+    cards = queues.card_prefix("web:console-card")
     for appeal in page:
         appeal.shown_address = policies.shown_address(request.user, appeal)
+        appeal.card_url = f"{cards}{appeal.number}/"
     context = {
         "section": "console",
         "queue": key,

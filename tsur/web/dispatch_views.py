@@ -296,7 +296,9 @@ def outage_end(request, pk: int):
             text=request.POST.get("text", ""),
             within=Appeal.objects.restrict(request.user),
         ),
-        _("Отключение завершено, ответ дан: %(answered)s, пропущено: %(skipped)s."),
+        _(
+            "Отключение завершено, ответ дан: %(answered)s, на проверке: %(in_review)s, пропущено: %(skipped)s."
+        ),
     )
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -40,6 +41,12 @@ def _today(now: datetime) -> tuple[datetime, datetime]:
 
 
 # ------------------------------------------------------------------ the operator's console
+
+
+def card_prefix(name: str) -> str:
+    """The path of an appeal's card without its number (a list's rows append theirs): one
+    `reverse()` per page rather than per row, which cost a fifth of the console's page."""
+    return reverse(name, args=["0"]).removesuffix("0/")
 
 
 CONSOLE_QUEUES = [

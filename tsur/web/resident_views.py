@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from tsur.appeals import actions
 from tsur.appeals.models import Appeal, Follower
 from tsur.core import accounts, codes
 from tsur.core.errors import DomainError
@@ -87,6 +88,8 @@ def enter_code(request):
             form.add_error("code", error.message)
             status = error.status_code
         else:
+            # the address is proved: what was filed under it without an account is theirs
+            actions.claim(user, pending["email"])
             login(request, user)  # a new session key; the pending sign-in goes with the old data
             request.session.pop(SESSION_KEY, None)
             return redirect(pending.get("next") or "/")

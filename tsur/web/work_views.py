@@ -43,8 +43,10 @@ def queue(request):
         .order_by(*ORDER)
     )
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    cards = queues.card_prefix("web:work-card")
     for appeal in page:
         appeal.shown_address = policies.shown_address(request.user, appeal)
+        appeal.card_url = f"{cards}{appeal.number}/"
     counts = queues.work_counts(request.user)
     supervisor = _supervises(request.user)
     return render(

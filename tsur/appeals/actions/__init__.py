@@ -12,6 +12,7 @@ which `base.step` does around the change the step itself makes.
                 reassign                                               (supervisor)
     review      approve_answer, return_answer                          (reviewer of answers)
     citizen     citizen_reply, comment, rate, close, reopen, subscribe (citizen)
+                claim (not a step: anonymous appeals, at a sign-in by code)
     periodic    mark_deadlines, autoclose                              (job worker)
     tickets     file_ticket, fulfil                                    (the complaint book)
     privacy     record_contacts_seen, erase_personal_data              (152-ФЗ)
@@ -20,7 +21,7 @@ which `base.step` does around the change the step itself makes.
 
 from ..lifecycle import ACTION_NAMES, ALLOWED_FROM
 from .channels import attach_source, record_delivery
-from .citizen import citizen_reply, close, comment, rate, reopen, subscribe
+from .citizen import citizen_reply, claim, close, comment, rate, reopen, subscribe
 from .execution import (
     answer,
     extend,
@@ -48,6 +49,7 @@ __all__ = [
     "attach_source",
     "autoclose",
     "citizen_reply",
+    "claim",
     "close",
     "comment",
     "erase_expired_personal_data",

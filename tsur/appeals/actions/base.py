@@ -14,6 +14,7 @@ from tsur.core.errors import InvalidTransition
 from tsur.core.models import User
 
 from .. import notifications, routing, signals
+from ..choices import EventKind, Priority
 from ..lifecycle import ACTION_NAMES, ALLOWED_FROM
 from ..models import Appeal, AppealEvent
 
@@ -130,3 +131,15 @@ def apply_route(appeal: Appeal, route: routing.Route) -> None:
     appeal.organisation = route.organisation
     appeal.routing_rule = route.rule
     appeal.routing_reason = route.reason[:400]
+
+
+def correct_topic(appeal: Appeal, topic) -> None:
+    """A person corrects the appeal's topic: its priority follows the new topic, unless a person
+    chose the priority (at filing, or with `set_priority`) — that choice stands."""
+    given_by_topic = appeal.topic.priority if appeal.topic_id else Priority.NORMAL
+    chosen = appeal.priority != given_by_topic or (
+        appeal.pk is not None and appeal.events.filter(kind=EventKind.PRIORITY_CHANGED).exists()
+    )
+    if not chosen:
+        appeal.priority = topic.priority
+    appeal.topic = topic

@@ -12,7 +12,7 @@ from tsur.core.text import clean_text
 from .. import complaint_book, deadlines, placeholder, policies, review, routing
 from ..choices import DeadlineState, EventKind, Status
 from ..models import Appeal, AppealPhoto, Topic
-from .base import apply_route, event, move, step
+from .base import apply_route, correct_topic, event, move, step
 
 
 @step("take")
@@ -179,7 +179,7 @@ def redirect(
     previous = appeal.organisation
     appeal.assignee = None  # whoever worked on it was of the organisation it leaves
     if topic is not None:
-        appeal.topic = topic
+        correct_topic(appeal, topic)
     if to_operator:
         if organisation is not None:
             raise DomainError("Либо другая организация, либо возврат оператору.", field="organisation")

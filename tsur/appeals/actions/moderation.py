@@ -11,7 +11,7 @@ from tsur.core.text import clean_text
 from .. import complaint_book, deadlines, routing, signals
 from ..choices import FINAL_STATUSES, EventKind, Priority, Status
 from ..models import Appeal, Topic
-from .base import apply_route, event, move, record, step
+from .base import apply_route, correct_topic, event, move, record, step
 from .intake import complaint_event
 
 
@@ -40,8 +40,7 @@ def assign(
     if topic is not None and topic.pk != appeal.topic_id:
         data["topic_from"] = appeal.topic_id
         data["topic_to"] = topic.pk
-        appeal.topic = topic
-        appeal.priority = topic.priority
+        correct_topic(appeal, topic)
     if organisation is not None:
         route = routing.Route(organisation, None, f"Назначено оператором: «{organisation}»")
     else:

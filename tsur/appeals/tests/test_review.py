@@ -326,3 +326,62 @@ def test_a_wrong_priority_change_is_refused_and_changes_nothing(world, priority,
     assert refused.value.field == field
     assert appeal.priority == Priority.NORMAL
     assert not appeal.events.filter(kind=EventKind.PRIORITY_CHANGED).exists()
+
+
+def in_moderation(world, topic, **kwargs) -> Appeal:
+    appeal, _ = actions.register(
+        channel=Channel.HOTLINE,
+        text="Под аркой дома 5 прорвало трубу, вода заливает подвал",
+        topic=topic,
+        author_name="Петрова Анна",
+        author_email="petrova@example.org",
+        personal_data_consent=True,
+        moderate=True,
+        **kwargs,
+    )
+    assert appeal.status == Status.MODERATION
+    return appeal
+
+
+def test_a_corrected_topic_brings_its_own_priority(world):
+    """The priority came with the wrong topic: the right topic's priority replaces it."""
+    leak = TopicFactory(name="Прорыв трубы", priority=Priority.CRITICAL)
+    appeal = in_moderation(world, world["topic"])
+    assert appeal.priority == Priority.NORMAL
+
+    actions.assign(appeal, world["operator"], topic=leak, organisation=world["agency"])
+
+    appeal.refresh_from_db()
+    assert (appeal.topic, appeal.priority) == (leak, Priority.CRITICAL)
+
+
+@pytest.mark.parametrize("how", ["at_filing", "set_priority"])
+def test_a_priority_a_person_chose_survives_a_corrected_topic(world, how):
+    """A hotline operator's «высокий» at filing, or one set with a reason in moderation, is kept when
+    the topic is corrected to one whose own priority is normal."""
+    if how == "at_filing":
+        appeal = in_moderation(world, world["other_topic"], priority=Priority.HIGH)
+    else:
+        appeal = in_moderation(world, world["other_topic"])
+        actions.set_priority(appeal, world["operator"], priority=Priority.HIGH, reason="Заливает подвал")
+        appeal.refresh_from_db()
+
+    actions.assign(appeal, world["operator"], topic=world["topic"], organisation=world["agency"])
+
+    appeal.refresh_from_db()
+    assert (appeal.topic, appeal.priority) == (world["topic"], Priority.HIGH)
+
+
+def test_a_redirection_with_a_new_topic_follows_the_same_rule(world):
+    leak = TopicFactory(name="Прорыв трубы", priority=Priority.CRITICAL)
+    chosen = at_work(world, priority=Priority.HIGH)
+    given = at_work(world)
+
+    for appeal in (chosen, given):
+        actions.redirect(
+            appeal, world["executor"], reason="Это авария", topic=leak, organisation=world["administration"]
+        )
+
+    chosen.refresh_from_db()
+    given.refresh_from_db()
+    assert (chosen.priority, given.priority) == (Priority.HIGH, Priority.CRITICAL)

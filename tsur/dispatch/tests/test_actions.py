@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from tsur.appeals import actions as appeal_actions
 from tsur.appeals.choices import EventKind, Status
+from tsur.appeals.models import ReviewRule
 from tsur.appeals.tests.factories import TopicFactory
 from tsur.core.choices import Role
 from tsur.core.errors import DomainError, InvalidTransition
@@ -280,12 +281,11 @@ def test_answering_all_writes_the_text_and_the_counts(outage_with_appeals, dispa
 
     counts = actions.answer_all(outage, dispatcher, text="Идёт ремонт котла", planned_at=planned)
 
-    assert counts == {"answered": 1, "skipped": 1}
+    assert counts == {"answered": 1, "in_review": 0, "skipped": 1}
     assert outage_as_stored(outage)[1] == planned
     event = outage.events.get(kind=OutageEventKind.ANSWERED_ALL)
-    assert (event.actor, event.note, event.data) == (
-        dispatcher, "Идёт ремонт котла", {"answered": 1, "skipped": 1, "planned_at": planned.isoformat()}
-    )  # fmt: skip
+    counted = {"answered": 1, "in_review": 0, "skipped": 1, "planned_at": planned.isoformat()}
+    assert (event.actor, event.note, event.data) == (dispatcher, "Идёт ремонт котла", counted)
     assigned.refresh_from_db()
     in_moderation.refresh_from_db()
     assert (assigned.status, in_moderation.status) == (Status.INTERIM, Status.MODERATION)
@@ -309,20 +309,34 @@ def test_answering_all_without_a_planned_time_or_after_the_end_is_refused_and_no
     assert outage_as_stored(outage) == ended
 
 
+def test_ending_counts_an_answer_held_for_review_as_such(outage_with_appeals, dispatcher):
+    """The region reviews answers on this topic: the end of the outage answers the appeal, the
+    answer waits for the reviewer, and the summary does not claim the citizen was answered."""
+    outage, assigned, _ = outage_with_appeals
+    ReviewRule.objects.create(topic=assigned.topic)
+
+    counts = actions.end_outage(outage, dispatcher, text="Отопление восстановлено")
+
+    assert counts == {"answered": 0, "in_review": 1, "skipped": 1}
+    assigned.refresh_from_db()
+    assert assigned.status == Status.REVIEW
+    assert outage.events.get(kind=OutageEventKind.ENDED).data == counts
+
+
 def test_ending_answers_the_linked_appeals_and_writes_who_and_what(outage_with_appeals, dispatcher):
     outage, assigned, _ = outage_with_appeals
     at = timezone.now()
 
     counts = actions.end_outage(outage, dispatcher, text="Отопление восстановлено", at=at)
 
-    assert counts == {"answered": 1, "skipped": 1}
+    assert counts == {"answered": 1, "in_review": 0, "skipped": 1}
     assert (outage.state, outage.ended_at, outage.ended_by) == (OutageState.ENDED, at, dispatcher)
     assert list(outage.events.values_list("kind", flat=True)) == [
         OutageEventKind.OPENED, OutageEventKind.APPEAL_LINKED, OutageEventKind.APPEAL_LINKED, OutageEventKind.ENDED
     ]  # fmt: skip
     event = outage.events.get(kind=OutageEventKind.ENDED)
     assert (event.at, event.actor, event.note, event.data) == (
-        at, dispatcher, "Отопление восстановлено", {"answered": 1, "skipped": 1}
+        at, dispatcher, "Отопление восстановлено", {"answered": 1, "in_review": 0, "skipped": 1}
     )  # fmt: skip
     assigned.refresh_from_db()
     assert assigned.status == Status.ANSWERED

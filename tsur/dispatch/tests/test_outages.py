@@ -164,7 +164,7 @@ def test_the_operator_answers_all_at_once_and_everyone_is_told_at_the_end(
         dispatch_actions.answer_all(outage, dispatcher, text="Идёт ремонт")
     planned = timezone.now() + timedelta(hours=6)
     counts = dispatch_actions.answer_all(outage, dispatcher, text="Идёт ремонт котла", planned_at=planned)
-    assert counts == {"answered": 2, "skipped": 0}
+    assert counts == {"answered": 2, "in_review": 0, "skipped": 0}
     for linked in (first, second):
         linked.refresh_from_db()
         assert (linked.status, linked.planned_at) == (Status.INTERIM, planned)
@@ -172,7 +172,7 @@ def test_the_operator_answers_all_at_once_and_everyone_is_told_at_the_end(
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         counts = dispatch_actions.end_outage(outage, dispatcher, text="Отопление восстановлено")
-    assert counts == {"answered": 2, "skipped": 0}
+    assert counts == {"answered": 2, "in_review": 0, "skipped": 0}
     outage.refresh_from_db()
     assert outage.state == OutageState.ENDED and outage.ended_by == dispatcher
     for linked in (first, second):

@@ -11,6 +11,8 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
+from tsur.appeals.models import Appeal
+from tsur.appeals.tests.factories import AppealFactory
 from tsur.core import codes
 from tsur.core.choices import Role
 from tsur.core.models import RoleAssignment, SignInCode, User
@@ -98,6 +100,39 @@ def test_the_first_right_code_makes_a_residents_account_and_signs_in():
     assert not user.has_usable_password()
     # "/" takes a resident to their appeals
     assert client.get("/")["Location"] == "/my/"
+
+
+def test_appeals_filed_without_an_account_join_the_resident_s_list_at_a_sign_in_by_code():
+    """Filed on the portal without signing in, under the address the resident later proves with a
+    code: those appeals are theirs on /my/; one under another address, or already someone's, is not."""
+    other = UserFactory()
+    mine = [
+        AppealFactory(author=None, author_email="Petrova@Example.org", text="Яма у дома 3"),
+        AppealFactory(author=None, author_email="petrova@example.org", text="Нет света в подъезде"),
+    ]
+    strangers = [
+        AppealFactory(author=None, author_email="ivanov@example.org", text="Сосулька над входом"),
+        AppealFactory(author=other, author_email="petrova@example.org", text="Не вывезен мусор"),
+    ]
+
+    client, _response = sign_in_with_code("petrova@example.org")
+
+    user = signed_in(client)
+    assert set(Appeal.objects.filter(author=user)) == set(mine)
+    for appeal in strangers:
+        appeal.refresh_from_db()
+    assert [a.author_id for a in strangers] == [None, other.pk]
+    listed = client.get("/my/").content.decode()
+    assert all(a.number in listed for a in mine) and not any(a.number in listed for a in strangers)
+
+
+def test_a_wrong_code_claims_nothing():
+    appeal = AppealFactory(author=None, author_email="petrova@example.org")
+    client = browser()
+    ask(client, "petrova@example.org")
+    client.post(CODE, {"code": "000000" if last_code("petrova@example.org") != "000000" else "111111"})
+    appeal.refresh_from_db()
+    assert appeal.author is None
 
 
 def test_the_account_is_made_once():
