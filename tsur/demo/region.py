@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from tsur.appeals import actions, rubricator
 from tsur.appeals.choices import Channel, CloseReason, DeadlineUnit
@@ -93,6 +94,9 @@ class DemoRegion:
         self.region_name = region_name
         self.tz = ZoneInfo(settings.TIME_ZONE)
         self.report = Report()
+        # added to the export's moments (`brought_forward`); the replay's own clock
+        self.shift = timedelta(0)
+        self.now = timezone.now()
 
     # ------------------------------------------------------------ reference data
 
@@ -294,7 +298,19 @@ class DemoRegion:
     def _at(self, value: str) -> datetime | None:
         if not value:
             return None
-        return datetime.fromisoformat(value).replace(tzinfo=self.tz)
+        return datetime.fromisoformat(value).replace(tzinfo=self.tz) + self.shift
+
+    def bring_forward(self, rows: list[dict[str, str]], now: datetime | None = None) -> timedelta:
+        """Move the replay by whole weeks (weekdays and hours stay) so that the last of these appeals
+        was filed in the week before `now`: the demo then looks like a region at work today — today's
+        figures, the last weeks' reports, appeals still open and overdue — rather than an archive.
+        What the export says happened after `now` has not happened yet: it is not replayed."""
+        self.now = now or timezone.now()
+        created = [self._at(r["created_at"]) for r in rows if r["created_at"]]
+        if created:
+            weeks = (self.now - max(created)) // timedelta(weeks=1)
+            self.shift += timedelta(weeks=weeks)
+        return self.shift
 
     def replay(
         self, rows: Iterable[dict[str, str]], progress: Callable[[int], None] = lambda n: None
@@ -338,9 +354,9 @@ class DemoRegion:
             return
         answered = self._at(row["first_answer_at"])
         final_at = self._at(row["final_status_at"])
-        taken = min(created + timedelta(hours=1), answered or created + timedelta(hours=1))
+        taken = min(created + timedelta(hours=1), answered or created + timedelta(hours=1), self.now)
         actions.take(appeal, None, at=max(created, taken))
-        if answered is None or answered < created:
+        if answered is None or answered < created or answered > self.now:
             return
         text = _plain(row["answer_text"]) or "Ответ направлен заявителю."
         if status in ("Промежуточный ответ", "Рассмотрение"):
@@ -354,7 +370,7 @@ class DemoRegion:
             "Завершено: Автоматически": CloseReason.AUTO,
             "Завершено: Народный контролер подтвердил решение проблемы": CloseReason.CONTROLLER,
         }.get(status)
-        if how and final_at and final_at >= answered:
+        if how and final_at and answered <= final_at <= self.now:
             actions.close(appeal, None, how=how, at=final_at)
 
 

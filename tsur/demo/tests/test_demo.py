@@ -5,12 +5,15 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from tsur.appeals.choices import CloseReason, EventKind, Status
-from tsur.appeals.models import AnswerTemplate, Appeal, ReviewRule, RoutingRule, Topic
+from tsur.appeals.models import AnswerTemplate, Appeal, AppealEvent, ReviewRule, RoutingRule, Topic
 from tsur.core.models import Building, Organisation, Territory, User
+from tsur.demo import region as demo
 from tsur.dispatch.models import EngineeringObject
 from tsur.notify.models import Subscription
 
 from .rows import write_export
+
+TZ = timezone.get_default_timezone()
 
 
 @pytest.mark.django_db
@@ -18,7 +21,16 @@ def test_demo_region_is_built_from_an_export_and_replayed_through_the_actions(tm
     path = write_export(tmp_path / "export.csv.gz")
     users_file = tmp_path / "users.txt"
 
-    call_command("load_demo", "--file", str(path), "--all", "--users-file", str(users_file), verbosity=0)
+    call_command(
+        "load_demo",
+        "--file",
+        str(path),
+        "--all",
+        "--users-file",
+        str(users_file),
+        "--keep-dates",
+        verbosity=0,
+    )
 
     assert Territory.objects.get(code="spb").children.count() == 2
     assert set(Territory.objects.filter(parent__name="Невский район").values_list("name", flat=True)) == {
@@ -87,13 +99,54 @@ def test_demo_region_is_built_from_an_export_and_replayed_through_the_actions(tm
 
     # a second run adds nothing
     call_command(
-        "load_demo", "--file", str(path), "--limit", "30", "--users-file", str(users_file), verbosity=0
+        "load_demo",
+        *("--file", str(path), "--limit", "30", "--users-file", str(users_file), "--keep-dates"),
+        verbosity=0,
     )
     assert Appeal.objects.count() == 36
     assert EngineeringObject.objects.count() == 150
     assert Subscription.objects.count() == 1
     assert (AnswerTemplate.objects.count(), ReviewRule.objects.count()) == (3, 1)
     assert Appeal.objects.filter(status=Status.REVIEW).count() == 2
+
+
+@pytest.mark.django_db
+def test_by_default_the_replay_is_brought_forward_to_this_week(tmp_path):
+    path = write_export(tmp_path / "export.csv.gz")
+    call_command(
+        "load_demo", "--file", str(path), "--all", "--users-file", str(tmp_path / "u.txt"), verbosity=0
+    )
+    now = timezone.now()
+
+    first = Appeal.objects.get(external_id="1000")
+    shift = first.registered_at - timezone.datetime(2021, 3, 1, 10, 0, tzinfo=TZ)
+    assert shift.days % 7 == 0 and shift.seconds == 0 and shift.days > 0
+    assert timezone.localtime(first.registered_at).strftime("%a %H:%M") == "Mon 10:00"
+    last = Appeal.objects.order_by("-registered_at").first().registered_at
+    assert now - timezone.timedelta(weeks=1) < last <= now
+    assert not AppealEvent.objects.filter(at__gt=now).exists()
+
+
+@pytest.mark.django_db
+def test_what_the_export_did_after_now_is_not_replayed(tmp_path):
+    """The export's appeals (filed 1–20 March 2021 at 10:00, answered three days later, closed after
+    five) replayed as if it were 22 March a year later: moved by 52 weeks. Row 15 (filed 16.03) was
+    answered on the 19th; row 18 (filed 19.03) is answered at 10:00 today, but its closing on the 24th
+    has not happened; row 19 (filed 20.03) would be answered tomorrow: it is still in work."""
+    region = demo.DemoRegion(demo.read_rows(write_export(tmp_path / "export.csv.gz")))
+    region.build_reference()
+    region.users()
+    rows = region.sample(None)
+    now = timezone.datetime(2021, 3, 22, 10, 0, tzinfo=TZ) + timezone.timedelta(weeks=52)
+
+    assert region.bring_forward(rows, now=now) == timezone.timedelta(weeks=52)
+    region.replay(rows)
+
+    status = dict(
+        Appeal.objects.filter(external_id__in=["1015", "1018", "1019"]).values_list("external_id", "status")
+    )
+    assert status == {"1015": Status.ANSWERED, "1018": Status.ANSWERED, "1019": Status.IN_WORK}
+    assert not AppealEvent.objects.filter(at__gt=now).exists()
 
 
 @pytest.mark.django_db

@@ -26,8 +26,23 @@ class Command(BaseCommand):
         parser.add_argument("--all", action="store_true", help="replay every appeal of the file")
         parser.add_argument("--users-file", type=Path, default=settings.VAR_DIR / "demo-users.txt")
         parser.add_argument("--if-empty", action="store_true", help="do nothing when appeals already exist")
+        parser.add_argument(
+            "--keep-dates",
+            action="store_true",
+            help="replay at the export's own dates (by default moved by whole weeks to end this week)",
+        )
 
-    def handle(self, *args, file: Path, limit: int, all: bool, users_file: Path, if_empty: bool, **options):
+    def handle(
+        self,
+        *args,
+        file: Path,
+        limit: int,
+        all: bool,
+        users_file: Path,
+        if_empty: bool,
+        keep_dates: bool,
+        **options,
+    ):
         if if_empty and demo.already_loaded():
             self.stdout.write("Демо-данные уже загружены.")
             return
@@ -49,6 +64,9 @@ class Command(BaseCommand):
         region.build_reference()
         demo.write_users(users_file, region.users())
         rows = region.sample(None if all else limit)
+        if not keep_dates:
+            weeks = region.bring_forward(rows).days // 7
+            self.stdout.write(f"Даты выгрузки сдвинуты на {weeks} нед.: последние обращения — этой недели")
         with tqdm(total=len(rows), desc="Обращения", unit="обр", disable=options["verbosity"] == 0) as bar:
             region.replay(rows, progress=bar.update)
         counts = actions.mark_deadlines()
