@@ -303,18 +303,21 @@ def facts_for(user, period: Period | None = None, filters: dict | None = None) -
     found = AppealFact.objects.all() if user is None else AppealFact.objects.restrict(user)
     if period is not None:
         found = found.filter(registered_at__gte=period.start, registered_at__lt=period.end)
-    filters = filters or {}
-    if filters.get("organisation"):
-        found = found.filter(organisation=filters["organisation"])
+    return found.filter(narrowed_by(filters or {}))
+
+
+def narrowed_by(filters: dict, block: str = "block") -> Q:
+    """The console's filters of the dimensions (organisation, territory with everything inside it,
+    block, topic, channel) as a condition, for the facts and (`block="topic__block"`) for the
+    appeals: the console's lists and the KPIs select alike."""
+    where = Q()
+    lookups = {"organisation": "organisation", "block": block, "topic": "topic", "channel": "channel"}
+    for name, lookup in lookups.items():
+        if filters.get(name):
+            where &= Q(**{lookup: filters[name]})
     if filters.get("territory"):
-        found = found.filter(territory__path__startswith=filters["territory"].path)
-    if filters.get("block"):
-        found = found.filter(block=filters["block"])
-    if filters.get("topic"):
-        found = found.filter(topic=filters["topic"])
-    if filters.get("channel"):
-        found = found.filter(channel=filters["channel"])
-    return found
+        where &= Q(territory__path__startswith=filters["territory"].path)
+    return where
 
 
 @dataclass

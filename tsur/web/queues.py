@@ -115,16 +115,7 @@ def filtered(queryset, data: dict, reader):
     """The console's filters (QueueFilterForm.cleaned_data) applied to `queryset`."""
     if data.get("status"):
         queryset = queryset.filter(status=data["status"])
-    if data.get("block"):
-        queryset = queryset.filter(topic__block=data["block"])
-    if data.get("topic"):
-        queryset = queryset.filter(topic=data["topic"])
-    if data.get("territory"):
-        queryset = queryset.filter(territory__path__startswith=data["territory"].path)
-    if data.get("organisation"):
-        queryset = queryset.filter(organisation=data["organisation"])
-    if data.get("channel"):
-        queryset = queryset.filter(channel=data["channel"])
+    queryset = queryset.filter(kpi.narrowed_by(data, block="topic__block"))
     if data.get("deadline_state"):
         queryset = queryset.filter(deadlines.in_state(data["deadline_state"], timezone.now()))
     if data.get("since"):
