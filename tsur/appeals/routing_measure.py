@@ -81,11 +81,18 @@ def measure_rules() -> Measured:
 
 
 def place_kind_of(value: str) -> str:
-    """A kind of place as an export writes it («Дом», «Парк, сад, бульвар, сквер») → PlaceKind."""
+    """A kind of place as an export writes it («Дом», «Парк, сад, бульвар, сквер», «Рекламные или
+    информационные конструкции») → PlaceKind; the first words compared without their endings when
+    long enough (the demo's loader maps that kind too: calibrating without it read such appeals
+    placeless, unlike intake)."""
     value = (value or "").strip().lower()
+    first = value.split(",")[0].split()[0] if value.split(",")[0].split() else ""
     for kind in PlaceKind:
         label = str(kind.label).lower()
-        if value in (kind.value, label) or (value and value.split(",")[0].split()[0] == label.split(",")[0]):
+        if value in (kind.value, label) or (first and first == label.split(",")[0]):
+            return kind.value
+        label_first = label.split()[0]
+        if len(first) >= 7 and len(label_first) >= 7 and first[:-2] == label_first[:-2]:
             return kind.value
     return ""
 
@@ -212,7 +219,14 @@ def _figures(samples, data) -> dict:
     routed = right = 0
     for decision, topic_p, truth in samples:
         scored = (
-            [(route_confidence._apply(data, found, topic_p), found) for found in decision.candidates]
+            [
+                (min(p, max(found.explicit.values())) if found.only_a_rule() else p, found)
+                for p, found in zip(
+                    route_confidence._apply(data, decision.candidates, topic_p),
+                    decision.candidates,
+                    strict=True,
+                )
+            ]
             if data.get("weights")
             else [(found.p, found) for found in decision.candidates]
         )

@@ -202,3 +202,14 @@ def test_the_registers_appeals_the_text_model_may_have_learned_are_not_held_out(
     assert cutoff == AT - timedelta(days=3)
     assert [row[-1] for row in recent] == [place["administration"].pk]
     assert sorted(row[-1] for row in all_days) == sorted([place["agency"].pk, place["administration"].pk])
+
+
+def test_an_exports_kinds_of_place_are_read_as_intake_reads_them():
+    # the demo's export writes kinds of place in its own words; calibration must read them as the demo's
+    # loader does (an unread kind made held-out appeals placeless where intake's were not)
+    from tsur.demo.region import PLACE_KINDS
+
+    assert {name: routing_measure.place_kind_of(name) for name in PLACE_KINDS} == {
+        name: str(kind) for name, kind in PLACE_KINDS.items()
+    }
+    assert routing_measure.place_kind_of("Что-то ещё") == ""
