@@ -142,6 +142,7 @@ def calibrate(
             )
         )
     samples = _samples(held_out, progress)
+    recent = []
     if register_days:
         cutoff, recent = register_appeals(register_days, learned_until=model_trained_at())
         with place_history.as_of(cutoff):
@@ -156,7 +157,7 @@ def calibrate(
         fitted_at=timezone.now(), model_version="", source=source[:300], data=data
     )
     route_confidence.forget_calibration()
-    return calibration, _figures(samples, data)
+    return calibration, _figures(samples, data) | {"register": len(recent)}
 
 
 def register_appeals(days: int, learned_until: datetime | None = None) -> tuple:

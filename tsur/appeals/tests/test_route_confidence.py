@@ -1,14 +1,16 @@
 """Routing you can trust: an appeal goes to an organisation with no person's step only when that
 organisation is right with the region's wanted probability; otherwise the operator sees the top three."""
 
-from datetime import timedelta
+import io
+import json
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from tsur.appeals import actions, learning, place_history, route_confidence
+from tsur.appeals import actions, learning, place_history, route_confidence, routing_measure
 from tsur.appeals.choices import Channel, EventKind, Status
 from tsur.appeals.models import RoutingCalibration, RoutingRule
 from tsur.appeals.tests.factories import AppealFactory, RuleFactory, TopicFactory
@@ -326,3 +328,30 @@ def test_the_overview_shows_the_share_routed_without_a_person_and_how_many_were_
     redirected = page.split('id="kpi-redirected"')[1].split("</div>")[0]
     assert "<b>50%</b>" in automatic and "обращений: 2" in automatic
     assert "<b>1</b>" in redirected
+
+
+def test_calibrating_on_the_register_holds_out_only_appeals_filed_after_the_model_was_trained(
+    register_of_region,  # noqa: F811
+):
+    # given: two lighting appeals Горсвет took up, one filed before the text model was trained (it
+    # may be among the model's examples), one after
+    trained_at = routing_measure.model_trained_at()
+    for at in (trained_at - timedelta(days=2), trained_at + timedelta(seconds=1)):
+        AppealFactory(
+            text="Не горит фонарь на улице",
+            topic=register_of_region["topics"]["Освещение"],
+            organisation=register_of_region["organisations"]["Горсвет"],
+            territory=register_of_region["districts"]["Южный"],
+            status=Status.ANSWERED,
+            registered_at=at,
+        )
+    out = io.StringIO()
+
+    # when
+    call_command("routing_measure", "--register-days", "7", stdout=out)
+
+    # then: the model's date is its manifest's; only the later appeal is held out
+    manifest = json.loads((register_of_region["dir"] / "manifest.json").read_text())
+    assert trained_at == datetime.fromisoformat(manifest["trained_at"])
+    assert "поданных после обучения модели текста: 1 " in out.getvalue()
+    assert "(1)" in RoutingCalibration.objects.latest("pk").source
