@@ -5,10 +5,10 @@ topics the model (or the filer) names, and the register's history of the place (
 on this topic at this building, nearby, on this territory: `place_history`). Each candidate gets the
 probability that it is the organisation that must solve the appeal:
 
-- with a calibration (`RoutingCalibration`, fitted on held-out appeals by `fit`): a logistic model of
-  what the sources say about the candidate and how far it leads the others, its score mapped to the
-  precision the held-out appeals showed at that score or above (as the text model's thresholds are
-  chosen), for appeals whose topic the text model chose;
+- with a calibration (`RoutingCalibration`, fitted on held-out appeals by `fit`): a model of what the
+  sources say about each candidate, the candidates of one appeal competing for one probability (a
+  softmax over them and «none of them»), its score mapped to the precision the held-out appeals showed
+  at that score or above (as the text model's thresholds are chosen), for appeals the text model read;
 - otherwise, and for a topic a person chose: the best single source's own measured precision — a rule's
   (`RoutingRule.measured_precision`, counted by `tsur routing_measure`; a rule never measured is taken
   as declared), the history's share at the most telling level, the executor model's probability when
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
+from sklearn.isotonic import IsotonicRegression
 
 from tsur.core.memo import Remembered
 from tsur.core.models import Building, Organisation, Territory
@@ -49,6 +50,10 @@ RULE_PATHS = (RULE, ADMINISTRATION)
 MIN_SUPPORT = 5
 CALIBRATION_TTL_S = 300.0
 MIN_ABOVE = 3
+# the calibration's model: the candidates of an appeal compete in a softmax (with «none of them»), fitted
+# on FOLDS folds of the held-out appeals; a calibration of another kind (an older version) is not applied
+KIND = "softmax over candidates, 5 folds"
+FOLDS = 5
 UNTRUSTED_GUESS = 0.5
 FEATURES = (
     "bias",
@@ -261,18 +266,27 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def _sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+def _scores(weights, rows: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
+    """Each candidate's share of its appeal's softmax, «none of them» (a score of zero) included;
+    `groups`: the appeal of each row, numbered from 0 (one appeal when not given)."""
+    exp = np.exp(np.clip(rows @ np.asarray(weights), -30, 30))
+    if groups is None:
+        return exp / (1.0 + exp.sum())
+    total = np.ones(int(groups.max()) + 1)
+    np.add.at(total, groups, exp)
+    return exp / total[groups]
 
 
-def _apply(calibration: dict, candidate: Candidate, topic_p: float) -> float:
-    """The candidate's score, as the precision held-out appeals showed at that score or above."""
-    if len(calibration["weights"]) != len(FEATURES):
-        return 0.0  # fitted by another version of this code (`decide` then keeps the explicit mode)
-    raw = float(_sigmoid(np.dot(calibration["weights"], candidate.features(topic_p))))
+def _apply(calibration: dict, candidates: list[Candidate], topic_p: float) -> list[float]:
+    """The candidates' scores (the mean over the folds' models), each as the precision held-out appeals
+    showed at that score or above."""
+    if not fits_this_code(calibration) or not candidates:
+        return [0.0] * len(candidates)  # fitted by another version (`decide` keeps the explicit mode)
+    rows = np.array([found.features(topic_p) for found in candidates])
+    raw = np.mean([_scores(weights, rows) for weights in calibration["weights"]], axis=0)
     cuts, precision = calibration["precision_above"]["x"], calibration["precision_above"]["y"]
-    step = bisect.bisect_right(cuts, raw) - 1
-    return precision[step] if step >= 0 else 0.0
+    steps = [bisect.bisect_right(cuts, float(score)) - 1 for score in raw]
+    return [precision[step] if step >= 0 else 0.0 for step in steps]
 
 
 # ------------------------------------------------------------------ the decision
@@ -387,10 +401,10 @@ def decide(
         found.rival = own[1] if len(own) > 1 and mine == own[0] else own[0] if len(own) > 1 else 0.0
         found.path = max(found.explicit, key=found.explicit.get)
         found.p = found.explicit[found.path]
-        if calibrated:
-            found.p = _apply(calibration, found, topic_p)
-            if found.only_a_rule():
-                found.p = min(found.p, max(found.explicit.values()))
+    if calibrated:
+        found_all = list(candidates.values())
+        for found, p in zip(found_all, _apply(calibration, found_all, topic_p), strict=True):
+            found.p = min(p, max(found.explicit.values())) if found.only_a_rule() else p
     ranked = sorted(candidates.values(), key=lambda c: (-c.p, c.organisation.pk))
     return Decision(ranked, required_precision(), calibrated)
 
@@ -445,8 +459,12 @@ def _history_reason(level: str, n: int, total: int, topic: Topic, organisation: 
 
 
 def fits_this_code(calibration: dict | None) -> bool:
-    """A calibration this version can apply (one fitted over other features is not)."""
-    return bool(calibration and calibration.get("weights")) and len(calibration["weights"]) == len(FEATURES)
+    """A calibration this version can apply (one of another kind, or over other features, is not)."""
+    return (
+        bool(calibration and calibration.get("weights"))
+        and calibration.get("kind") == KIND
+        and all(len(weights) == len(FEATURES) for weights in calibration["weights"])
+    )
 
 
 def current_calibration() -> dict | None:
@@ -456,13 +474,18 @@ def current_calibration() -> dict | None:
 # ------------------------------------------------------------------ fitting on held-out appeals
 
 
-def _fit_logistic(X: np.ndarray, y: np.ndarray, l2: float = 1.0, steps: int = 50) -> np.ndarray:
-    """Newton's method on the log-loss with an L2 penalty (the bias too, lightly: a tiny set stays finite)."""
+def _fit_softmax(X: np.ndarray, y: np.ndarray, groups: np.ndarray, l2: float = 1.0, steps: int = 60):
+    """Newton's method on the log-loss of a softmax over each appeal's candidates and «none of them»
+    (`groups`: the appeal of each row, numbered from 0), with an L2 penalty (the bias too, lightly)."""
+    n = int(groups.max()) + 1
     w = np.zeros(X.shape[1])
     for _ in range(steps):
-        p = _sigmoid(X @ w)
+        p = _scores(w, X, groups)
         gradient = X.T @ (p - y) + l2 * w
-        hessian = (X * (p * (1 - p))[:, None]).T @ X + l2 * np.eye(X.shape[1])
+        weighted = X * p[:, None]
+        per_appeal = np.zeros((n, X.shape[1]))
+        np.add.at(per_appeal, groups, weighted)
+        hessian = X.T @ weighted - per_appeal.T @ per_appeal + l2 * np.eye(X.shape[1])
         step = np.linalg.solve(hessian, gradient)
         w -= step
         if np.abs(step).max() < 1e-6:
@@ -474,7 +497,7 @@ def _precision_above(scores: np.ndarray, right: np.ndarray) -> tuple[list[float]
     """As the text model's thresholds are chosen: for each score, the precision of the held-out
     appeals whose chosen candidate scored at or above the lowest cut at or under it that is at least
     that precise (so the map never falls as the score rises); cuts with fewer than MIN_ABOVE appeals
-    above them promise nothing."""
+    above them promise nothing. `right` may be a probability of being right (see `fit`)."""
     order = np.argsort(-scores)
     ranked = scores[order]
     precision = np.cumsum(right[order]) / np.arange(1, len(order) + 1)
@@ -487,9 +510,14 @@ def _precision_above(scores: np.ndarray, right: np.ndarray) -> tuple[list[float]
 
 def fit(samples: list[tuple[Decision, float, int | None]]) -> dict:
     """A calibration from held-out appeals: (their decision before calibration, the topic's top
-    probability, the organisation that really answered). The logistic weights are fitted on all of
-    them; the map from score to precision on scores each half got from weights fitted on the other
-    half, so that the precision it promises was measured on appeals the weights had not seen."""
+    probability, the organisation that really answered).
+
+    The appeals are cut in FOLDS folds; a model is fitted on all but each fold and scores that fold,
+    so every appeal's score comes from a model that had not seen it, and intake scores with the mean
+    of the FOLDS models (models of the same kind as those that made the map). The map from score to
+    precision is read from those scores, the chosen candidate's rightness smoothed first by an
+    isotonic fit on the score (right or wrong is a coin; the smoothed rate moves the cut less from
+    one set of appeals to the next)."""
     rows, labels, groups = [], [], []
     for index, (decision, topic_p, truth) in enumerate(samples):
         for found in decision.candidates:
@@ -497,24 +525,38 @@ def fit(samples: list[tuple[Decision, float, int | None]]) -> dict:
             labels.append(1.0 if found.organisation.pk == truth else 0.0)
             groups.append(index)
     if not rows:
-        return {"weights": [], "precision_above": {"x": [], "y": []}, "features": list(FEATURES)}
+        return {
+            "kind": KIND,
+            "weights": [],
+            "precision_above": {"x": [], "y": []},
+            "features": list(FEATURES),
+        }
     X, y, groups = np.array(rows), np.array(labels), np.array(groups)
-    weights = _fit_logistic(X, y)
-    held_out = np.zeros(len(y))
-    for half in (0, 1):
-        train = groups % 2 != half
-        held_out[~train] = _sigmoid(X[~train] @ _fit_logistic(X[train], y[train]))
-    best_score, best_right = [], []
-    for index in range(len(samples)):
-        mine = np.flatnonzero(groups == index)
-        if len(mine):
-            top = mine[np.argmax(held_out[mine])]
-            best_score.append(held_out[top])
-            best_right.append(y[top])
-    cuts, precision = _precision_above(np.array(best_score), np.array(best_right))
+    folds = groups % FOLDS
+    held_out, models = np.zeros(len(y)), []
+    for fold in range(FOLDS):
+        train = folds != fold
+        if not train.any() or train.all():
+            continue
+        weights = _fit_softmax(X[train], y[train], np.unique(groups[train], return_inverse=True)[1])
+        models.append(weights)
+        test = ~train
+        held_out[test] = _scores(weights, X[test], np.unique(groups[test], return_inverse=True)[1])
+    if not models:  # appeals of one fold only: one model on them all
+        models.append(_fit_softmax(X, y, np.unique(groups, return_inverse=True)[1]))
+        held_out = _scores(models[0], X, np.unique(groups, return_inverse=True)[1])
+    # each appeal's chosen candidate: the best held-out score of its rows (rows are in appeal order)
+    order = np.lexsort((-held_out, groups))
+    top = order[np.r_[True, groups[order][1:] != groups[order][:-1]]]
+    best_score, best_right = held_out[top], y[top]
+    smoothed = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit_transform(
+        best_score, best_right
+    )
+    cuts, precision = _precision_above(best_score, smoothed)
     return {
+        "kind": KIND,
         "features": list(FEATURES),
-        "weights": [round(float(w), 6) for w in weights],
+        "weights": [[round(float(w), 6) for w in weights] for weights in models],
         "precision_above": {"x": cuts, "y": precision},
         "appeals": len(samples),
         "with_candidates": len(best_score),

@@ -1,14 +1,16 @@
 """Routing you can trust: an appeal goes to an organisation with no person's step only when that
 organisation is right with the region's wanted probability; otherwise the operator sees the top three."""
 
-from datetime import timedelta
+import io
+import json
+from datetime import datetime, timedelta
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from tsur.appeals import actions, learning, place_history, route_confidence
+from tsur.appeals import actions, learning, place_history, route_confidence, routing_measure
 from tsur.appeals.choices import Channel, EventKind, Status
 from tsur.appeals.models import RoutingCalibration, RoutingRule
 from tsur.appeals.tests.factories import AppealFactory, RuleFactory, TopicFactory
@@ -172,9 +174,53 @@ def test_a_calibration_fitted_on_held_out_appeals_says_how_often_each_kind_of_ev
 
     # then: the weights know the building's history is the better evidence, and the map to precision
     # promises what the held-out appeals showed (40 of 42 right when the history was chosen)
-    assert route_confidence._apply(data, building_history, 0.99) == pytest.approx(40 / 42)
-    assert route_confidence._apply(data, model_only, 0.99) < 0.5
+    history_p, model_p = route_confidence._apply(data, [building_history, model_only], 0.99)
+    assert history_p == pytest.approx(40 / 42)
+    assert model_p < 0.5
     assert route_confidence.current_calibration()["weights"] == data["weights"]
+
+
+def test_candidates_equally_supported_share_the_calibrated_probability(place):
+    # given: held-out appeals where a building's history alone named the organisation, right 40 times in 42
+    def sure(organisation):
+        found = route_confidence.Candidate(organisation, history={route_confidence.BUILDING: [1.0, 10]})
+        found.explicit = {route_confidence.BUILDING: 0.9}
+        return found
+
+    samples = [
+        (route_confidence.Decision([sure(place["agency"])], 0.95, False), 0.99, truth)
+        for truth in [place["agency"].pk] * 40 + [place["administration"].pk] * 2
+    ]
+    data = route_confidence.fit(samples)
+
+    # when: an appeal where the history says as much for two organisations
+    alone = route_confidence._apply(data, [sure(place["agency"])], 0.99)
+    rivals = route_confidence._apply(data, [sure(place["agency"]), sure(place["administration"])], 0.99)
+
+    # then: alone it keeps what the held-out appeals showed; two such rivals split the probability
+    # between them, and neither is sure enough to route alone
+    assert alone == [pytest.approx(40 / 42)]
+    assert max(rivals) < route_confidence.required_precision()
+
+
+def test_a_calibration_of_another_kind_is_not_applied(place):
+    # given: a calibration as an older version stored it (one logistic model, weights over these features)
+    older = {"weights": [0.0] * len(route_confidence.FEATURES), "precision_above": {"x": [0.0], "y": [1.0]}}
+    history(place, place["agency"], 3)
+
+    # when
+    decision = route_confidence.decide(
+        topics=[route_confidence.TopicChoice(place["topic"], 0.9, True)],
+        territory=place["district"],
+        building=place["building"],
+        calibration=older,
+    )
+
+    # then: each source's own probability decides (3 of 3 at the building: 4 / 5), not the old map's 1.0
+    assert not route_confidence.fits_this_code(older)
+    assert not decision.calibrated
+    assert decision.best.organisation == place["agency"]
+    assert decision.best.p < route_confidence.required_precision()
 
 
 def test_the_operator_sees_the_top_three_with_reasons_and_the_choice_is_a_label(place):
@@ -282,3 +328,30 @@ def test_the_overview_shows_the_share_routed_without_a_person_and_how_many_were_
     redirected = page.split('id="kpi-redirected"')[1].split("</div>")[0]
     assert "<b>50%</b>" in automatic and "обращений: 2" in automatic
     assert "<b>1</b>" in redirected
+
+
+def test_calibrating_on_the_register_holds_out_only_appeals_filed_after_the_model_was_trained(
+    register_of_region,  # noqa: F811
+):
+    # given: two lighting appeals Горсвет took up, one filed before the text model was trained (it
+    # may be among the model's examples), one after
+    trained_at = routing_measure.model_trained_at()
+    for at in (trained_at - timedelta(days=2), trained_at + timedelta(seconds=1)):
+        AppealFactory(
+            text="Не горит фонарь на улице",
+            topic=register_of_region["topics"]["Освещение"],
+            organisation=register_of_region["organisations"]["Горсвет"],
+            territory=register_of_region["districts"]["Южный"],
+            status=Status.ANSWERED,
+            registered_at=at,
+        )
+    out = io.StringIO()
+
+    # when
+    call_command("routing_measure", "--register-days", "7", stdout=out)
+
+    # then: the model's date is its manifest's; only the later appeal is held out
+    manifest = json.loads((register_of_region["dir"] / "manifest.json").read_text())
+    assert trained_at == datetime.fromisoformat(manifest["trained_at"])
+    assert "поданных после обучения модели текста: 1 " in out.getvalue()
+    assert "(1)" in RoutingCalibration.objects.latest("pk").source

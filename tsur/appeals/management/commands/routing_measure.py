@@ -93,6 +93,11 @@ class Command(BaseCommand):
         calibration, figures = routing_measure.calibrate(
             rows, columns, measured, source, register_days=register_days
         )
+        if register_days:
+            self.stdout.write(
+                f"Обращений реестра за {register_days} дн., поданных после обучения модели текста: "
+                f"{figures['register']} (более ранние модель могла видеть при обучении, они не берутся)"
+            )
         share = figures["routed"] / max(figures["appeals"], 1)
         precision = figures["right"] / max(figures["routed"], 1)
         self.stdout.write(
