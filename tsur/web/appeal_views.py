@@ -309,6 +309,21 @@ def answer_template(request, number: str, section: str):
     return render(request, "web/parts/answer_text.html", {"field": form["text"]})
 
 
+def _topic_guessed(appeal: Appeal) -> float | None:
+    """The probability of the appeal's topic when the register took it as the model's guess (routed
+    alone because the organisation was sure, decision 0023) and no person has set a topic since."""
+    last = (
+        appeal.events.filter(
+            Q(kind=EventKind.ASSIGNED, actor__isnull=True, data__has_key="topic_guessed")
+            | Q(data__has_key="topic_to")
+        )
+        .order_by("-at", "-pk")
+        .values_list("data", flat=True)
+        .first()
+    )
+    return (last or {}).get("topic_guessed") if last and "topic_to" not in last else None
+
+
 @login_required
 @require_GET
 def card(request, number: str, section: str):
@@ -336,6 +351,7 @@ def card(request, number: str, section: str):
             "photos": [_photo_url(appeal, p.pk) for p in appeal.photos.order_by("uploaded_at", "pk")],
             "events": appeal.events.select_related("actor", "organisation").order_by("at", "pk"),
             "understood": understood,
+            "topic_guessed": _topic_guessed(appeal) if appeal.topic_id else None,
             "route_suggestions": suggestions,
             "similar": _similar(request, appeal) if section == "console" else [],
             "steps": [s for s in steps if s["name"] not in REVIEW_STEPS],

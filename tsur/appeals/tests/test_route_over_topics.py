@@ -113,6 +113,22 @@ def test_a_sure_organisation_over_unsure_sibling_topics_routes_alone(place, unsu
     assert dict(learning.register_labels()) == {appeal: False}
 
 
+def test_the_card_says_the_topic_is_the_model_s_guess_until_a_person_sets_one(place, unsure_model, client):
+    history(place, place["roof"], place["agency"], 30)
+    history(place, place["stairs"], place["agency"], 20)
+    appeal = portal(place)
+    operator = user_with_role(Role.OPERATOR)
+    client.force_login(operator)
+    card = f"/console/appeals/{appeal.number}/"
+
+    assert "предположение модели, 60 %" in client.get(card).content.decode()
+
+    actions.redirect(
+        appeal, operator, organisation=place["administration"], topic=place["stairs"], reason="Это подъезд"
+    )
+    assert "предположение модели" not in client.get(card).content.decode()
+
+
 def test_disagreeing_organisations_over_unsure_topics_go_to_moderation(place, unsure_model):
     # given: the roof is the agency's here (30 of 30), the stairs the administration's (20 of 20)
     history(place, place["roof"], place["agency"], 30)
