@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tsur.appeals import policies
+from tsur.appeals import deadlines, policies
 from tsur.appeals.actions import record_contacts_seen
 from tsur.appeals.choices import AccessInterface, Channel, CloseReason, DeadlineState, Status
 from tsur.appeals.models import Appeal
@@ -177,7 +177,6 @@ APPEAL_FIELDS = [
     "organisation__name",
     "address",
     "text",
-    "deadline_state",
     "first_response_due",
     "resolution_due",
     "first_responded_at",
@@ -188,6 +187,7 @@ APPEAL_FIELDS = [
     "rating",
 ]
 PERSONAL_FIELDS = ["author_name", "author_email", "author_phone"]
+OVERDUE, SOON = DeadlineState.OVERDUE, DeadlineState.SOON
 
 
 def may_see_personal_data_somewhere(user) -> bool:
@@ -208,7 +208,7 @@ def appeal_columns(user) -> list[Column]:
         Column("organisation", t("Исполнитель"), lambda r: r["organisation__name"], 30),
         Column("address", t("Адрес"), _address, 40),
         Column("text", t("Текст обращения"), lambda r: r["text"], 60),
-        Column("deadline_state", t("Срок"), lambda r: STATE(r["deadline_state"]), 14),
+        Column("deadline_state", t("Срок"), lambda r: STATE(r["deadline_now"]), 14),
         Column("first_response_due", t("Срок первого ответа"), lambda r: r["first_response_due"], 17),
         Column("resolution_due", t("Срок решения"), lambda r: r["resolution_due"], 17),
         Column("first_responded_at", t("Первый ответ"), lambda r: r["first_responded_at"], 17),
@@ -239,7 +239,15 @@ def appeal_rows(queryset, user, *, journal: bool = True) -> Iterator[dict]:
     """The appeals of `queryset` as rows for `appeal_columns(user)`, fetched in chunks; each row knows
     whether the user may see its citizen (`personal`). The appeals whose contacts were exported
     are journaled (PersonalDataAccess) chunk by chunk."""
-    fields = list(APPEAL_FIELDS)
+    # the deadline's state as every screen counts it at this moment (decision 0025), not the job's mark
+    now = timezone.now()
+    queryset = queryset.annotate(
+        deadline_now=Case(
+            *(When(deadlines.in_state(state, now), then=Value(str(state))) for state in (OVERDUE, SOON)),
+            default=Value(str(DeadlineState.OK)),
+        )
+    )
+    fields = [*APPEAL_FIELDS, "deadline_now"]
     if may_see_personal_data_somewhere(user):
         condition = Appeal.objects.restriction(user, "see_personal_data")
         personal = (

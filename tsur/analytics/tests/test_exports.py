@@ -96,6 +96,25 @@ def test_the_csv_is_the_consoles_filtered_list(register):
     assert old["Текст обращения"] == '\'=HYPERLINK("http://evil") течёт крыша'
 
 
+def test_the_deadline_column_says_what_the_overdue_queue_says(register):
+    """An appeal whose deadline passed an hour ago, not yet marked by the job worker: the «Просрочено»
+    queue holds it and its row says «Просрочено» (decision 0025), the others «В срок»."""
+    a = register["appeals"]
+    late = a["ours_old"]
+    late.resolution_due = timezone.now() - timedelta(hours=1)
+    late.save(update_fields=["resolution_due"])
+
+    _, overdue = download(register["operator"], queue="overdue")
+    _, everything = download(register["operator"], queue="all")
+
+    assert [(r[0], dict(zip(table(overdue)[0], r, strict=True))["Срок"]) for r in table(overdue)[1:]] == [
+        (late.number, "Просрочено")
+    ]
+    rows = table(everything)
+    states = {r[0]: dict(zip(rows[0], r, strict=True))["Срок"] for r in rows[1:]}
+    assert states == {late.number: "Просрочено", a["ours_new"].number: "В срок", a["theirs"].number: "В срок"}
+
+
 def test_the_queue_of_the_console_is_kept(register):
     a = register["appeals"]
 
