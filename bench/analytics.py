@@ -137,9 +137,16 @@ def naive_counts(period, column: str, now) -> dict:
             "answered": f["answered"],
             "answered_on_time": f["answered"] and f["answered_on_time"],
             "answered_late": f["answered"] and not f["answered_on_time"],
+            # the register's «просрочено» (decision 0025), recounted here by hand
             "overdue_now": f["status"] in RUNNING_STATUSES
-            and f["resolution_due"] is not None
-            and f["resolution_due"] < now,
+            and (
+                (f["resolution_due"] is not None and f["resolution_due"] < now)
+                or (
+                    f["first_response_at"] is None
+                    and f["first_response_due"] is not None
+                    and f["first_response_due"] < now
+                )
+            ),
             "ever_answered": f["ever_answered"],
             "reopened": f["reopened"] > 0,
             "redirected": f["redirected"] > 0,
