@@ -25,7 +25,7 @@ from ..merging import Index
 from ..models import Post, Reply, Source
 from ..text import place_key
 from . import storing
-from .incidents import attach, open_incident, react
+from .incidents import attach_all, react, register_incident
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3  # a batch raced by another worker storing the same posts is read again this many times
@@ -78,16 +78,20 @@ def ingest(
         if post.external_id in reactions:
             report.reactions += 1
             report.reopened += react(post, reactions[post.external_id], at)
+    actionable = []
     for post, verdict in verdicts:
         if not verdict.label:
             report.waiting += 1
             continue
         report.labels[post.label] = report.labels.get(post.label, 0) + 1
         if post.label in ACTIONABLE:
-            index = index if index is not None else index_from_db(at)  # read once, only when needed
-            _to_incident(post, index, at, report)
+            actionable.append(post)
+    joining = []
+    if actionable:
+        index = index if index is not None else index_from_db(at)  # read once, only when needed
+        joining = _match(actionable, index, at, report)
     copies = [p for p in fresh if p.duplicate_of_id and p.external_id not in reactions]
-    if copies:  # a copy of a post already in an incident is one more place to answer
+    if copies:  # a copy of a post in an open incident (now too) is one more place to answer
         incidents = dict(
             Post.objects.filter(
                 pk__in={p.duplicate_of_id for p in copies},
@@ -95,10 +99,10 @@ def ingest(
                 incident__status__in=OPEN_STATUSES,
             ).values_list("pk", "incident_id")
         )
-        for post in copies:
-            if post.duplicate_of_id in incidents:
-                attach(post, incidents[post.duplicate_of_id], at)
-                report.attached += 1
+        incidents.update({p.pk: key for p, key, _ in joining})
+        joining += [(p, incidents[p.duplicate_of_id], None) for p in copies if p.duplicate_of_id in incidents]
+    attach_all(joining, at)
+    report.attached = len(joining) - len(report.incidents)
     return report
 
 
@@ -174,37 +178,43 @@ def _place(text: str):
     return (territory.pk if territory else None), (building.pk if building else None)
 
 
-def _to_incident(post: Post, index: Index, at: datetime, report: IngestReport) -> None:
-    territory_id, building_id = _place(post.text)
-    signature = duplicates.signature(post.text)
-    place = place_key(post.text)
-    match = index.match(
-        post.text,
-        post.posted_at,
-        territory_id=territory_id,
-        building_id=building_id,
-        signature=signature,
-        place=place,
-    )
-    if match is not None:
-        attach(post, match.key, at, similarity=match.similarity)
-        report.attached += 1
-        key = match.key
-    else:
-        appeal = open_incident(post, at)
-        report.incidents.append(appeal.pk)
-        key = appeal.pk
-        territory_id = territory_id or appeal.territory_id
-        building_id = building_id or appeal.building_id
-    index.add(
-        key,
-        post.text,
-        post.posted_at,
-        territory_id=territory_id,
-        building_id=building_id,
-        signature=signature,
-        place=place,
-    )
+def _match(posts: list[Post], index: Index, at: datetime, report: IngestReport) -> list:
+    """Each actionable post matched against the open incidents (those this batch opens included); a
+    post that matches none opens its own, registered at once. Returns (post, incident key,
+    similarity) for `attach_all`."""
+    joining = []
+    for post in posts:
+        territory_id, building_id = _place(post.text)
+        signature = duplicates.signature(post.text)
+        place = place_key(post.text)
+        match = index.match(
+            post.text,
+            post.posted_at,
+            territory_id=territory_id,
+            building_id=building_id,
+            signature=signature,
+            place=place,
+        )
+        if match is not None:
+            key = match.key
+            joining.append((post, key, match.similarity))
+        else:
+            appeal = register_incident(post, at)
+            report.incidents.append(appeal.pk)
+            key = appeal.pk
+            joining.append((post, key, None))
+            territory_id = territory_id or appeal.territory_id
+            building_id = building_id or appeal.building_id
+        index.add(
+            key,
+            post.text,
+            post.posted_at,
+            territory_id=territory_id,
+            building_id=building_id,
+            signature=signature,
+            place=place,
+        )
+    return joining
 
 
 def index_from_db(at: datetime) -> Index:
@@ -247,7 +257,7 @@ def decide(post: Post, moderator: User | None, label: str, *, at: datetime | Non
         post.moderated_at = at
         post.save(update_fields=["label", "labelled_by", "moderated_by", "moderated_at"])
     if label in ACTIONABLE and post.incident_id is None:
-        _to_incident(post, index_from_db(at), at, IngestReport())
+        attach_all(_match([post], index_from_db(at), at, IngestReport()), at)
     return post
 
 
