@@ -11,14 +11,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tsur.appeals import understanding
-from tsur.appeals.choices import Channel
 from tsur.appeals.lifecycle import OPEN_STATUSES
-from tsur.appeals.models import Appeal
 from tsur.core.errors import DomainError
 from tsur.core.models import User
 from tsur.nlp import duplicates
 
-from .. import triage
+from .. import open_incidents, triage
 from ..choices import ACTIONABLE, Label, LabelledBy, PostKind
 from ..connectors import Item
 from ..merging import Index
@@ -88,7 +86,7 @@ def ingest(
             actionable.append(post)
     joining = []
     if actionable:
-        index = index if index is not None else index_from_db(at)  # read once, only when needed
+        index = index if index is not None else open_incidents.current(at)  # only when needed
         joining = _match(actionable, index, at, report)
     copies = [p for p in fresh if p.duplicate_of_id and p.external_id not in reactions]
     if copies:  # a copy of a post in an open incident (now too) is one more place to answer
@@ -217,32 +215,6 @@ def _match(posts: list[Post], index: Index, at: datetime, report: IngestReport) 
     return joining
 
 
-def index_from_db(at: datetime) -> Index:
-    """The open incidents of the merge window with their posts, from the register."""
-    index = Index()
-    since = at - index.window
-    incidents = Appeal.objects.filter(
-        channel=Channel.SOCIAL, status__in=OPEN_STATUSES, registered_at__gte=since - index.window
-    )
-    places = {pk: (t, b) for pk, t, b in incidents.values_list("pk", "territory_id", "building_id")}
-    posts = Post.objects.filter(
-        incident__in=list(places), duplicate_of__isnull=True, label__in=sorted(ACTIONABLE)
-    )
-    for incident_id, text, posted_at in posts.order_by("posted_at").values_list(
-        "incident_id", "text", "posted_at"
-    ):
-        territory_id, building_id = places[incident_id]
-        index.add(
-            incident_id,
-            text,
-            posted_at,
-            territory_id=territory_id,
-            building_id=building_id,
-            place=place_key(text),
-        )
-    return index
-
-
 def decide(post: Post, moderator: User | None, label: str, *, at: datetime | None = None) -> Post:
     """The moderator's decision on a waiting post; a complaint or question goes on to an incident."""
     at = at or timezone.now()
@@ -257,7 +229,7 @@ def decide(post: Post, moderator: User | None, label: str, *, at: datetime | Non
         post.moderated_at = at
         post.save(update_fields=["label", "labelled_by", "moderated_by", "moderated_at"])
     if label in ACTIONABLE and post.incident_id is None:
-        attach_all(_match([post], index_from_db(at), at, IngestReport()), at)
+        attach_all(_match([post], open_incidents.current(at), at, IngestReport()), at)
     return post
 
 

@@ -10,11 +10,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tsur.appeals import actions as appeal_actions
 from tsur.appeals.choices import Channel, EventKind
 from tsur.appeals.models import Appeal, AppealEvent
 from tsur.social import actions
 from tsur.social.choices import Label, LabelledBy
 from tsur.social.connectors import Item
+from tsur.social.merging import Index
 from tsur.social.models import Post
 
 from .factories import SourceFactory
@@ -167,3 +169,29 @@ def test_the_queries_of_a_batch_do_not_grow_with_its_posts():
 
     assert Post.objects.count() == 35
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_merge_index_kept_between_batches_follows_the_register():
+    """The index of open incidents is kept in the process between batches: an incident rejected
+    since, or opened by another worker (here: with an index of its own), is seen at the next batch."""
+    source = SourceFactory()
+    actions.ingest(source, [item("wall-1_1", BINS)], at=MORNING)
+    first = Appeal.objects.get(channel=Channel.SOCIAL)
+    appeal_actions.reject(first, None, reason="Не по адресу", at=MORNING + timedelta(minutes=1))
+    water = "Нет горячей воды на Белградской 8 третий день, течёт кран в подвале"
+    actions.ingest(source, [item("wall-1_2", water, 5)], at=MORNING + timedelta(minutes=2), index=Index())
+    other = Appeal.objects.get(channel=Channel.SOCIAL, text=water)
+
+    report = actions.ingest(
+        source,
+        [
+            item("wall-1_3", BINS_AGAIN, 10),
+            item("wall-1_4", "Третий день нет горячей воды на Белградской 8", 11),
+        ],
+        at=MORNING + timedelta(minutes=3),
+    )
+
+    bins, hot_water = Post.objects.get(external_id="wall-1_3"), Post.objects.get(external_id="wall-1_4")
+    assert bins.incident_id not in (first.pk, other.pk)  # the rejected incident takes no more posts
+    assert report.incidents == [bins.incident_id]
+    assert hot_water.incident_id == other.pk  # the other worker's incident is joined
