@@ -16,8 +16,6 @@ from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from tsur.core import db
-
 from ..choices import PostKind
 from ..connectors import Item
 from ..models import Post
@@ -231,5 +229,5 @@ def insert(posts: list[Post]) -> None:
                 post.duplicate_of = post.original_ref
             else:
                 post.duplicate_of_id = post.original_ref
-        db.insert(ready)
+        Post.objects.bulk_create(ready)
         waiting = later
