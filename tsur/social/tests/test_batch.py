@@ -195,3 +195,19 @@ def test_the_merge_index_kept_between_batches_follows_the_register():
     assert bins.incident_id not in (first.pk, other.pk)  # the rejected incident takes no more posts
     assert report.incidents == [bins.incident_id]
     assert hot_water.incident_id == other.pk  # the other worker's incident is joined
+
+
+def test_same_words_as_a_kept_post_within_the_copy_window_only():
+    source = SourceFactory()
+    actions.ingest(source, [item("wall-1_1", BINS, -60 * 24 * 20)], at=MORNING)  # 20 days ago
+    actions.ingest(source, [item("wall-1_2", BINS, -60 * 24 * 2)], at=MORNING)  # 2 days ago
+
+    report = actions.ingest(
+        source, [item("wall-1_3", BINS + " 👀"), item("wall-1_4", BINS_AGAIN)], at=MORNING
+    )
+
+    newer = Post.objects.get(external_id="wall-1_2")
+    assert newer.duplicate_of is None  # the first one is older than the copy window
+    assert Post.objects.get(external_id="wall-1_3").duplicate_of == newer
+    assert Post.objects.get(external_id="wall-1_4").duplicate_of is None
+    assert (report.new, report.copies) == (1, 1)
