@@ -58,6 +58,9 @@ def attach_sources(
     return appeals
 
 
+attach_sources.step = "attach_source"  # the same step, its lock and check, for many appeals at once
+
+
 @step("record_delivery")
 def record_delivery(
     appeal: Appeal, actor: User | None, *, outcome: str, data: dict, reason: str = "", at: datetime
