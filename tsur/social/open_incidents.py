@@ -11,6 +11,7 @@ index is also built anew every `REBUILD_SECONDS` and whenever the merge settings
 and what was rejected: docs/decisions/0021-social-incidents.md.
 """
 
+import contextlib
 import threading
 import time
 from datetime import datetime
@@ -79,24 +80,35 @@ def forget() -> None:
         _kept.forget()
 
 
-def current(at: datetime) -> Index:
-    """The index kept in this process, brought up to date from the timeline (or built anew)."""
+@contextlib.contextmanager
+def current(at: datetime):
+    """The index kept in this process, brought up to date from the timeline (or built anew), for
+    one batch's matching: one thread at a time (the matching adds to it), forgotten if the batch
+    fails half-way."""
+    with _kept.lock:
+        try:
+            yield _up_to_date(at)
+        except BaseException:
+            _kept.forget()
+            raise
+
+
+def _up_to_date(at: datetime) -> Index:
     probe = Index()
     wanted = (probe.threshold, probe.window)
-    with _kept.lock:
-        stale = (
-            _kept.index is None
-            or _kept.settings != wanted
-            or time.monotonic() - _kept.built_at >= REBUILD_SECONDS
-        )
-        if stale:
-            # the last event first: whatever is written while the index is read is read again next time
-            last = _social_events().aggregate(last=Max("pk"))["last"] or 0
-            _kept.index, _kept.last_event = read(at), last
-            _kept.built_at, _kept.settings = time.monotonic(), wanted
-            return _kept.index
+    stale = (
+        _kept.index is None
+        or _kept.settings != wanted
+        or time.monotonic() - _kept.built_at >= REBUILD_SECONDS
+    )
+    if stale:
+        # the last event first: whatever is written while the index is read is read again next time
+        last = _social_events().aggregate(last=Max("pk"))["last"] or 0
+        _kept.index, _kept.last_event = read(at), last
+        _kept.built_at, _kept.settings = time.monotonic(), wanted
+    else:
         _refresh(_kept, at)
-        return _kept.index
+    return _kept.index
 
 
 def _social_events():

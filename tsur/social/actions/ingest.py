@@ -86,8 +86,11 @@ def ingest(
             actionable.append(post)
     joining = []
     if actionable:
-        index = index if index is not None else open_incidents.current(at)  # only when needed
-        joining = _match(actionable, index, at, report)
+        if index is not None:
+            joining = _match(actionable, index, at, report)
+        else:
+            with open_incidents.current(at) as kept:  # only when needed
+                joining = _match(actionable, kept, at, report)
     copies = [p for p in fresh if p.duplicate_of_id and p.external_id not in reactions]
     if copies:  # a copy of a post in an open incident (now too) is one more place to answer
         incidents = dict(
@@ -229,7 +232,9 @@ def decide(post: Post, moderator: User | None, label: str, *, at: datetime | Non
         post.moderated_at = at
         post.save(update_fields=["label", "labelled_by", "moderated_by", "moderated_at"])
     if label in ACTIONABLE and post.incident_id is None:
-        attach_all(_match([post], open_incidents.current(at), at, IngestReport()), at)
+        with open_incidents.current(at) as index:
+            joining = _match([post], index, at, IngestReport())
+        attach_all(joining, at)
     return post
 
 
