@@ -15,6 +15,7 @@ from tsur.core import outbound
 from tsur.core.api import authentication
 from tsur.core.models import remembered_assignments
 from tsur.nlp import understanding as text_model
+from tsur.social import open_incidents
 from tsur.web import options, queues
 
 
@@ -40,9 +41,9 @@ def _fresh_understanding():
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
-    """Tokens, role assignments, the rubricator, the routing table, the history of places and the
-    routing calibration remembered in a process: each test starts without (ids may be reused after
-    a rolled-back test on SQLite)."""
+    """Tokens, role assignments, the rubricator, the routing table, the history of places, the
+    routing calibration and the social merge index remembered in a process: each test starts
+    without (ids may be reused after a rolled-back test on SQLite)."""
     authentication.forget()
     remembered_assignments.forget()
     rubricator.remembered.forget()
@@ -53,6 +54,7 @@ def _fresh_process_caches():
     options.forget()
     queues.forget_counts()
     public.forget_map()
+    open_incidents.forget()
 
 
 @pytest.fixture(autouse=True)

@@ -5,8 +5,8 @@ district is another problem), across networks.
 
 `Index` keeps the signatures of the open incidents in memory for one pass over a batch of posts; an
 inverted index of lemmas gives the few incidents worth comparing, so a post costs the same with ten
-open incidents as with ten thousand. `Index.from_db` reads it from the register; the benchmark and
-the tests fill it directly.
+open incidents as with ten thousand. `open_incidents` reads it from the register (and keeps it
+between batches); the benchmark and the tests fill it directly.
 """
 
 from collections import defaultdict
@@ -33,6 +33,7 @@ class Open:
     last_at: datetime
     signatures: list = field(default_factory=list)
     places: set = field(default_factory=set)
+    words: set = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -71,8 +72,21 @@ class Index:
         found.signatures = [*found.signatures[-(KEPT_SIGNATURES - 1) :], signature]
         if place:
             found.places.add(place)
+        found.words |= signature[0]
         for word in signature[0]:
             self.by_word[word].add(key)
+
+    def drop(self, key: int) -> None:
+        """Forget incident `key` (it is read again, or it is no longer open)."""
+        found = self.incidents.pop(key, None)
+        if found is None:
+            return
+        for word in found.words:
+            keys = self.by_word.get(word)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self.by_word[word]
 
     def match(
         self, text: str, at: datetime, *, territory_id=None, building_id=None, signature=None, place=""

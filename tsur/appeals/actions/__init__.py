@@ -16,11 +16,11 @@ which `base.step` does around the change the step itself makes.
     periodic    mark_deadlines, autoclose                              (job worker)
     tickets     file_ticket, fulfil                                    (the complaint book)
     privacy     record_contacts_seen, erase_personal_data              (152-ФЗ)
-    channels    attach_source, record_delivery                         (social monitoring)
+    channels    attach_source(s), record_delivery                      (social monitoring)
 """
 
 from ..lifecycle import ACTION_NAMES, ALLOWED_FROM
-from .channels import attach_source, record_delivery
+from .channels import attach_source, attach_sources, record_delivery
 from .citizen import citizen_reply, claim, close, comment, rate, reopen, subscribe
 from .execution import (
     answer,
@@ -47,6 +47,7 @@ __all__ = [
     "approve_answer",
     "assign",
     "attach_source",
+    "attach_sources",
     "autoclose",
     "citizen_reply",
     "claim",

@@ -23,6 +23,14 @@ def post_data(post: Post) -> dict:
 def open_incident(post: Post, at: datetime) -> Appeal:
     """A new incident from the post: registered (understood, routed, deadlines of the channel), the
     post attached to it."""
+    appeal = register_incident(post, at)
+    attach_all([(post, appeal.pk, None)], at)
+    return appeal
+
+
+def register_incident(post: Post, at: datetime) -> Appeal:
+    """The incident the post opens, registered through the register's intake; the post is attached
+    by `attach_all` (with the others of its batch)."""
     appeal, _created = appeal_actions.register(
         channel=Channel.SOCIAL,
         text=post.text,
@@ -30,32 +38,41 @@ def open_incident(post: Post, at: datetime) -> Appeal:
         author_name=post.author_name[:200],
         at=at,
     )
-    with transaction.atomic():
-        Post.objects.filter(pk=post.pk).update(incident=appeal)
-        post.incident = appeal
-        appeal_actions.attach_source(appeal, None, data=post_data(post), reason=post.text[:500], at=at)
     return appeal
 
 
 def attach(post: Post, incident: Appeal | int, at: datetime, *, similarity: float | None = None) -> Appeal:
     """One more post about the incident's problem. If the incident is already answered, the answer
     goes under this post too."""
-    data = post_data(post)
-    if similarity is not None:
-        data["similarity"] = round(similarity, 3)
+    key = incident.pk if isinstance(incident, Appeal) else incident
+    return attach_all([(post, key, similarity)], at)[key]
+
+
+def attach_all(joining: list[tuple[Post, int, float | None]], at: datetime) -> dict[int, Appeal]:
+    """Posts joining incidents — (post, incident key, similarity or None) each — in one go: a
+    POST_ATTACHED event per post, the posts pointed to their incidents; an incident already
+    answered gets its answer under its new posts too. Returns the incidents by key."""
+    if not joining:
+        return {}
+    attachments = []
+    for post, key, similarity in joining:
+        data = post_data(post)
+        if similarity is not None:
+            data["similarity"] = round(similarity, 3)
+        attachments.append((key, data, post.text[:500]))
     with transaction.atomic():
-        appeal = appeal_actions.attach_source(incident, None, data=data, reason=post.text[:500], at=at)
-        Post.objects.filter(pk=post.pk).update(incident=appeal)
-        post.incident = appeal
-        if appeal.status == Status.ANSWERED:
+        appeals = appeal_actions.attach_sources(attachments, None, at=at)
+        for post, key, _ in joining:
+            post.incident = appeals[key]
+        Post.objects.bulk_update([post for post, _, _ in joining], ["incident"])
+        answered = {key for key, appeal in appeals.items() if appeal.status == Status.ANSWERED}
+        for key in sorted(answered):
             answer = (
-                AppealEvent.objects.filter(appeal=appeal, kind=EventKind.ANSWERED)
-                .order_by("-at", "-pk")
-                .first()
+                AppealEvent.objects.filter(appeal=key, kind=EventKind.ANSWERED).order_by("-at", "-pk").first()
             )
             if answer is not None:
-                replies_for(answer, [post], at)
-    return appeal
+                replies_for(answer, [post for post, k, _ in joining if k == key], at)
+    return appeals
 
 
 def react(comment: Post, reply: Reply, at: datetime) -> bool:

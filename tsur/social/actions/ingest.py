@@ -4,30 +4,29 @@ an official reply is a reaction (`incidents.react`)."""
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tsur.appeals import understanding
-from tsur.appeals.choices import Channel
 from tsur.appeals.lifecycle import OPEN_STATUSES
-from tsur.appeals.models import Appeal
 from tsur.core.errors import DomainError
 from tsur.core.models import User
 from tsur.nlp import duplicates
 
-from .. import triage
+from .. import open_incidents, triage
 from ..choices import ACTIONABLE, Label, LabelledBy, PostKind
 from ..connectors import Item
 from ..merging import Index
 from ..models import Post, Reply, Source
-from ..text import fingerprint, place_key
-from .incidents import attach, open_incident, react
+from ..text import place_key
+from . import storing
+from .incidents import attach_all, react, register_incident
 
 log = logging.getLogger(__name__)
-COPY_WINDOW = timedelta(days=14)
+ATTEMPTS = 3  # a batch raced by another worker storing the same posts is read again this many times
 
 
 @dataclass
@@ -42,121 +41,90 @@ class IngestReport:
     incidents: list[int] = field(default_factory=list)
     attached: int = 0
     labels: dict[str, int] = field(default_factory=dict)
+    # items that could not be posts, each as "id: why"; the rest of their batch is kept
+    malformed: list[str] = field(default_factory=list)
 
 
 def ingest(
     source: Source, items: list[Item], *, at: datetime | None = None, index: Index | None = None
 ) -> IngestReport:
-    """Store what a source found and act on it."""
+    """Store what a source found and act on it: the batch's posts looked up, triaged and inserted
+    together; only the actionable ones go on, one by one, to an incident."""
     at = at or timezone.now()
     report = IngestReport()
-    fresh: list[Post] = []
-    for item in items:
-        post = _store(source, item, at, report)
-        if post is not None:
-            fresh.append(post)
-    if not fresh:
-        return report
-    reactions = _reactions(fresh)
-    to_triage = [p for p in fresh if p.pk not in reactions and p.duplicate_of_id is None]
-    for post in fresh:
-        if post.pk in reactions:
-            report.reactions += 1
-            report.reopened += react(post, reactions[post.pk], at)
     minus = source.watchlist.minus_words or []
-    verdicts = triage.triage([p.text for p in to_triage], minus)
-    for post, verdict in zip(to_triage, verdicts, strict=True):
-        post.label, post.guess, post.confidence = verdict.label, verdict.guess, verdict.confidence
-        post.labelled_by = verdict.by
-        Post.objects.filter(pk=post.pk).update(
-            label=post.label, guess=post.guess, confidence=post.confidence, labelled_by=post.labelled_by
-        )
-        if not post.label:
+    for attempt in range(ATTEMPTS):
+        try:
+            with transaction.atomic():
+                stored = storing.store(source, items, at)
+                reactions, own = _reactions(stored.posts)
+                verdicts = _triage(stored.posts, set(reactions) | own, minus)
+                storing.insert(stored.posts)
+            break
+        except IntegrityError:  # another worker stored some of these meanwhile: they are known now
+            if attempt == ATTEMPTS - 1:
+                raise
+    fresh = stored.posts
+    report.new, report.copies, report.edited, report.known = (
+        stored.new,
+        stored.copies,
+        stored.edited,
+        stored.known,
+    )
+    report.malformed = stored.malformed
+    for post in fresh:
+        if post.external_id in reactions:
+            report.reactions += 1
+            report.reopened += react(post, reactions[post.external_id], at)
+    actionable = []
+    for post, verdict in verdicts:
+        if not verdict.label:
             report.waiting += 1
             continue
         report.labels[post.label] = report.labels.get(post.label, 0) + 1
         if post.label in ACTIONABLE:
-            index = index if index is not None else index_from_db(at)  # read once, only when needed
-            _to_incident(post, index, at, report)
-    for post in fresh:  # a copy of a post already in an incident is one more place to answer
-        if post.duplicate_of_id and post.pk not in reactions:
-            original = post.duplicate_of
-            if original.incident_id and original.incident.status in OPEN_STATUSES:
-                attach(post, original.incident_id, at)
-                report.attached += 1
+            actionable.append(post)
+    joining = []
+    if actionable:
+        if index is not None:
+            joining = _match(actionable, index, at, report)
+        else:
+            with open_incidents.current(at) as kept:  # only when needed
+                joining = _match(actionable, kept, at, report)
+    copies = [p for p in fresh if p.duplicate_of_id and p.external_id not in reactions]
+    if copies:  # a copy of a post in an open incident (now too) is one more place to answer
+        incidents = dict(
+            Post.objects.filter(
+                pk__in={p.duplicate_of_id for p in copies},
+                incident__isnull=False,
+                incident__status__in=OPEN_STATUSES,
+            ).values_list("pk", "incident_id")
+        )
+        incidents.update({p.pk: key for p, key, _ in joining})
+        joining += [(p, incidents[p.duplicate_of_id], None) for p in copies if p.duplicate_of_id in incidents]
+    attach_all(joining, at)
+    report.attached = len(joining) - len(report.incidents)
     return report
 
 
-def _store(source: Source, item: Item, at: datetime, report: IngestReport) -> Post | None:
-    """The item as a Post: new, a copy of a known post, or an edit of one already kept (None then)."""
-    known = Post.objects.filter(network=source.network, external_id=item.external_id).first()
-    print_ = fingerprint(item.text)
-    if known is not None:
-        if item.text and item.text != known.text:
-            known.text, known.raw, known.fingerprint = item.text, item.raw, print_
-            known.edited_at = item.edited_at or at
-            known.save(update_fields=["text", "raw", "fingerprint", "edited_at"])
-            report.edited += 1
-        else:
-            report.known += 1
-        return None
-    parent = None
-    if item.parent_id:
-        parent = Post.objects.filter(network=source.network, external_id=item.parent_id).first()
-    post = Post(
-        source=source,
-        network=source.network,
-        external_id=item.external_id[:128],
-        kind=PostKind.COMMENT if item.kind == "comment" else PostKind.POST,
-        parent=parent,
-        reply_to=item.reply_to[:128],
-        community=item.community[:128],
-        author_handle=item.author_handle[:128],
-        author_name=item.author_name[:200],
-        text=item.text,
-        link=item.link[:500],
-        posted_at=item.posted_at,
-        edited_at=item.edited_at,
-        repost_of=item.repost_of[:128],
-        raw=item.raw,
-        fingerprint=print_,
-        found_at=at,
-    )
-    post.duplicate_of = _original(post)
-    try:
-        with transaction.atomic():
-            post.save()
-    except IntegrityError:  # another worker stored it meanwhile
-        report.known += 1
-        return None
-    if post.duplicate_of_id:
-        report.copies += 1
-    else:
-        report.new += 1
-    return post
+def _triage(posts: list[Post], settled: set[str], minus) -> list[tuple[Post, triage.Verdict]]:
+    """The verdicts on the batch's posts that are neither copies nor comments settled by the replies
+    (`settled`: their ids), set on the posts before they are stored."""
+    to_triage = [p for p in posts if p.external_id not in settled and p.original_ref is None]
+    verdicts = triage.triage([p.text for p in to_triage], minus)
+    for post, verdict in zip(to_triage, verdicts, strict=True):
+        post.label, post.guess, post.confidence = verdict.label, verdict.guess, verdict.confidence
+        post.labelled_by = verdict.by
+    return list(zip(to_triage, verdicts, strict=True))
 
 
-def _original(post: Post) -> Post | None:
-    """The post this one copies: the reposted one, or an earlier post with the same words."""
-    if post.repost_of:
-        found = Post.objects.filter(network=post.network, external_id=post.repost_of).first()
-        if found is not None:
-            return found.duplicate_of or found
-    if not post.fingerprint or post.kind == PostKind.COMMENT:
-        return None
-    found = (
-        Post.objects.filter(fingerprint=post.fingerprint, posted_at__gte=post.posted_at - COPY_WINDOW)
-        .order_by("posted_at", "pk")
-        .first()
-    )
-    return (found.duplicate_of or found) if found is not None else None
-
-
-def _reactions(posts: list[Post]) -> dict[int, Reply]:
-    """Comments answering one of the official replies (or left in the thread of a post answered)."""
+def _reactions(posts: list[Post]) -> tuple[dict[str, Reply], set[str]]:
+    """Comments answering one of the official replies (or left in the thread of a post answered),
+    by their ids, labelled and put into the reply's incident; and the ids of the official replies
+    themselves as the network shows them (labelled «other»)."""
     comments = [p for p in posts if p.kind == PostKind.COMMENT]
     if not comments:
-        return {}
+        return {}, set()
     ours = {
         r.external_id: r
         for r in Reply.objects.filter(
@@ -168,26 +136,32 @@ def _reactions(posts: list[Post]) -> dict[int, Reply]:
             "external_id", flat=True
         )
     )
-    found = {}
+    threads: dict[int, list[Reply]] = {}  # the replies under the kept posts these comments are in
+    parents = {c.parent_ref.pk for c in comments if isinstance(c.parent_ref, Post) and c.parent_ref.pk}
+    if parents:
+        for reply in (
+            Reply.objects.filter(post__in=parents, posted_at__isnull=False)
+            .exclude(external_id="")
+            .select_related("incident")
+            .order_by("-posted_at", "-pk")
+        ):
+            threads.setdefault(reply.post_id, []).append(reply)
+    found, own = {}, set()
     for comment in comments:
         if comment.external_id in own_ids:  # the network shows the official reply itself as a comment
-            Post.objects.filter(pk=comment.pk).update(label=Label.OTHER, labelled_by=LabelledBy.RULE)
+            comment.label, comment.labelled_by = Label.OTHER, LabelledBy.RULE
+            own.add(comment.external_id)
             continue
         reply = ours.get(comment.reply_to)
-        if reply is None and comment.parent_id:
-            reply = (
-                Reply.objects.filter(post=comment.parent_id, posted_at__lte=comment.posted_at)
-                .exclude(external_id="")
-                .select_related("incident")
-                .order_by("-posted_at")
-                .first()
+        if reply is None and isinstance(comment.parent_ref, Post) and comment.parent_ref.pk:
+            reply = next(
+                (r for r in threads.get(comment.parent_ref.pk, ()) if r.posted_at <= comment.posted_at), None
             )
         if reply is not None:
-            found[comment.pk] = reply
-            Post.objects.filter(pk=comment.pk).update(
-                label=Label.OTHER, labelled_by=LabelledBy.RULE, incident=reply.incident_id
-            )
-    return found
+            found[comment.external_id] = reply
+            comment.label, comment.labelled_by = Label.OTHER, LabelledBy.RULE
+            comment.incident_id = reply.incident_id
+    return found, own
 
 
 def _place(text: str):
@@ -205,63 +179,43 @@ def _place(text: str):
     return (territory.pk if territory else None), (building.pk if building else None)
 
 
-def _to_incident(post: Post, index: Index, at: datetime, report: IngestReport) -> None:
-    territory_id, building_id = _place(post.text)
-    signature = duplicates.signature(post.text)
-    place = place_key(post.text)
-    match = index.match(
-        post.text,
-        post.posted_at,
-        territory_id=territory_id,
-        building_id=building_id,
-        signature=signature,
-        place=place,
-    )
-    if match is not None:
-        attach(post, match.key, at, similarity=match.similarity)
-        report.attached += 1
-        key = match.key
-    else:
-        appeal = open_incident(post, at)
-        report.incidents.append(appeal.pk)
-        key = appeal.pk
-        territory_id = territory_id or appeal.territory_id
-        building_id = building_id or appeal.building_id
-    index.add(
-        key,
-        post.text,
-        post.posted_at,
-        territory_id=territory_id,
-        building_id=building_id,
-        signature=signature,
-        place=place,
-    )
-
-
-def index_from_db(at: datetime) -> Index:
-    """The open incidents of the merge window with their posts, from the register."""
-    index = Index()
-    since = at - index.window
-    incidents = Appeal.objects.filter(
-        channel=Channel.SOCIAL, status__in=OPEN_STATUSES, registered_at__gte=since - index.window
-    )
-    places = {pk: (t, b) for pk, t, b in incidents.values_list("pk", "territory_id", "building_id")}
-    posts = Post.objects.filter(
-        incident__in=list(places), duplicate_of__isnull=True, label__in=sorted(ACTIONABLE)
-    )
-    for incident_id, text, posted_at in posts.order_by("posted_at").values_list(
-        "incident_id", "text", "posted_at"
-    ):
-        territory_id, building_id = places[incident_id]
-        index.add(
-            incident_id,
-            text,
-            posted_at,
+def _match(posts: list[Post], index: Index, at: datetime, report: IngestReport) -> list:
+    """Each actionable post matched against the open incidents (those this batch opens included); a
+    post that matches none opens its own, registered at once. Returns (post, incident key,
+    similarity) for `attach_all`."""
+    joining = []
+    for post in posts:
+        territory_id, building_id = _place(post.text)
+        signature = duplicates.signature(post.text)
+        place = place_key(post.text)
+        match = index.match(
+            post.text,
+            post.posted_at,
             territory_id=territory_id,
             building_id=building_id,
-            place=place_key(text),
+            signature=signature,
+            place=place,
         )
-    return index
+        if match is not None:
+            key = match.key
+            joining.append((post, key, match.similarity))
+        else:
+            appeal = register_incident(post, at)
+            report.incidents.append(appeal.pk)
+            key = appeal.pk
+            joining.append((post, key, None))
+            territory_id = territory_id or appeal.territory_id
+            building_id = building_id or appeal.building_id
+        index.add(
+            key,
+            post.text,
+            post.posted_at,
+            territory_id=territory_id,
+            building_id=building_id,
+            signature=signature,
+            place=place,
+        )
+    return joining
 
 
 def decide(post: Post, moderator: User | None, label: str, *, at: datetime | None = None) -> Post:
@@ -278,7 +232,9 @@ def decide(post: Post, moderator: User | None, label: str, *, at: datetime | Non
         post.moderated_at = at
         post.save(update_fields=["label", "labelled_by", "moderated_by", "moderated_at"])
     if label in ACTIONABLE and post.incident_id is None:
-        _to_incident(post, index_from_db(at), at, IngestReport())
+        with open_incidents.current(at) as index:
+            joining = _match([post], index, at, IngestReport())
+        attach_all(joining, at)
     return post
 
 

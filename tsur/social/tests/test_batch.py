@@ -1,0 +1,213 @@
+"""A source's reading is stored, triaged and merged a batch at a time: what one batch may hold
+must come out as if its items were taken one by one — a repost beside its original, two posts of
+one new problem, an edit of a post of the same batch, a comment under a post of the same batch —
+and one item that cannot be a post leaves the rest kept."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tsur.appeals import actions as appeal_actions
+from tsur.appeals.choices import Channel, EventKind
+from tsur.appeals.models import Appeal, AppealEvent
+from tsur.social import actions
+from tsur.social.choices import Label, LabelledBy
+from tsur.social.connectors import Item
+from tsur.social.merging import Index
+from tsur.social.models import Post
+
+from .factories import SourceFactory
+
+pytestmark = pytest.mark.django_db
+MSK = ZoneInfo("Europe/Moscow")
+MORNING = datetime(2026, 3, 3, 10, 0, tzinfo=MSK)
+BINS = "Опять не вывозят мусор на Будапештской 11, баки переполнены уже неделю!!!"
+BINS_AGAIN = "Баки на Будапештской 11 переполнены, мусор не вывозят неделю, крысы бегают"
+
+
+def item(external_id: str, text: str, minutes: int = 0, **fields) -> Item:
+    return Item(external_id, text, MORNING - timedelta(hours=1) + timedelta(minutes=minutes), **fields)
+
+
+def test_a_repost_and_its_original_in_one_batch():
+    source = SourceFactory()
+
+    report = actions.ingest(
+        source,
+        [
+            item("wall-1_1", BINS),
+            item("wall-1_2", "", 1, repost_of="wall-1_1"),  # a repost without a word of its own
+            item("wall-1_3", "опять не вывозят мусор на Будапештской 11 баки переполнены уже неделю", 2),
+        ],
+        at=MORNING,
+    )
+
+    original = Post.objects.get(external_id="wall-1_1")
+    repost, same_words = Post.objects.get(external_id="wall-1_2"), Post.objects.get(external_id="wall-1_3")
+    assert (report.new, report.copies, report.attached, report.incidents) == (1, 2, 2, [original.incident_id])
+    assert (repost.duplicate_of, same_words.duplicate_of) == (original, original)
+    # the copies are not triaged again, and are answered with the original
+    assert (repost.label, same_words.label) == ("", "")
+    assert (repost.incident_id, same_words.incident_id) == (original.incident_id,) * 2
+    attached = AppealEvent.objects.filter(appeal=original.incident, kind=EventKind.POST_ATTACHED)
+    assert sorted(e.data["post"] for e in attached) == ["wall-1_1", "wall-1_2", "wall-1_3"]
+
+
+def test_two_posts_of_one_new_problem_in_one_batch_make_one_incident():
+    source = SourceFactory()
+
+    report = actions.ingest(source, [item("wall-1_1", BINS), item("wall-1_2", BINS_AGAIN, 5)], at=MORNING)
+
+    (incident,) = Appeal.objects.filter(channel=Channel.SOCIAL)
+    assert (report.new, report.incidents, report.attached) == (2, [incident.pk], 1)
+    assert sorted(incident.social_posts.values_list("external_id", flat=True)) == ["wall-1_1", "wall-1_2"]
+    events = incident.events.filter(kind=EventKind.POST_ATTACHED).order_by("pk")
+    assert [e.data["post"] for e in events] == ["wall-1_1", "wall-1_2"]
+    assert "similarity" not in events[0].data and events[1].data["similarity"] >= 0.4
+
+
+def test_an_edit_in_the_same_batch_is_one_post_with_the_last_words_triaged():
+    source = SourceFactory()
+    edited_at = MORNING - timedelta(minutes=10)
+
+    report = actions.ingest(
+        source,
+        [
+            item("wall-1_1", "Какой красивый закат сегодня над Купчино"),
+            item("wall-1_1", BINS, edited_at=edited_at),
+        ],
+        at=MORNING,
+    )
+
+    post = Post.objects.get()
+    assert (report.new, report.edited, report.known) == (1, 1, 0)
+    assert (post.text, post.edited_at) == (BINS, edited_at)
+    # the last words are what was triaged and registered
+    assert (post.label, post.labelled_by) == (Label.COMPLAINT, LabelledBy.RULE)
+    assert post.incident.text == BINS
+
+
+def test_an_edit_of_a_kept_post_and_a_new_post_in_one_batch():
+    source = SourceFactory()
+    actions.ingest(source, [item("wall-1_1", "Какой красивый закат сегодня над Купчино")], at=MORNING)
+
+    report = actions.ingest(
+        source,
+        [item("wall-1_1", "Какой красивый закат сегодня над Купчино!!! 🌅"), item("wall-1_2", BINS, 3)],
+        at=MORNING + timedelta(minutes=5),
+    )
+
+    assert (report.new, report.edited, report.known, report.copies) == (1, 1, 0, 0)
+    assert Post.objects.get(external_id="wall-1_1").text.endswith("🌅")
+    assert Post.objects.count() == 2
+
+
+def test_a_comment_under_a_post_of_the_same_batch_points_to_it():
+    source = SourceFactory()
+
+    actions.ingest(
+        source,
+        [
+            item("wall-1_1", BINS),
+            item("wall-1_1_c1", "Подтверждаю, у нас то же самое", 1, kind="comment", parent_id="wall-1_1"),
+        ],
+        at=MORNING,
+    )
+
+    comment = Post.objects.get(external_id="wall-1_1_c1")
+    assert comment.parent == Post.objects.get(external_id="wall-1_1")
+
+
+def test_a_malformed_item_is_reported_and_the_rest_is_kept():
+    source = SourceFactory()
+    naive = Item("wall-1_2", "Нет горячей воды на Белградской 8", datetime(2026, 3, 3, 9, 0))  # noqa: DTZ001
+
+    report = actions.ingest(
+        source,
+        [item("wall-1_1", BINS), naive, item("", "без id"), item("wall-1_3", BINS_AGAIN, 5)],
+        at=MORNING,
+    )
+
+    assert sorted(Post.objects.values_list("external_id", flat=True)) == ["wall-1_1", "wall-1_3"]
+    assert report.new == 2
+    assert report.malformed == [
+        "wall-1_2: posted_at: нет даты с часовым поясом",
+        "?: нет id",
+    ]
+    assert Appeal.objects.filter(channel=Channel.SOCIAL).count() == 1
+
+
+def test_a_batch_read_again_is_all_known_and_changes_nothing():
+    source = SourceFactory()
+    batch = [item("wall-1_1", BINS), item("wall-1_2", BINS_AGAIN, 5)]
+    actions.ingest(source, batch, at=MORNING)
+    events = AppealEvent.objects.count()
+
+    report = actions.ingest(source, batch, at=MORNING + timedelta(minutes=1))
+
+    assert (report.new, report.known, report.attached, report.incidents) == (0, 2, 0, [])
+    assert (Post.objects.count(), AppealEvent.objects.count()) == (2, events)
+
+
+def test_the_queries_of_a_batch_do_not_grow_with_its_posts():
+    """Chatter (neither copies nor actionable) is looked up, triaged and stored in a fixed number of
+    queries, however many posts the batch holds."""
+    source = SourceFactory()
+
+    def chatter(start: int, count: int) -> list[Item]:
+        return [
+            item(f"wall-1_{start + i}", f"Какой красивый закат номер {start + i}", i) for i in range(count)
+        ]
+
+    with CaptureQueriesContext(connection) as few:
+        actions.ingest(source, chatter(0, 5), at=MORNING)
+    with CaptureQueriesContext(connection) as many:
+        actions.ingest(source, chatter(100, 30), at=MORNING)  # one INSERT on SQLite too
+
+    assert Post.objects.count() == 35
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_the_merge_index_kept_between_batches_follows_the_register():
+    """The index of open incidents is kept in the process between batches: an incident rejected
+    since, or opened by another worker (here: with an index of its own), is seen at the next batch."""
+    source = SourceFactory()
+    actions.ingest(source, [item("wall-1_1", BINS)], at=MORNING)
+    first = Appeal.objects.get(channel=Channel.SOCIAL)
+    appeal_actions.reject(first, None, reason="Не по адресу", at=MORNING + timedelta(minutes=1))
+    water = "Нет горячей воды на Белградской 8 третий день, течёт кран в подвале"
+    actions.ingest(source, [item("wall-1_2", water, 5)], at=MORNING + timedelta(minutes=2), index=Index())
+    other = Appeal.objects.get(channel=Channel.SOCIAL, text=water)
+
+    report = actions.ingest(
+        source,
+        [
+            item("wall-1_3", BINS_AGAIN, 10),
+            item("wall-1_4", "Третий день нет горячей воды на Белградской 8", 11),
+        ],
+        at=MORNING + timedelta(minutes=3),
+    )
+
+    bins, hot_water = Post.objects.get(external_id="wall-1_3"), Post.objects.get(external_id="wall-1_4")
+    assert bins.incident_id not in (first.pk, other.pk)  # the rejected incident takes no more posts
+    assert report.incidents == [bins.incident_id]
+    assert hot_water.incident_id == other.pk  # the other worker's incident is joined
+
+
+def test_same_words_as_a_kept_post_within_the_copy_window_only():
+    source = SourceFactory()
+    actions.ingest(source, [item("wall-1_1", BINS, -60 * 24 * 20)], at=MORNING)  # 20 days ago
+    actions.ingest(source, [item("wall-1_2", BINS, -60 * 24 * 2)], at=MORNING)  # 2 days ago
+
+    report = actions.ingest(
+        source, [item("wall-1_3", BINS + " 👀"), item("wall-1_4", BINS_AGAIN)], at=MORNING
+    )
+
+    newer = Post.objects.get(external_id="wall-1_2")
+    assert newer.duplicate_of is None  # the first one is older than the copy window
+    assert Post.objects.get(external_id="wall-1_3").duplicate_of == newer
+    assert Post.objects.get(external_id="wall-1_4").duplicate_of is None
+    assert (report.new, report.copies) == (1, 1)
