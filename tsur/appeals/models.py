@@ -11,6 +11,7 @@ from tsur.core.scopes import AUTHOR, VIEW, RestrictedQuerySet
 
 from . import policies
 from .choices import (
+    FINAL_STATUSES,
     AccessInterface,
     Channel,
     CloseReason,
@@ -21,6 +22,10 @@ from .choices import (
     Priority,
     Status,
 )
+
+# what the open appeals' covering index holds ("id": what Count("pk") reads)
+OPEN_DEADLINES = ["id", "resolution_due", "first_response_due", "first_responded_at", "registered_at"]
+OPEN_PLACE = ["organisation", "territory", "topic", "latitude", "longitude"]
 
 
 class ThematicBlock(models.Model):
@@ -341,6 +346,14 @@ class Appeal(models.Model):
                 include=["topic"],
                 condition=Q(status__in=sorted(policies.OPEN_PUBLISHED_STATUSES)),
                 name="appeal_open_point",
+            ),
+            # the open appeals with what the wall and the console's counts read of them: an index-only
+            # scan of the open ones, never the rows of a mostly closed register (bench/wall.py)
+            models.Index(
+                fields=["status"],
+                include=[*OPEN_DEADLINES, *OPEN_PLACE],
+                condition=Q(status__in=sorted(frozenset(Status.values) - FINAL_STATUSES)),
+                name="appeal_open_deadlines",
             ),
             # near-duplicates: appeals around a point, and at a building, among the recent ones
             models.Index(fields=["latitude", "longitude"], name="appeal_point"),
