@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from tsur.appeals import deadlines
+from tsur.appeals.choices import DeadlineState
 
 register = template.Library()
 
@@ -32,6 +33,18 @@ def countdown(appeal, now=None):
             return format_html('<span class="due paused">{}</span>', _("на паузе"))
         return format_html('<span class="due none">{}</span>', "—")
     due = timezone.localtime(appeal.resolution_due).strftime("%d.%m %H:%M")
+    if not left.overdue and left.state == DeadlineState.OVERDUE:
+        # overdue, as every count says, by the first response: the resolution deadline is still ahead
+        first = timezone.localtime(appeal.first_response_due).strftime("%d.%m %H:%M")
+        return format_html(
+            '<span class="due overdue" title="{} {}. {} {} ({})">{}</span>',
+            _("Нет первого ответа. Его срок:"),
+            first,
+            _("Срок решения:"),
+            due,
+            _left(left),
+            _("просрочен первый ответ"),
+        )
     return format_html(
         '<span class="due {}" title="{} {}">{}</span>',
         "overdue" if left.overdue else left.state,

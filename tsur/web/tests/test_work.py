@@ -15,6 +15,7 @@ from PIL import Image
 from tsur.appeals import actions, deadlines
 from tsur.appeals.choices import Status
 from tsur.appeals.models import Appeal
+from tsur.web.templatetags.workspace import countdown
 
 from .conftest import login
 
@@ -52,6 +53,22 @@ def test_a_countdown_counts_working_days_and_passes_into_overdue(region):
 
     assert (left.working_days, left.overdue) == (2, False)  # 28.12 and 9.01
     assert late.overdue and late.working_days == -1
+
+
+def test_a_missed_first_response_shows_as_overdue_with_the_resolution_still_ahead(region):
+    """The queues count an appeal with no first response past its deadline as overdue: its badge says
+    so, rather than the days its resolution still has."""
+    appeal = region["working"]
+    now = timezone.now()
+    appeal.first_responded_at = None
+    appeal.first_response_due = now - timedelta(hours=2)
+    appeal.resolution_due = now + timedelta(days=6)
+
+    badge = countdown(appeal, now)
+
+    assert 'class="due overdue"' in badge and "просрочен первый ответ" in badge
+    appeal.first_responded_at = now - timedelta(hours=1)
+    assert "просрочен первый ответ" not in countdown(appeal, now)
 
 
 def test_another_organisations_appeal_is_not_found(region):
