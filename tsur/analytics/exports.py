@@ -187,7 +187,6 @@ APPEAL_FIELDS = [
     "rating",
 ]
 PERSONAL_FIELDS = ["author_name", "author_email", "author_phone"]
-OVERDUE, SOON = DeadlineState.OVERDUE, DeadlineState.SOON
 
 
 def may_see_personal_data_somewhere(user) -> bool:
@@ -243,7 +242,9 @@ def appeal_rows(queryset, user, *, journal: bool = True) -> Iterator[dict]:
     now = timezone.now()
     queryset = queryset.annotate(
         deadline_now=Case(
-            *(When(deadlines.in_state(state, now), then=Value(str(state))) for state in (OVERDUE, SOON)),
+            # in order: overdue now first, so the job's «срок истекает» mark is read only for the rest
+            When(deadlines.overdue_now(now), then=Value(str(DeadlineState.OVERDUE))),
+            When(deadline_state=DeadlineState.SOON, then=Value(str(DeadlineState.SOON))),
             default=Value(str(DeadlineState.OK)),
         )
     )
