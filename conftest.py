@@ -9,6 +9,7 @@ from tsur.appeals import (
     route_confidence,
     routing,
     rubricator,
+    search,
     understanding,
 )
 from tsur.core import outbound
@@ -55,6 +56,7 @@ def _fresh_process_caches():
     queues.forget_counts()
     public.forget_map()
     open_incidents.forget()
+    search.HOUSES.forget()
 
 
 @pytest.fixture(autouse=True)

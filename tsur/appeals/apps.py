@@ -10,7 +10,7 @@ class AppealsConfig(AppConfig):
     def ready(self):
         from tsur.core.models import Building, Organisation, Territory
 
-        from . import deadlines, route_confidence, routing, rubricator, understanding
+        from . import deadlines, route_confidence, routing, rubricator, search, understanding
         from .models import ChannelRegulation, RoutingCalibration, RoutingRule, ThematicBlock, Topic
 
         for model in (Topic, ThematicBlock):  # the intake remembers the rubricator for seconds
@@ -48,6 +48,9 @@ class AppealsConfig(AppConfig):
         post_delete.connect(
             understanding.buildings_changed, sender=Building, dispatch_uid="understanding-Building-delete"
         )
+        # and the houses the console's search found for an address typed
+        post_save.connect(search.HOUSES.changed, sender=Building, dispatch_uid="search-Building-save")
+        post_delete.connect(search.HOUSES.changed, sender=Building, dispatch_uid="search-Building-delete")
         # and how far intake trusts its own routing
         post_save.connect(
             route_confidence.calibration_changed,

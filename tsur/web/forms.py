@@ -56,7 +56,9 @@ class QueueFilterForm(forms.Form):
     """What the console's list shows; every field is a query parameter, so a filter can be bookmarked."""
 
     q = forms.CharField(label=_("Поиск"), required=False, max_length=200)
-    status = forms.ChoiceField(label=_("Статус"), required=False, choices=_any(Status.choices))
+    status = forms.ChoiceField(
+        label=_("Статус"), required=False, choices=_any(Status.choices), widget=QuickSelect
+    )
     block = RememberedChoiceField(
         label=_("Блок"),
         required=False,
@@ -84,13 +86,19 @@ class QueueFilterForm(forms.Form):
         empty_label=_("любой"),
         widget=QuickSelect,
     )
-    channel = forms.ChoiceField(label=_("Канал"), required=False, choices=_any(Channel.choices))
-    deadline_state = forms.ChoiceField(label=_("Срок"), required=False, choices=_any(DeadlineState.choices))
+    channel = forms.ChoiceField(
+        label=_("Канал"), required=False, choices=_any(Channel.choices), widget=QuickSelect
+    )
+    deadline_state = forms.ChoiceField(
+        label=_("Срок"), required=False, choices=_any(DeadlineState.choices), widget=QuickSelect
+    )
     since = forms.DateField(label=_("Поступило с"), required=False, widget=DATE)
     until = forms.DateField(label=_("по"), required=False, widget=DATE)
-    sort = forms.ChoiceField(label=_("Порядок"), required=False, choices=SORTS)
+    sort = forms.ChoiceField(label=_("Порядок"), required=False, choices=SORTS, widget=QuickSelect)
     # the appeals behind a figure of the analytics (tsur.analytics.kpi), e.g. «просроченные сейчас»
-    kpi = forms.ChoiceField(label=_("Показатель"), required=False, choices=_any(kpi.DRILL_LABELS.items()))
+    kpi = forms.ChoiceField(
+        label=_("Показатель"), required=False, choices=_any(kpi.DRILL_LABELS.items()), widget=QuickSelect
+    )
     # what the wall screen's figures link to (tsur.analytics.live): kept as they came
     after = forms.DateTimeField(label=_("Поступило с (время)"), required=False, widget=forms.HiddenInput)
     answered = forms.DateField(label=_("Ответ дан"), required=False, widget=forms.HiddenInput)

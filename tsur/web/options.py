@@ -57,6 +57,11 @@ def forget() -> None:
 
 
 class _RememberedOptions(ModelChoiceIterator):
+    def remembered(self) -> tuple[list, object]:
+        """The kept (value, label) list itself and the empty label: `QuickSelect` writes the options
+        of one list once."""
+        return self.field.options.get(), self.field.empty_label
+
     def __iter__(self):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
