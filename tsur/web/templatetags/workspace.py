@@ -2,11 +2,13 @@
 
 from django import template
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from tsur.appeals import deadlines
-from tsur.appeals.choices import DeadlineState
+from tsur.appeals.choices import DeadlineState, Status
 
 register = template.Library()
 
@@ -52,3 +54,35 @@ def countdown(appeal, now=None):
         due,
         _left(left),
     )
+
+
+@register.simple_tag
+def console_rows(appeals, now=None):
+    """The console list's rows, written in Python: the list is the page operators look at all day, and
+    the template's variable lookups, filters and translations per cell were half of its server time.
+    The same HTML as the template's row was (tests/test_console_rows.py keeps them equal)."""
+    now = now or timezone.now()
+    tick = _("Отметить обращение %(number)s")  # the msgid of the template's blocktranslate
+    dash = "—"
+    # the statuses' words once per page: Django's get_status_display() hashes every (lazy) label
+    statuses = {value: str(label) for value, label in Status.choices}
+    rows = []
+    for appeal in appeals:
+        number = conditional_escape(appeal.number)
+        address = appeal.building.address if appeal.building else (appeal.shown_address or dash)
+        rows.append(
+            "<tr>"
+            f'<td class="check c-check"><input type="checkbox" name="numbers" value="{number}" form="bulk" '
+            f'aria-label="{conditional_escape(tick % {"number": appeal.number})}"></td>'
+            f'<td class="nowrap c-num"><a href="{conditional_escape(appeal.card_url)}">{number}</a></td>'
+            f'<td class="nowrap c-date">{timezone.localtime(appeal.registered_at).strftime("%d.%m.%y %H:%M")}</td>'
+            f'<td class="text-cell c-text">{conditional_escape(Truncator(appeal.text or "").chars(110))}</td>'
+            f'<td class="c-topic">{conditional_escape((appeal.topic.name if appeal.topic else "") or dash)}</td>'
+            f'<td class="c-addr">{conditional_escape(address)}</td>'
+            f'<td class="c-org">{conditional_escape(appeal.organisation or dash)}</td>'
+            f'<td class="c-status"><span class="pill st-{conditional_escape(appeal.status)}">'
+            f"{conditional_escape(statuses.get(appeal.status, appeal.status))}</span></td>"
+            f'<td class="nowrap c-due">{countdown(appeal, now)}</td>'
+            "</tr>"
+        )
+    return mark_safe("\n".join(rows))  # noqa: S308 - every value above is escaped
