@@ -363,6 +363,9 @@ class Appeal(models.Model):
     def __str__(self):
         return self.number
 
+    def get_status_display(self) -> str:  # Django's hashes every choice's (lazy) label each call
+        return str(Status(self.status).label) if self.status in Status.values else self.status
+
 
 class AppealEvent(models.Model):
     """A step on the appeal's timeline: what happened, who did it, when and why. Never changed afterwards."""
