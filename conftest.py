@@ -2,6 +2,7 @@ import socket
 
 import pytest
 
+from tsur.analytics import live
 from tsur.appeals import (
     deadlines,
     place_history,
@@ -57,6 +58,14 @@ def _fresh_process_caches():
     public.forget_map()
     open_incidents.forget()
     search.HOUSES.forget()
+
+
+@pytest.fixture(autouse=True)
+def _wall_reader_closed():
+    """The wall's second reading thread (tsur.analytics.live.side_by_side) keeps its connection like
+    a request thread: closed after each test, so the test database can be dropped."""
+    yield
+    live.close_reader()
 
 
 @pytest.fixture(autouse=True)

@@ -82,16 +82,22 @@ def data(request):
     view = f"{resolution}.{request.GET.get('bbox', '')}"
     asked = request.headers.get("If-None-Match", "")
     now = timezone.now()
-    if asked == f'"{live.version(now)}|{view}"':
+    current = live.version(now)
+    if asked == f'"{current}|{view}"':
         return _not_modified(asked)
-    version, figures = live.screen(request.user, now)
+    # the figures and the map of the view are read side by side (the map keyed by the register's
+    # version now, which the figures kept for up to a second may not have caught up with yet)
+    (version, figures), cells = live.side_by_side(
+        lambda: live.screen(request.user, now),
+        lambda: live.map_screen(request.user, current, resolution, box),
+    )
     etag = f'"{version}|{view}"'
     if asked == etag:
         return _not_modified(etag)
     payload = dict(figures)
     for name in LISTS:
         payload[name] = _linked(payload[name])
-    payload["cells"] = _linked(live.map_screen(request.user, version, resolution, box))
+    payload["cells"] = _linked(cells)
     payload["resolution"] = resolution
     response = JsonResponse(payload)
     response["ETag"] = etag

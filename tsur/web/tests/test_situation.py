@@ -376,3 +376,34 @@ def test_topics_rising_are_read_from_the_registration_index_alone():
 
     assert [row["value"] for row in found] == [9]  # 0, 3, …, 24 hours ago (the minute's start)
     assert "Index Only Scan using appeal_registered" in plan, plan
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_figures_and_the_map_are_read_side_by_side_on_postgresql():
+    """Outside a transaction the second read runs on a connection of its own at the same time as the
+    first (each waits for the other here: one after the other they would never meet); inside one it
+    runs after the first, on the same connection, which alone sees what the transaction wrote."""
+    import threading
+
+    from django.db import connection, transaction
+
+    def backend():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            return cursor.fetchone()[0]
+
+    if connection.vendor != "postgresql":
+        assert live.side_by_side(lambda: 1, lambda: 2) == (1, 2)
+        return
+    meeting = threading.Barrier(2, timeout=10)
+
+    def met():
+        meeting.wait()
+        return backend()
+
+    first, second = live.side_by_side(met, met)
+    with transaction.atomic():
+        inside = live.side_by_side(backend, backend)
+
+    assert first != second  # two connections, both inside the barrier at once
+    assert inside[0] == inside[1] == backend()
