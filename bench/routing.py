@@ -13,7 +13,7 @@ organisation that really answered it. Prints, with the commit:
 - the share sent to moderation, and how often the real executor is among the top 3 suggestions.
 
     .venv/bin/python bench/routing.py [--test 2000] [--reuse] [--model var/models/default]
-        [--database-url postgres://…/tsur_bench_routing] [--register-days 30]
+        [--database-url postgres://…/tsur_bench_routing] [--register-days 30] [--cross-fit 5]
 
 --reuse keeps the database of the previous run (the replay takes minutes); appeals filed by an
 earlier run were never taken nor answered, so they are not part of the history the next run reads.
@@ -116,13 +116,15 @@ def build_history(rows: list[dict], train: list[dict], replay: int) -> None:
     )
 
 
-def measure(data: Path, register_days: int) -> None:
+def measure(data: Path, register_days: int, cross_fit: int) -> None:
     """The rules' precision from the history and the calibration on dev (and on the register's own last
-    days, with --register-days), when this commit has them."""
+    days, with --register-days; on the train split read by text models that did not learn it, with
+    --cross-fit), when this commit has them."""
     from django.core.management import call_command, get_commands
 
     if "routing_measure" in get_commands():
         more = ["--register-days", str(register_days)] if register_days else []
+        more += ["--cross-fit", str(cross_fit)] if cross_fit else []
         call_command("routing_measure", "--calibrate", str(data), "--split", "dev", *more)
 
 
@@ -255,6 +257,13 @@ def main():
         default=0,
         help="calibrate on the register's own appeals of its last N days too (the history's end)",
     )
+    parser.add_argument(
+        "--cross-fit",
+        type=int,
+        default=0,
+        metavar="K",
+        help="calibrate on the train split too, read by K text models each trained without its fold",
+    )
     args = parser.parse_args()
 
     setup(args.database_url, args.model, args.reuse)
@@ -268,7 +277,7 @@ def main():
         print(f"waiting for a text model in {args.model} (`tsur nlp_default --out {args.model}`)")
         time.sleep(30)
     if not args.no_measure:
-        measure(args.data, args.register_days)
+        measure(args.data, args.register_days, args.cross_fit)
     pool = [r for r in rows if r["split"] == args.split and r["text"].strip() and r["executor_org"]]
     sample = random.Random(7).sample(pool, min(args.test, len(pool)))
     report(file_test(sample, f"{time.time():.0f}"))

@@ -102,26 +102,23 @@ class Evidence:
 NOTHING = Evidence(Counter())
 
 
+# what an appeal tells the history, in the order `PlaceHistory.count` takes it
+ROW = ("topic_id", "building_id", "territory_id", "latitude", "longitude", "place_kind", "organisation_id")
+
+
+def taken_up(before=None):
+    """The appeals the history is read from: taken up by an organisation, with a topic, in the last
+    HISTORY_DAYS (and registered before `before`, when given)."""
+    found = Appeal.objects.filter(
+        status__in=TAKEN_UP, registered_at__gte=since(), topic__isnull=False, organisation__isnull=False
+    )
+    return found.filter(registered_at__lt=before) if before is not None else found
+
+
 class PlaceHistory:
     def __init__(self, rows=None, before=None):
         if rows is None:
-            taken_up = Appeal.objects.filter(
-                status__in=TAKEN_UP,
-                registered_at__gte=since(),
-                topic__isnull=False,
-                organisation__isnull=False,
-            )
-            if before is not None:
-                taken_up = taken_up.filter(registered_at__lt=before)
-            rows = taken_up.values_list(
-                "topic_id",
-                "building_id",
-                "territory_id",
-                "latitude",
-                "longitude",
-                "place_kind",
-                "organisation_id",
-            ).iterator(chunk_size=5000)
+            rows = taken_up(before).values_list(*ROW).iterator(chunk_size=5000)
         self.building: dict[tuple, Counter] = defaultdict(Counter)
         self.cell: dict[tuple, Counter] = defaultdict(Counter)
         self.fine: dict[tuple, Counter] = defaultdict(Counter)
@@ -130,21 +127,37 @@ class PlaceHistory:
         self.building_any: dict[int, Counter] = defaultdict(Counter)
         self.district_kind: dict[tuple, Counter] = defaultdict(Counter)
         self.size = 0
-        districts = districts_of_territories()
-        for topic_id, building_id, territory_id, latitude, longitude, place_kind, organisation_id in rows:
-            self.size += 1
-            if territory_id in districts:
-                self.district_kind[topic_id, districts[territory_id], place_kind][organisation_id] += 1
-            if building_id:
-                self.building[topic_id, building_id][organisation_id] += 1
-                self.building_any[building_id][organisation_id] += 1
-            if latitude is not None and longitude is not None:
-                self.cell[(topic_id, *cell(latitude, longitude))][organisation_id] += 1
-                fine = fine_cell(latitude, longitude)
-                self.fine[(topic_id, *fine)][organisation_id] += 1
-                self.fine_any[fine][organisation_id] += 1
-            if territory_id:
-                self.territory[topic_id, territory_id][organisation_id] += 1
+        self._districts = districts_of_territories()
+        for row in rows:
+            self.count(row, 1)
+
+    def count(self, row: tuple, delta: int) -> None:
+        """Add one appeal taken up (topic, building, territory, latitude, longitude, kind of place,
+        organisation) to every level it tells about, or take it away (`delta` -1: an emptied count is
+        removed, so an organisation seen only there is no longer a candidate)."""
+        topic_id, building_id, territory_id, latitude, longitude, place_kind, organisation_id = row
+        self.size += delta
+        keys = []
+        if territory_id in self._districts:
+            keys.append((self.district_kind, (topic_id, self._districts[territory_id], place_kind)))
+        if building_id:
+            keys += [(self.building, (topic_id, building_id)), (self.building_any, building_id)]
+        if latitude is not None and longitude is not None:
+            fine = fine_cell(latitude, longitude)
+            keys += [
+                (self.cell, (topic_id, *cell(latitude, longitude))),
+                (self.fine, (topic_id, *fine)),
+                (self.fine_any, fine),
+            ]
+        if territory_id:
+            keys.append((self.territory, (topic_id, territory_id)))
+        for counts, key in keys:
+            found = counts[key]
+            found[organisation_id] += delta
+            if found[organisation_id] <= 0:
+                del found[organisation_id]
+                if not found:
+                    del counts[key]
 
     def at_building(self, topic_id: int, building_id: int | None) -> Evidence:
         found = self.building.get((topic_id, building_id)) if building_id else None
@@ -206,5 +219,46 @@ def as_of(moment):
     _as_of.append(PlaceHistory(before=moment))
     try:
         yield
+    finally:
+        _as_of.pop()
+
+
+class LeftOut:
+    """The whole history, from which one appeal at a time can be taken away (`without`)."""
+
+    def __init__(self, summary: PlaceHistory, own: dict[str, list[tuple]]):
+        self.summary = summary
+        self.own = own  # external id → what the register's appeals of that id tell the history
+
+    @contextmanager
+    def without(self, external_id: str):
+        """While the block runs, the history as if the appeal of this external id had never been taken
+        up: its own answer is not evidence about itself."""
+        rows = self.own.get(external_id, [])
+        for row in rows:
+            self.summary.count(row, -1)
+        try:
+            yield bool(rows)
+        finally:
+            for row in rows:
+                self.summary.count(row, 1)
+
+
+@contextmanager
+def leaving_out(external_ids):
+    """The history in this process, for as long as the block runs, able to leave out any one of the
+    register's appeals with these external ids (an export's appeals the register was loaded from, read
+    again as held-out appeals for a calibration); never used in a web or job process."""
+    wanted = set(external_ids)
+    own = defaultdict(list)
+    for external_id, *row in (
+        taken_up().exclude(external_id="").values_list("external_id", *ROW).iterator(chunk_size=5000)
+    ):
+        if external_id in wanted:
+            own[external_id].append(tuple(row))
+    summary = PlaceHistory()
+    _as_of.append(summary)
+    try:
+        yield LeftOut(summary, dict(own))
     finally:
         _as_of.pop()

@@ -8,6 +8,7 @@ measured the same way, as one route of its own.
 """
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -18,8 +19,7 @@ from tsur.core.choices import PlaceKind
 from tsur.core.models import Building, Organisation
 from tsur.nlp import understanding as text_model
 
-from . import place_history, route_confidence, routing
-from .actions.intake import consider
+from . import place_history, route_confidence, routing, routing_cross_fit
 from .models import Appeal, RoutingCalibration, RoutingRule, Topic
 
 
@@ -105,6 +105,18 @@ class Columns:
     longitude: str = "longitude"
     place_kind: str = "city_object"
     executor: str = "executor_org"
+    # the rows' ids: a register loaded from the export keeps them as external ids, and such an appeal
+    # is read against the history without itself
+    id: str = "id"
+
+
+@dataclass
+class CrossFit:
+    """An export's training rows to cross-fit (`routing_cross_fit`), in `folds` folds."""
+
+    rows: list[dict]
+    folds: int = 5
+    say: Callable[[str], None] = lambda message: None
 
 
 def calibrate(
@@ -114,35 +126,31 @@ def calibrate(
     source: str,
     progress=lambda: None,
     register_days: int = 0,
+    cross_fit: CrossFit | None = None,
 ):
     """Fit the calibration on held-out appeals and store it as the latest: the rows of an export the
-    history and the model never learned from, and with `register_days` the register's own appeals of
-    its last days that an organisation took up (read against the history before them)."""
+    history and the model never learned from, with `register_days` the register's own appeals of its
+    last days that an organisation took up (read against the history before them), and with
+    `cross_fit` the export's training rows read by models that did not learn them
+    (`routing_cross_fit`). With cross-fitted rows, a calibration fitted on them alone is first measured
+    on the held-out rows (`figures["check"]`): what the promise is worth on appeals nobody tuned on."""
     organisations = {name: pk for pk, name in Organisation.objects.values_list("pk", "name")}
     right, total = measured.administration
     administration = (right + 1) / (total + 2) if total else None
     base = {"administration_precision": administration}
     route_confidence.forget_calibration()
-    held_out = []
-    for row in rows:
-        truth = organisations.get(row.get(columns.executor, ""))
-        if truth is None or not (row.get(columns.text) or "").strip():
-            continue
-        latitude, longitude = _number(row.get(columns.latitude)), _number(row.get(columns.longitude))
-        if latitude is None or longitude is None:
-            latitude = longitude = None
-        held_out.append(
-            (
-                row[columns.text][:4000],
-                (row.get(columns.address) or "")[:400],
-                latitude,
-                longitude,
-                place_kind_of(row.get(columns.place_kind, "")),
-                truth,
-            )
-        )
-    samples = _samples(held_out, progress)
-    recent = []
+
+    def read_row(row: dict) -> tuple | None:
+        return held_out_row(row, columns, organisations)
+
+    with place_history.leaving_out(row.get(columns.id, "") for row in rows) as history:
+        samples = []
+        for row in rows:
+            if found := read_row(row):
+                with history.without(row.get(columns.id, "")):
+                    samples += routing_cross_fit.decided(found)
+            progress()
+    recent, figures = [], {}
     if register_days:
         cutoff, recent = register_appeals(register_days, learned_until=model_trained_at())
         with place_history.as_of(cutoff):
@@ -152,12 +160,45 @@ def calibrate(
             if source
             else (f"реестр за {register_days} дн. ({len(recent)})")
         )
+    if cross_fit is not None and cross_fit.rows:
+        crossed, figures["cross_fit"] = routing_cross_fit.samples(
+            cross_fit.rows,
+            rows,
+            read_row,
+            folds=cross_fit.folds,
+            text_column=columns.text,
+            id_column=columns.id,
+            say=cross_fit.say,
+        )
+        if crossed and samples:
+            figures["check"] = _figures(samples, base | route_confidence.fit(crossed))
+        samples += crossed
+        source = f"{source}; перекрёстно {cross_fit.folds} частей ({len(crossed)})"
     data = base | route_confidence.fit(samples)
     calibration = RoutingCalibration.objects.create(
         fitted_at=timezone.now(), model_version="", source=source[:300], data=data
     )
     route_confidence.forget_calibration()
-    return calibration, _figures(samples, data) | {"register": len(recent)}
+    return calibration, _figures(samples, data) | {"register": len(recent)} | figures
+
+
+def held_out_row(row: dict, columns: Columns, organisations: dict[str, int]) -> tuple | None:
+    """An export's row as (text, address, latitude, longitude, kind of place, the organisation that
+    answered), or None without a text or an organisation the register knows."""
+    truth = organisations.get(row.get(columns.executor, ""))
+    if truth is None or not (row.get(columns.text) or "").strip():
+        return None
+    latitude, longitude = _number(row.get(columns.latitude)), _number(row.get(columns.longitude))
+    if latitude is None or longitude is None:
+        latitude = longitude = None
+    return (
+        row[columns.text][:4000],
+        (row.get(columns.address) or "")[:400],
+        latitude,
+        longitude,
+        place_kind_of(row.get(columns.place_kind, "")),
+        truth,
+    )
 
 
 def register_appeals(days: int, learned_until: datetime | None = None) -> tuple:
@@ -196,21 +237,10 @@ def model_trained_at() -> datetime | None:
 def _samples(held_out, progress) -> list:
     """What intake would decide (without a calibration) for each held-out appeal, with the truth."""
     samples = []
-    for text, address, latitude, longitude, place_kind, truth in held_out:
-        _, understood, decision = consider(
-            text=text,
-            address=address,
-            latitude=latitude,
-            longitude=longitude,
-            place_kind=place_kind,
-            use_calibration=False,
-        )
-        progress()
-        if understood is None:
-            continue  # without the text model's reading an appeal goes to an operator
+    for sample in held_out:
         # an appeal whose topic the model is not sure of is kept: its organisation may still be sure
-        topic_p = max((p for _, p in understood.topic_choices), default=0.0)
-        samples.append((decision, topic_p, truth))
+        samples += routing_cross_fit.decided(sample)
+        progress()
     return samples
 
 

@@ -230,9 +230,10 @@ def _place(address, latitude, longitude, territory, building, kind) -> Place:
     return place
 
 
-def _understand(text: str, place: Place):
-    """What the text model makes of the appeal; the place it finds fills what the filer left out.
-    None without a model or when the model fails: the model is an aid, the appeal is registered."""
+def _understand(text: str, place: Place, model=None):
+    """What the text model (the register's, unless `model` is given) makes of the appeal; the place
+    it finds fills what the filer left out. None without a model or when the model fails: the model
+    is an aid, the appeal is registered."""
     try:
         understood = understanding.understand(
             text,
@@ -240,6 +241,7 @@ def _understand(text: str, place: Place):
             territory=place.territory,
             building=place.building,
             address=place.address,
+            model=model,
         )
     except Exception:
         log.exception("text model failed on an appeal; it goes to moderation")
@@ -282,12 +284,20 @@ def _decide(topic, understood, place: Place, *, use_calibration: bool = True) ->
 
 
 def consider(
-    *, text: str, address: str = "", latitude=None, longitude=None, place_kind: str = "", use_calibration=True
+    *,
+    text: str,
+    address: str = "",
+    latitude=None,
+    longitude=None,
+    place_kind: str = "",
+    use_calibration=True,
+    model=None,
 ) -> tuple[Place, object, route_confidence.Decision]:
     """What intake would make of an appeal, stored nowhere: its place, what the text model read and
-    the routing decision (for calibrating on held-out appeals and for benchmarks)."""
+    the routing decision (for calibrating on held-out appeals and for benchmarks); `model`: a text
+    model other than the register's (one that did not learn this appeal, `routing_cross_fit`)."""
     place = _place(address, latitude, longitude, None, None, place_kind)
-    understood = _understand(clean_text(text), place)
+    understood = _understand(clean_text(text), place, model)
     topic = understood.topic if understood is not None and understood.topic_trusted else None
     return place, understood, _decide(topic, understood, place, use_calibration=use_calibration)
 

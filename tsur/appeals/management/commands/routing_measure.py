@@ -27,9 +27,18 @@ class Command(BaseCommand):
             help="calibrate on the register's own appeals of its last N days too (those an organisation "
             "took up), read against the history before them",
         )
+        parser.add_argument(
+            "--cross-fit",
+            type=int,
+            default=0,
+            metavar="K",
+            help="calibrate on the export's training rows too, each read by one of K text models trained "
+            "without it (K trainings of the text model; intake keeps its single model)",
+        )
+        parser.add_argument("--train-split", default="train", help="the training rows for --cross-fit")
         parser.add_argument("--if-missing", action="store_true", help="do nothing when a calibration exists")
         defaults = routing_measure.Columns()
-        for name in ("text", "address", "latitude", "longitude", "place_kind", "executor"):
+        for name in ("text", "address", "latitude", "longitude", "place_kind", "executor", "id"):
             parser.add_argument(
                 f"--{name.replace('_', '-')}-col", dest=f"{name}_col", default=getattr(defaults, name)
             )
@@ -42,6 +51,8 @@ class Command(BaseCommand):
         split_col: str,
         if_missing: bool,
         register_days: int,
+        cross_fit: int,
+        train_split: str,
         **options,
     ):
         latest = RoutingCalibration.objects.order_by("-pk").first()
@@ -64,10 +75,10 @@ class Command(BaseCommand):
         columns = routing_measure.Columns(
             **{
                 name: options[f"{name}_col"]
-                for name in ("text", "address", "latitude", "longitude", "place_kind", "executor")
+                for name in ("text", "address", "latitude", "longitude", "place_kind", "executor", "id")
             }
         )
-        rows, source = [], ""
+        rows, source, crossed = [], "", None
         if calibrate is not None and not calibrate.exists():
             self.stdout.write(
                 self.style.WARNING(
@@ -85,19 +96,23 @@ class Command(BaseCommand):
             table.require(columns.text, columns.executor)
             rows = [r for r in table.rows if split_col not in r or r[split_col] == split]
             source = f"{calibrate.name}: {split}"
+            if cross_fit:
+                crossed = self._cross_fit(table, columns, split_col, train_split, cross_fit)
         self.stdout.write(
             f"Калибровка на {len(rows)} обращениях выгрузки"
             + (f" и на обращениях реестра за {register_days} дн." if register_days else "")
             + " ..."
         )
         calibration, figures = routing_measure.calibrate(
-            rows, columns, measured, source, register_days=register_days
+            rows, columns, measured, source, register_days=register_days, cross_fit=crossed
         )
         if register_days:
             self.stdout.write(
                 f"Обращений реестра за {register_days} дн., поданных после обучения модели текста: "
                 f"{figures['register']} (более ранние модель могла видеть при обучении, они не берутся)"
             )
+        if "cross_fit" in figures:
+            self._say_cross_fit(figures, split)
         share = figures["routed"] / max(figures["appeals"], 1)
         precision = figures["right"] / max(figures["routed"], 1)
         self.stdout.write(
@@ -105,3 +120,32 @@ class Command(BaseCommand):
             f"маршрутизировано бы без оператора {share:.1%} с точностью {precision:.1%} "
             f"(на тех же обращениях; проверка — на отложенных: bench/routing.py)"
         )
+
+    def _cross_fit(self, table, columns, split_col, train_split, folds) -> routing_measure.CrossFit:
+        if folds < 2:
+            raise CommandError("--cross-fit: частей должно быть не меньше двух")
+        if split_col not in table.columns:
+            raise CommandError(
+                f"--cross-fit: нужна колонка выборки «{split_col}» (обучающие строки отдельно)"
+            )
+        table.require(columns.id)
+        train = [r for r in table.rows if r[split_col] == train_split]
+        self.stdout.write(
+            f"Перекрёстная калибровка: {len(train)} обучающих строк, {folds} моделей текста, каждая без своей "
+            "части (по времени — как обучение модели реестра на каждую) ..."
+        )
+        return routing_measure.CrossFit(train, folds, say=self.stdout.write)
+
+    def _say_cross_fit(self, figures: dict, split: str) -> None:
+        crossed = figures["cross_fit"]
+        self.stdout.write(
+            f"Перекрёстно: {crossed['models']} моделей за {crossed['seconds']:.0f} с; обращений, которые были в "
+            f"истории реестра и читались без самих себя: {crossed['left_out']}"
+        )
+        check = figures.get("check")
+        if check:
+            self.stdout.write(
+                f"Проверка: калибровка только по перекрёстным строкам на выборке «{split}» — без оператора "
+                f"{check['routed'] / max(check['appeals'], 1):.1%} с точностью "
+                f"{check['right'] / max(check['routed'], 1):.1%} ({check['routed']} из {check['appeals']})"
+            )
