@@ -202,8 +202,78 @@ def main() -> None:
         run_db(feed[: args.db], database_url)
 
 
+class Where:
+    """Where the clock goes on the database path: in statements (from sending to the last row, the
+    server's work and the trip), in commits (the server's flush of its log), and the rest — this
+    process's own CPU or waiting for a core of a loaded machine. On PostgreSQL the server process's
+    own CPU is read from /proc (the same machine)."""
+
+    def __init__(self, connection):
+        self.connection = connection
+        self.statements = self.commits = 0
+        self.in_statements = self.in_commits = 0.0
+        self.server_cpu = None
+
+    def _execute(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.in_statements += time.perf_counter() - started
+            self.statements += 1
+
+    def _server_ticks(self) -> int | None:
+        if self.connection.vendor != "postgresql":
+            return None
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            pid = cursor.fetchone()[0]
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+
+    def __enter__(self):
+        self.connection.ensure_connection()
+        self._ticks = self._server_ticks()
+        self._wrapper = self.connection.execute_wrapper(self._execute)
+        self._wrapper.__enter__()
+        commit = self.connection._commit
+
+        def timed_commit():
+            started = time.perf_counter()
+            try:
+                return commit()
+            finally:
+                self.in_commits += time.perf_counter() - started
+                self.commits += 1
+
+        self.connection._commit = timed_commit
+        return self
+
+    def __exit__(self, *exc):
+        self._wrapper.__exit__(*exc)
+        del self.connection._commit
+        ticks = self._server_ticks()
+        if ticks is not None and self._ticks is not None:
+            self.server_cpu = (ticks - self._ticks) / os.sysconf("SC_CLK_TCK")
+
+    def report(self, wall: float, cpu: float, load_before, load_after) -> str:
+        rest = wall - self.in_statements - self.in_commits
+        server = (
+            "" if self.server_cpu is None else f"; the server's process used {self.server_cpu:.1f} s of CPU"
+        )
+        return (
+            f"  the clock: {self.statements:,} statements {self.in_statements:.1f} s, {self.commits:,} commits "
+            f"{self.in_commits:.1f} s, the rest {rest:.1f} s (this process's CPU {cpu:.1f} s){server}; "
+            f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after"
+        )
+
+
 def run_db(posts, database_url: str) -> None:
     from django.core.management import call_command
+    from django.db import connection
     from django.utils import timezone
 
     from tsur.social import actions
@@ -219,8 +289,11 @@ def run_db(posts, database_url: str) -> None:
         Item(f"wall-1_{i}", p.text, now - timedelta(hours=24 - p.hour), author_handle=f"id{p.author}")
         for i, p in enumerate(posts)
     ]
+    where = Where(connection)
+    load = os.getloadavg()
     started, wall = time.process_time(), time.perf_counter()
-    reports = [actions.ingest(source, items[i : i + 100], at=now) for i in range(0, len(items), 100)]
+    with where:
+        reports = [actions.ingest(source, items[i : i + 100], at=now) for i in range(0, len(items), 100)]
     spent, wall = time.process_time() - started, time.perf_counter() - wall
     incidents = sum(len(r.incidents) for r in reports)
     attached = sum(r.attached for r in reports)
@@ -232,6 +305,7 @@ def run_db(posts, database_url: str) -> None:
         f"{len(items) / spent:,.0f} posts/s ({wall:.1f} s on the clock, the database's work included); "
         f"{dict(labels)}; {incidents} incidents registered through intake, {attached} posts attached to them"
     )
+    print(where.report(wall, spent, load, os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -104,6 +104,16 @@ class Post(models.Model):
     labelled_by = models.CharField(_("кем определено"), max_length=16, choices=LabelledBy.choices, blank=True)
     moderated_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     moderated_at = models.DateTimeField(_("проверено"), null=True, blank=True)
+    # the territory an actionable post names when the watch-list does not cover it: kept, and no
+    # incident of this region unless a moderator takes it in
+    elsewhere = models.ForeignKey(
+        Territory,
+        verbose_name=_("вне территорий списка"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     incident = models.ForeignKey(
         Appeal,
         verbose_name=_("инцидент"),
@@ -122,6 +132,8 @@ class Post(models.Model):
             # the moderator's queue: what waits for a decision, oldest first
             models.Index(fields=["found_at"], condition=Q(label=""), name="post_waiting"),
             models.Index(fields=["fingerprint", "posted_at"], name="post_fingerprint"),
+            # the moderator's list of posts left out as outside the watch-list's territories
+            models.Index(fields=["found_at"], condition=Q(elsewhere__isnull=False), name="post_elsewhere"),
         ]
 
     def __str__(self):
