@@ -229,14 +229,18 @@ class Where:
         self.statements = self.commits = 0
         self.in_statements = self.in_commits = 0.0
         self.server_cpu = None
+        self.by_shape: dict[str, float] = {}
 
     def _execute(self, execute, sql, params, many, context):
         started = time.perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
-            self.in_statements += time.perf_counter() - started
+            spent = time.perf_counter() - started
+            self.in_statements += spent
             self.statements += 1
+            shape = " ".join(sql.split())[:90]
+            self.by_shape[shape] = self.by_shape.get(shape, 0.0) + spent
 
     def _server_ticks(self) -> int | None:
         if self.connection.vendor != "postgresql":
@@ -280,7 +284,11 @@ class Where:
         server = (
             "" if self.server_cpu is None else f"; the server's process used {self.server_cpu:.1f} s of CPU"
         )
+        slowest = sorted(self.by_shape.items(), key=lambda kv: -kv[1])[:4]
         return (
+            "  the statements that took longest: "
+            + "; ".join(f"{seconds:.1f} s «{shape}…»" for shape, seconds in slowest)
+            + "\n"
             f"  the clock: {self.statements:,} statements {self.in_statements:.1f} s, {self.commits:,} commits "
             f"{self.in_commits:.1f} s, the rest {rest:.1f} s (this process's CPU {cpu:.1f} s){server}; "
             f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after"

@@ -127,7 +127,10 @@ class Post(models.Model):
         verbose_name = _("публикация")
         verbose_name_plural = _("публикации")
         ordering = ["-posted_at", "-pk"]
-        constraints = [models.UniqueConstraint(fields=["network", "external_id"], name="post_network_id")]
+        # the id first: a batch's lookup (network = …, id IN 100 ids) then reads 100 index entries
+        # whatever the planner believes of the table (a network's share is no guide: one region's
+        # posts are nearly all VK), instead of every post of the network
+        constraints = [models.UniqueConstraint(fields=["external_id", "network"], name="post_id_network")]
         indexes = [
             # the moderator's queue: what waits for a decision, oldest first
             models.Index(fields=["found_at"], condition=Q(label=""), name="post_waiting"),
