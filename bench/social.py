@@ -230,6 +230,7 @@ class Where:
         self.in_statements = self.in_commits = 0.0
         self.server_cpu = None
         self.by_shape: dict[str, float] = {}
+        self.slowest = (0.0, "", "")
 
     def _execute(self, execute, sql, params, many, context):
         started = time.perf_counter()
@@ -240,6 +241,8 @@ class Where:
             self.in_statements += spent
             self.statements += 1
             shape = " ".join(sql.split())[:90]
+            if spent > self.slowest[0]:
+                self.slowest = (spent, " ".join(sql.split())[:3000], str(params)[:300])
             self.by_shape[shape] = self.by_shape.get(shape, 0.0) + spent
 
     def _server_ticks(self) -> int | None:
@@ -285,6 +288,8 @@ class Where:
             "" if self.server_cpu is None else f"; the server's process used {self.server_cpu:.1f} s of CPU"
         )
         slowest = sorted(self.by_shape.items(), key=lambda kv: -kv[1])[:4]
+        if os.environ.get("BENCH_SLOWEST"):
+            print("the slowest statement:", self.slowest)
         return (
             "  the statements that took longest: "
             + "; ".join(f"{seconds:.1f} s «{shape}…»" for shape, seconds in slowest)
@@ -293,6 +298,28 @@ class Where:
             f"{self.in_commits:.1f} s, the rest {rest:.1f} s (this process's CPU {cpu:.1f} s){server}; "
             f"load average {load_before[0]:.2f} before, {load_after[0]:.2f} after"
         )
+
+
+ANALYSE_EVERY = 10_000  # posts: about autovacuum's default share (10 % changed) of a growing day
+
+
+def autovacuum_off(connection):
+    """On a PostgreSQL server without autovacuum (this machine's), a function that does what it
+    would: ANALYZE the tables the path writes. Without it no table is ever analysed, and a
+    statement prepared while the table was small keeps its plan for a table of any size (the
+    lookup of a batch's ids by a sequential scan of every post); None where autovacuum runs."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW autovacuum")
+        if cursor.fetchone()[0] == "on":
+            return None
+
+    def analyse():
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE social_post, appeals_appeal, appeals_appealevent, analytics_appealfact")
+
+    return analyse
 
 
 def run_db(posts, database_url: str) -> None:
@@ -316,8 +343,13 @@ def run_db(posts, database_url: str) -> None:
     where = Where(connection)
     load = os.getloadavg()
     started, wall = time.process_time(), time.perf_counter()
+    analyse = autovacuum_off(connection)
+    reports = []
     with where:
-        reports = [actions.ingest(source, items[i : i + 100], at=now) for i in range(0, len(items), 100)]
+        for i in range(0, len(items), 100):
+            reports.append(actions.ingest(source, items[i : i + 100], at=now))
+            if analyse and (i + 100) % ANALYSE_EVERY == 0:
+                analyse()
     spent, wall = time.process_time() - started, time.perf_counter() - wall
     incidents = sum(len(r.incidents) for r in reports)
     attached = sum(r.attached for r in reports)
@@ -330,6 +362,8 @@ def run_db(posts, database_url: str) -> None:
         f"{dict(labels)}; {incidents} incidents registered through intake, {attached} posts attached to them"
     )
     print(where.report(wall, spent, load, os.getloadavg()))
+    if analyse:
+        print(f"  (autovacuum is off on this server: the tables were analysed every {ANALYSE_EVERY:,} posts)")
 
 
 if __name__ == "__main__":
