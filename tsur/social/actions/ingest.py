@@ -57,14 +57,13 @@ def ingest(
     at = at or timezone.now()
     report = IngestReport()
     minus = source.watchlist.minus_words or []
-    covered = areas.of(source.watchlist)
     for attempt in range(ATTEMPTS):
         try:
             with transaction.atomic():
                 stored = storing.store(source, items, at)
                 reactions, own = _reactions(stored.posts)
                 verdicts = _triage(stored.posts, set(reactions) | own, minus)
-                located = _locate(verdicts, covered)
+                located = _locate(verdicts, source.watchlist)
                 storing.insert(stored.posts)
             break
         except IntegrityError:  # another worker stored some of these meanwhile: they are known now
@@ -182,14 +181,14 @@ def _reactions(posts: list[Post]) -> tuple[dict[str, Reply], set[str]]:
     return found, own
 
 
-def _locate(verdicts: list[tuple[Post, triage.Verdict]], covered: areas.Areas) -> dict[str, tuple]:
+def _locate(verdicts: list[tuple[Post, triage.Verdict]], watchlist) -> dict[str, tuple]:
     """The territory and building each actionable post names (for the merge), by its id; a post
     that names a place outside the watch-list's areas gets it as `elsewhere` (set before the insert)
-    and goes no further."""
+    and goes no further. The areas are read only for a batch with actionable posts."""
     located = {}
-    for post, verdict in verdicts:
-        if verdict.label not in ACTIONABLE:
-            continue
+    actionable = [post for post, verdict in verdicts if verdict.label in ACTIONABLE]
+    covered = areas.of(watchlist) if actionable else areas.Areas()
+    for post in actionable:
         territory_id, building_id = located[post.external_id] = _place(post.text)
         post.elsewhere_id = covered.elsewhere(post.text, territory_id)
     return located
