@@ -230,7 +230,6 @@ class Where:
         self.in_statements = self.in_commits = 0.0
         self.server_cpu = None
         self.by_shape: dict[str, float] = {}
-        self.slowest = (0.0, "", "")
 
     def _execute(self, execute, sql, params, many, context):
         started = time.perf_counter()
@@ -241,8 +240,6 @@ class Where:
             self.in_statements += spent
             self.statements += 1
             shape = " ".join(sql.split())[:90]
-            if spent > self.slowest[0]:
-                self.slowest = (spent, " ".join(sql.split())[:3000], str(params)[:300])
             self.by_shape[shape] = self.by_shape.get(shape, 0.0) + spent
 
     def _server_ticks(self) -> int | None:
@@ -288,8 +285,6 @@ class Where:
             "" if self.server_cpu is None else f"; the server's process used {self.server_cpu:.1f} s of CPU"
         )
         slowest = sorted(self.by_shape.items(), key=lambda kv: -kv[1])[:4]
-        if os.environ.get("BENCH_SLOWEST"):
-            print("the slowest statement:", self.slowest)
         return (
             "  the statements that took longest: "
             + "; ".join(f"{seconds:.1f} s «{shape}…»" for shape, seconds in slowest)
