@@ -241,6 +241,36 @@ def possible_territories(text: str, territory: Territory | None) -> set[int] | N
     return {pk for pk in territories if districts.intersection(_chain(pk))}
 
 
+def locate(
+    text: str, territory: Territory | None = None
+) -> tuple[places.PlaceMention, Building | None, Territory | None]:
+    """Where the text says the problem is, with no text model: the street and house it names matched
+    to a building of the register (and the building's territory), or the street to the one
+    territory it runs in (`territory`, a place already known, narrows the choice). Returns the
+    mention, the building and the territory the text names (None for what it does not)."""
+    place = places.locate(text, building_index(), possible_territories(text, territory))
+    if place.building_id:
+        # the street index may be minutes old: a building deleted since is simply not found
+        building = Building.objects.select_related("territory").filter(pk=place.building_id).first()
+        if building is None:
+            place.building_id = None
+            return place, None, None
+        place.territory_id = building.territory_id
+        return place, building, building.territory
+    if place.territory_id:
+        found = Territory.objects.filter(pk=place.territory_id).first()
+        if found is None:
+            place.territory_id = None
+        return place, None, found
+    return place, None, None
+
+
+def named_district(text: str) -> Territory | None:
+    """The one district the text names («в Невском районе»); None when it names none or several."""
+    named = {pk for pattern, pk in _district_names.get() if pattern.search(text)}
+    return routing.table().territories.get(named.pop()) if len(named) == 1 else None
+
+
 # ------------------------------------------------------------------ understanding
 
 
@@ -274,21 +304,9 @@ def understand(
         return None
     result = Understanding(model_version=model.manifest.get("trained_at", ""))
     if building is None:
-        result.place = places.locate(text, building_index(), possible_territories(text, territory))
-        if result.place.building_id:
-            # the street index may be minutes old: a building deleted since is simply not found
-            result.building = (
-                Building.objects.select_related("territory").filter(pk=result.place.building_id).first()
-            )
-            if result.building is None:
-                result.place.building_id = None
-            else:
-                territory = result.territory = result.building.territory
-                result.place.territory_id = result.building.territory_id
-        elif result.place.territory_id:
-            territory = result.territory = Territory.objects.filter(pk=result.place.territory_id).first()
-            if result.territory is None:
-                result.place.territory_id = None
+        result.place, result.building, result.territory = locate(text, territory)
+        if result.place.building_id or result.place.territory_id:
+            territory = result.territory
     names = places.organisation_names(text)
     if names:
         result.mentioned_organisations = places.match_organisations(names, _organisation_names.get())

@@ -52,8 +52,9 @@ class PostAdmin(admin.ModelAdmin):
         "labelled_by",
         "confidence",
         "incident",
+        "elsewhere",
         "posted_at",
     )
-    list_filter = ("network", "label", "labelled_by")
+    list_filter = ("network", "label", "labelled_by", ("elsewhere", admin.EmptyFieldListFilter))
     search_fields = ("external_id", "text")
-    raw_id_fields = ("source", "parent", "duplicate_of", "incident", "moderated_by")
+    raw_id_fields = ("source", "parent", "duplicate_of", "incident", "moderated_by", "elsewhere")

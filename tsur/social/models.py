@@ -104,6 +104,16 @@ class Post(models.Model):
     labelled_by = models.CharField(_("кем определено"), max_length=16, choices=LabelledBy.choices, blank=True)
     moderated_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     moderated_at = models.DateTimeField(_("проверено"), null=True, blank=True)
+    # the territory an actionable post names when the watch-list does not cover it: kept, and no
+    # incident of this region unless a moderator takes it in
+    elsewhere = models.ForeignKey(
+        Territory,
+        verbose_name=_("вне территорий списка"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     incident = models.ForeignKey(
         Appeal,
         verbose_name=_("инцидент"),
@@ -117,11 +127,16 @@ class Post(models.Model):
         verbose_name = _("публикация")
         verbose_name_plural = _("публикации")
         ordering = ["-posted_at", "-pk"]
-        constraints = [models.UniqueConstraint(fields=["network", "external_id"], name="post_network_id")]
+        # the id first: a batch's lookup (network = …, id IN 100 ids) then reads 100 index entries
+        # whatever the planner believes of the table (a network's share is no guide: one region's
+        # posts are nearly all VK), instead of every post of the network
+        constraints = [models.UniqueConstraint(fields=["external_id", "network"], name="post_id_network")]
         indexes = [
             # the moderator's queue: what waits for a decision, oldest first
             models.Index(fields=["found_at"], condition=Q(label=""), name="post_waiting"),
             models.Index(fields=["fingerprint", "posted_at"], name="post_fingerprint"),
+            # the moderator's list of posts left out as outside the watch-list's territories
+            models.Index(fields=["found_at"], condition=Q(elsewhere__isnull=False), name="post_elsewhere"),
         ]
 
     def __str__(self):

@@ -30,10 +30,22 @@ def figures(now) -> dict:
         by_rule=Count("pk", filter=Q(labelled_by=LabelledBy.RULE)),
         by_model=Count("pk", filter=Q(labelled_by=LabelledBy.MODEL)),
         by_moderator=Count("pk", filter=Q(labelled_by=LabelledBy.MODERATOR)),
+        elsewhere=Count("pk", filter=Q(elsewhere__isnull=False)),
     )
     counts["waiting"] = waiting().count()
     counts["incidents"] = Appeal.objects.filter(channel=Channel.SOCIAL, registered_at__gte=since).count()
     return counts
+
+
+def elsewhere(limit: int = 10) -> QuerySet:
+    """The latest actionable posts left out as outside the watch-list's territories and not taken
+    in by a moderator, newest first."""
+    return (
+        Post.objects.filter(elsewhere__isnull=False, incident__isnull=True)
+        .exclude(labelled_by=LabelledBy.MODERATOR)
+        .select_related("source", "elsewhere")
+        .order_by("-found_at", "-pk")[:limit]
+    )
 
 
 def incidents(user, limit: int = 15) -> QuerySet:

@@ -51,6 +51,7 @@ def queue(request):
         "posts": waiting,
         "figures": selectors.figures(now),
         "incidents": selectors.incidents(request.user),
+        "elsewhere": selectors.elsewhere(),
         "labels": [(value, label, KEYS[value]) for value, label in Label.choices],
     }
     return render(request, "web/social/queue.html", context)

@@ -11,8 +11,9 @@ from django.core.management import call_command
 
 from tsur.analytics import facts, ratings
 from tsur.analytics.models import AppealFact
-from tsur.appeals import actions
+from tsur.appeals import actions, signals
 from tsur.appeals.choices import Channel, Status
+from tsur.appeals.models import Appeal
 from tsur.appeals.tests.factories import TopicFactory
 from tsur.core.tests.factories import OrganisationFactory
 
@@ -41,6 +42,53 @@ def test_each_step_rewrites_the_fact_in_its_own_transaction():
     actions.reopen(appeal, None, reason="Снова яма", at=moment(4, 9))
     fact = AppealFact.objects.get(appeal=appeal)
     assert (fact.status, fact.answered, fact.ever_answered, fact.reopened) == (Status.IN_WORK, False, True, 1)
+
+
+@pytest.mark.django_db
+def test_steps_taken_together_have_their_facts_written_once_at_the_end_of_the_batch():
+    """`together`: the facts are refreshed once, for every appeal the steps wrote to, still inside
+    the transaction — and come out as the steps one by one would have written them."""
+    topic, organisation = TopicFactory(), OrganisationFactory()
+    alone, _ = actions.register(
+        channel=Channel.PORTAL, text="Яма", topic=topic, organisation=organisation, at=moment(2, 10)
+    )
+    actions.take(alone, None, at=moment(2, 11))
+    sent = []
+
+    def told(sender, appeal_ids, **kwargs):
+        sent.append(set(appeal_ids))
+
+    signals.events_recorded.connect(told, dispatch_uid="test-told")
+    try:
+        with actions.together():
+            first, _ = actions.register(
+                channel=Channel.PORTAL, text="Яма", topic=topic, organisation=organisation, at=moment(2, 10)
+            )
+            second, _ = actions.register(
+                channel=Channel.PORTAL, text="Люк", topic=topic, organisation=organisation, at=moment(2, 10)
+            )
+            actions.take(first, None, at=moment(2, 11))
+            assert not AppealFact.objects.filter(appeal__in=[first, second]).exists()
+    finally:
+        signals.events_recorded.disconnect(dispatch_uid="test-told")
+
+    assert sent == [{first.pk, second.pk}]
+    written = {f.appeal_id: f for f in AppealFact.objects.filter(appeal__in=[first, second])}
+    assert (written[first.pk].status, written[second.pk].status) == (Status.IN_WORK, Status.ASSIGNED)
+    # the same history taken step by step: the same fact
+    fields = [f.name for f in AppealFact._meta.concrete_fields if f.name not in ("appeal", "refreshed_at")]
+    same = AppealFact.objects.filter(appeal__in=[alone, first]).values_list(*fields)
+    assert len(set(same)) == 1
+
+
+@pytest.mark.django_db
+def test_a_batch_that_fails_leaves_nothing():
+    with pytest.raises(RuntimeError), actions.together():
+        actions.register(channel=Channel.PORTAL, text="Яма", topic=TopicFactory(), at=moment(2, 10))
+        raise RuntimeError("the batch fails half-way")
+
+    assert not Appeal.objects.exists()
+    assert not AppealFact.objects.exists()
 
 
 @pytest.mark.django_db

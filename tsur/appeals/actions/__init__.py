@@ -17,9 +17,12 @@ which `base.step` does around the change the step itself makes.
     tickets     file_ticket, fulfil                                    (the complaint book)
     privacy     record_contacts_seen, erase_personal_data              (152-ФЗ)
     channels    attach_source(s), record_delivery                      (social monitoring)
+
+`together()` takes several steps as one batch: one transaction, the facts refreshed once at its end.
 """
 
 from ..lifecycle import ACTION_NAMES, ALLOWED_FROM
+from .base import together
 from .channels import attach_source, attach_sources, record_delivery
 from .citizen import citizen_reply, claim, close, comment, rate, reopen, subscribe
 from .execution import (
@@ -78,4 +81,5 @@ __all__ = [
     "set_priority",
     "subscribe",
     "take",
+    "together",
 ]

@@ -2,7 +2,9 @@
 timeline event and what is told after commit. A step is written once as the change it makes;
 `step` wraps it in the rest, so no step can forget its transaction or its lock."""
 
+import contextlib
 import functools
+import threading
 from collections.abc import Callable
 from datetime import datetime
 
@@ -106,12 +108,41 @@ def new_event(
     )
 
 
+_together = threading.local()
+
+
 def record(events: list[AppealEvent]) -> list[AppealEvent]:
     """Store events and plan what must be told about them (sent once the transaction commits)."""
     events = db.insert(events)
     notifications.plan(events)
-    signals.events_recorded.send(AppealEvent, appeal_ids={e.appeal_id for e in events})
+    appeal_ids = {e.appeal_id for e in events}
+    pending = getattr(_together, "appeal_ids", None)
+    if pending is not None:
+        pending |= appeal_ids
+    else:
+        signals.events_recorded.send(AppealEvent, appeal_ids=appeal_ids)
     return events
+
+
+@contextlib.contextmanager
+def together():
+    """Steps taken as one batch: one transaction, and what is derived from the timeline (the
+    analytics facts, `signals.events_recorded`) brought up to date once at its end for every appeal
+    the steps wrote to — still inside the transaction and under the steps' locks, so a fact is
+    never older than its events (decision 0016). A failure rolls the whole batch back. Inside
+    another `together` block it is that block's part."""
+    if getattr(_together, "appeal_ids", None) is not None:
+        yield
+        return
+    with transaction.atomic():
+        _together.appeal_ids = set()
+        try:
+            yield
+            appeal_ids = _together.appeal_ids
+        finally:
+            _together.appeal_ids = None
+        if appeal_ids:
+            signals.events_recorded.send(AppealEvent, appeal_ids=appeal_ids)
 
 
 def event(appeal: Appeal, kind: str, actor: User | None, at: datetime, **fields) -> AppealEvent:

@@ -2,6 +2,7 @@
 the actionable ones merged into an open incident or opening a new one; a resident's comment under
 an official reply is a reaction (`incidents.react`)."""
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,13 +11,14 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from tsur.appeals import actions as appeal_actions
 from tsur.appeals import understanding
 from tsur.appeals.lifecycle import OPEN_STATUSES
 from tsur.core.errors import DomainError
 from tsur.core.models import User
 from tsur.nlp import duplicates
 
-from .. import open_incidents, triage
+from .. import areas, open_incidents, triage
 from ..choices import ACTIONABLE, Label, LabelledBy, PostKind
 from ..connectors import Item
 from ..merging import Index
@@ -40,6 +42,8 @@ class IngestReport:
     waiting: int = 0
     incidents: list[int] = field(default_factory=list)
     attached: int = 0
+    # actionable posts that name a place outside the watch-list's territories: kept, no incident
+    elsewhere: int = 0
     labels: dict[str, int] = field(default_factory=dict)
     # items that could not be posts, each as "id: why"; the rest of their batch is kept
     malformed: list[str] = field(default_factory=list)
@@ -49,7 +53,7 @@ def ingest(
     source: Source, items: list[Item], *, at: datetime | None = None, index: Index | None = None
 ) -> IngestReport:
     """Store what a source found and act on it: the batch's posts looked up, triaged and inserted
-    together; only the actionable ones go on, one by one, to an incident."""
+    together; only the actionable ones about the watch-list's areas go on to an incident."""
     at = at or timezone.now()
     report = IngestReport()
     minus = source.watchlist.minus_words or []
@@ -59,6 +63,7 @@ def ingest(
                 stored = storing.store(source, items, at)
                 reactions, own = _reactions(stored.posts)
                 verdicts = _triage(stored.posts, set(reactions) | own, minus)
+                located = _locate(verdicts, source.watchlist)
                 storing.insert(stored.posts)
             break
         except IntegrityError:  # another worker stored some of these meanwhile: they are known now
@@ -82,29 +87,41 @@ def ingest(
             report.waiting += 1
             continue
         report.labels[post.label] = report.labels.get(post.label, 0) + 1
-        if post.label in ACTIONABLE:
+        if post.elsewhere_id is not None:
+            report.elsewhere += 1
+        elif post.label in ACTIONABLE:
             actionable.append(post)
-    joining = []
-    if actionable:
-        if index is not None:
-            joining = _match(actionable, index, at, report)
-        else:
-            with open_incidents.current(at) as kept:  # only when needed
-                joining = _match(actionable, kept, at, report)
-    copies = [p for p in fresh if p.duplicate_of_id and p.external_id not in reactions]
-    if copies:  # a copy of a post in an open incident (now too) is one more place to answer
-        incidents = dict(
-            Post.objects.filter(
-                pk__in={p.duplicate_of_id for p in copies},
-                incident__isnull=False,
-                incident__status__in=OPEN_STATUSES,
-            ).values_list("pk", "incident_id")
-        )
-        incidents.update({p.pk: key for p, key, _ in joining})
-        joining += [(p, incidents[p.duplicate_of_id], None) for p in copies if p.duplicate_of_id in incidents]
-    attach_all(joining, at)
-    report.attached = len(joining) - len(report.incidents)
+    _to_incidents(fresh, actionable, set(reactions), index, located, at, report)
     return report
+
+
+def _to_incidents(fresh, actionable, reactions: set[str], index, located, at, report: IngestReport) -> None:
+    """The batch's actionable posts matched to incidents (a registration through intake for each
+    that matches none), and they and the copies of posts in open incidents attached: all of it one
+    batch of the register's steps (`together`: one transaction, the facts refreshed once). The
+    kept merge index is forgotten if the batch fails, even at its commit."""
+    copies = [p for p in fresh if p.duplicate_of_id and p.external_id not in reactions]
+    if not actionable and not copies:
+        return
+    with contextlib.ExitStack() as stack:
+        if actionable and index is None:  # the kept index only when needed
+            index = stack.enter_context(open_incidents.current(at))
+        stack.enter_context(appeal_actions.together())
+        joining = _match(actionable, index, at, report, located) if actionable else []
+        if copies:  # a copy of a post in an open incident (now too) is one more place to answer
+            incidents = dict(
+                Post.objects.filter(
+                    pk__in={p.duplicate_of_id for p in copies},
+                    incident__isnull=False,
+                    incident__status__in=OPEN_STATUSES,
+                ).values_list("pk", "incident_id")
+            )
+            incidents.update({p.pk: key for p, key, _ in joining})
+            joining += [
+                (p, incidents[p.duplicate_of_id], None) for p in copies if p.duplicate_of_id in incidents
+            ]
+        attach_all(joining, at)
+    report.attached = len(joining) - len(report.incidents)
 
 
 def _triage(posts: list[Post], settled: set[str], minus) -> list[tuple[Post, triage.Verdict]]:
@@ -164,28 +181,40 @@ def _reactions(posts: list[Post]) -> tuple[dict[str, Reply], set[str]]:
     return found, own
 
 
-def _place(text: str):
-    """The building and district the text names, as the register reads them (None, None without a
-    text model or a place in the text)."""
+def _locate(verdicts: list[tuple[Post, triage.Verdict]], watchlist) -> dict[str, tuple]:
+    """The territory and building each actionable post names (for the merge), by its id; a post
+    that names a place outside the watch-list's areas gets it as `elsewhere` (set before the insert)
+    and goes no further. The areas are read only for a batch with actionable posts."""
+    located = {}
+    actionable = [post for post, verdict in verdicts if verdict.label in ACTIONABLE]
+    covered = areas.of(watchlist) if actionable else areas.Areas()
+    for post in actionable:
+        territory_id, building_id = located[post.external_id] = _place(post.text)
+        post.elsewhere_id = covered.elsewhere(post.text, territory_id)
+    return located
+
+
+def _place(text: str) -> tuple[int | None, int | None]:
+    """The territory and building the text names by street and house, as the register reads them
+    (its building index; no text model needed); None for what it does not name."""
     try:
-        understood = understanding.understand(text)
+        _mention, building, territory = understanding.locate(text)
     except Exception:
-        log.exception("text model failed on a post")
+        log.exception("reading the place of a post failed")
         return None, None
-    if understood is None:
-        return None, None
-    building = understood.building
-    territory = understood.territory or (building.territory if building is not None else None)
     return (territory.pk if territory else None), (building.pk if building else None)
 
 
-def _match(posts: list[Post], index: Index, at: datetime, report: IngestReport) -> list:
+def _match(
+    posts: list[Post], index: Index, at: datetime, report: IngestReport, located: dict | None = None
+) -> list:
     """Each actionable post matched against the open incidents (those this batch opens included); a
     post that matches none opens its own, registered at once. Returns (post, incident key,
-    similarity) for `attach_all`."""
+    similarity) for `attach_all`. `located`: the places already read, by post id."""
     joining = []
     for post in posts:
-        territory_id, building_id = _place(post.text)
+        found = (located or {}).get(post.external_id)
+        territory_id, building_id = found if found is not None else _place(post.text)
         signature = duplicates.signature(post.text)
         place = place_key(post.text)
         match = index.match(
@@ -232,9 +261,8 @@ def decide(post: Post, moderator: User | None, label: str, *, at: datetime | Non
         post.moderated_at = at
         post.save(update_fields=["label", "labelled_by", "moderated_by", "moderated_at"])
     if label in ACTIONABLE and post.incident_id is None:
-        with open_incidents.current(at) as index:
-            joining = _match([post], index, at, IngestReport())
-        attach_all(joining, at)
+        # the moderator's word stands: a post left out as outside the watch-list's areas is taken in
+        _to_incidents([], [post], set(), None, None, at, IngestReport())
     return post
 
 

@@ -3,6 +3,7 @@ must come out as if its items were taken one by one — a repost beside its orig
 one new problem, an edit of a post of the same batch, a comment under a post of the same batch —
 and one item that cannot be a post leaves the rest kept."""
 
+import importlib
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -10,10 +11,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tsur.analytics.models import AppealFact
 from tsur.appeals import actions as appeal_actions
+from tsur.appeals import signals
 from tsur.appeals.choices import Channel, EventKind
 from tsur.appeals.models import Appeal, AppealEvent
 from tsur.social import actions
+from tsur.social.actions.incidents import register_incident
 from tsur.social.choices import Label, LabelledBy
 from tsur.social.connectors import Item
 from tsur.social.merging import Index
@@ -211,3 +215,59 @@ def test_same_words_as_a_kept_post_within_the_copy_window_only():
     assert Post.objects.get(external_id="wall-1_3").duplicate_of == newer
     assert Post.objects.get(external_id="wall-1_4").duplicate_of is None
     assert (report.new, report.copies) == (1, 1)
+
+
+def test_a_batch_registers_its_incidents_and_attaches_its_posts_as_one_batch_of_steps():
+    """The registrations and the attachments of a batch are one transaction: the facts of their
+    incidents are brought up to date once, for all of them."""
+    source = SourceFactory()
+    told = []
+
+    def count(sender, appeal_ids, **kwargs):
+        told.append(set(appeal_ids))
+
+    signals.events_recorded.connect(count, dispatch_uid="test-batch-told")
+    try:
+        report = actions.ingest(
+            source,
+            [
+                item("wall-1_1", BINS),
+                item("wall-1_2", "Нет горячей воды на Белградской 8 третий день", 1),
+                item("wall-1_3", BINS_AGAIN, 2),
+            ],
+            at=MORNING,
+        )
+    finally:
+        signals.events_recorded.disconnect(dispatch_uid="test-batch-told")
+
+    assert len(report.incidents) == 2
+    assert told == [set(report.incidents)]
+    assert AppealFact.objects.filter(appeal__in=report.incidents).count() == 2
+
+
+def test_a_batch_whose_registration_fails_opens_no_incident_and_keeps_its_posts(monkeypatch):
+    source = SourceFactory()
+    registered = []
+
+    def register_or_fail(post, at):
+        if registered:
+            raise RuntimeError("intake failed")
+        registered.append(post)
+        return register_incident(post, at)
+
+    # the module, not the function of the same name the package exports
+    monkeypatch.setattr(
+        importlib.import_module("tsur.social.actions.ingest"), "register_incident", register_or_fail
+    )
+    with pytest.raises(RuntimeError):
+        actions.ingest(
+            source,
+            [item("wall-1_1", BINS), item("wall-1_2", "Нет горячей воды на Белградской 8 третий день", 1)],
+            at=MORNING,
+        )
+
+    assert not Appeal.objects.exists()
+    assert list(Post.objects.order_by("external_id").values_list("label", "incident")) == [
+        ("complaint", None),
+        ("complaint", None),
+    ]

@@ -50,3 +50,21 @@ def test_what_says_not_done():
     assert says_not_done("ничего не убрали")
     assert says_not_done("До сих пор стоят баки")
     assert not says_not_done("Спасибо, всё убрали")
+
+
+def test_the_house_says_less_where_several_problems_are_open():
+    """The same house named adds the most when its incident is the only one open there; at a block
+    with three open problems it adds a third as much, and the words must say more."""
+    house = place_key("Будапештская 11")
+    dark = "Будапештская 11: в подъезде темно, лампочки нет"
+    index = Index(threshold=0.4, window_hours=72)
+    index.add(1, "На Будапештской 11 не горит свет в парадной, темно", AT, place=house)
+
+    assert index.match(dark, AT, place=place_key(dark)).key == 1
+
+    index.add(2, "Будапештская 11: граффити на стене у лифта", AT, place=house)
+    index.add(3, "Будапештская 11: мусор на лестнице не убирают", AT, place=house)
+    assert index.match(dark, AT, place=place_key(dark)) is None
+    index.drop(2)
+    index.drop(3)
+    assert index.match(dark, AT, place=place_key(dark)).key == 1
