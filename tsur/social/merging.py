@@ -22,7 +22,7 @@ COMMON = 200
 # the same street and house named: that much less alike the words may be, when the incident is the
 # only one open there; a house with n open incidents (a big block where lighting, graffiti and a door
 # are three problems) gives each 1/n of it — the house says less about which of them a post is about
-# (measured on a dev half of the labelled set: bench/social.py, decision 0028)
+# (measured on a dev half of the labelled set: bench/social.py, decision 0031)
 SAME_PLACE_BONUS = 0.3
 MAX_COMPARED = 50
 KEPT_SIGNATURES = 8

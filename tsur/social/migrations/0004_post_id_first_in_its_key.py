@@ -1,5 +1,5 @@
 """The post's unique key with the network's id first, so a batch's lookup by ids reads only those
-(decision 0028)."""
+(decision 0031)."""
 
 from django.db import migrations, models
 
