@@ -126,6 +126,8 @@ class Building(models.Model):
         verbose_name = _("здание")
         verbose_name_plural = _("здания")
         ordering = ["address"]
+        # the houses around an appeal's point drawn on its card's map (a box of about 900 × 900 m)
+        indexes = [models.Index(fields=["latitude", "longitude"], name="building_point")]
 
     def __str__(self):
         return self.address
