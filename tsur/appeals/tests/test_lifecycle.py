@@ -145,6 +145,7 @@ def test_every_step_that_changes_an_appeal_is_wrapped_as_a_lifecycle_step():
     entry_points = {"register", "intake_key", "mark_deadlines", "autoclose", "file_ticket", "fulfil"}
     entry_points |= {"erase_expired_personal_data", "record_contacts_seen"}  # many appeals; a journal row
     entry_points |= {"claim"}  # many appeals' author, no step of any (a resident proved the e-mail)
+    entry_points |= {"together"}  # a batch of steps in one transaction; each step in it is a step
     wrapped_elsewhere = {
         "add_photo": actions.intake._add_photo,
         "erase_personal_data": actions.privacy._erase,
