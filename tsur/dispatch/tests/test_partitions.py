@@ -12,7 +12,9 @@ from tsur.dispatch.choices import ObjectKind
 from tsur.dispatch.models import Device, EngineeringObject, Metric, Reading
 
 pytestmark = pytest.mark.django_db
-NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+# today's noon: the migration prepares partitions from the real date (AHEAD_DAYS ahead), so a fixed
+# date would fall inside them once the calendar caught up with it («beyond the prepared days» no more)
+NOW = datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
 
 
 @pytest.fixture
