@@ -97,10 +97,11 @@ def scope_key(user) -> str:
     return "region" if scope_for(user).region else f"user{user.pk}"
 
 
-def screen(user, now: datetime | None = None) -> tuple[str, dict]:
-    """(version, figures) for the user's scope, from the cache when fresh enough."""
+def screen(user, now: datetime | None = None, current: str | None = None) -> tuple[str, dict]:
+    """(version, figures) for the user's scope, from the cache when fresh enough (`current`: the
+    register's version at `now`, when the caller has read it already)."""
     now = now or timezone.now()
-    current = version(now)
+    current = current or version(now)
     key = f"situation:{scope_key(user)}"
     kept = cache.get(key)
     if kept is not None and (kept["version"] == current or time.time() - kept["at"] < FRESH):

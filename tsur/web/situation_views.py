@@ -88,7 +88,7 @@ def data(request):
     # the figures and the map of the view are read side by side (the map keyed by the register's
     # version now, which the figures kept for up to a second may not have caught up with yet)
     (version, figures), cells = live.side_by_side(
-        lambda: live.screen(request.user, now),
+        lambda: live.screen(request.user, now, current),
         lambda: live.map_screen(request.user, current, resolution, box),
     )
     etag = f'"{version}|{view}"'
