@@ -118,3 +118,23 @@ def test_the_weights_come_from_the_setting():
     for wrong in ("speed=1", "on_time=much", "on_time=0", "on_time=-1"):
         with pytest.raises(ImproperlyConfigured):
             ratings.weights(wrong)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("copy_from", [1, 10_000])
+def test_a_rebuild_writes_the_facts_the_steps_wrote(monkeypatch, copy_from):
+    """Rebuilt in one chunk (copied and upserted on PostgreSQL from COPY_FROM facts on, a statement
+    each below), every fact of the fixed timeline comes out as its steps wrote it, field by field."""
+    from . import timeline
+
+    timeline.build()
+    written = {f["appeal_id"]: f for f in AppealFact.objects.values()}
+    AppealFact.objects.filter(appeal_id__in=list(written)[:3]).delete()  # lost ones come back too
+    AppealFact.objects.update(status="", answered=False, reopened=99)  # and wrong ones are overwritten
+    monkeypatch.setattr(facts, "COPY_FROM", copy_from)
+
+    assert facts.rebuild() == len(written) == 10
+    rebuilt = {f["appeal_id"]: f for f in AppealFact.objects.values()}
+    assert rebuilt.keys() == written.keys()
+    for key, fact in written.items():
+        assert {**rebuilt[key], "refreshed_at": None} == {**fact, "refreshed_at": None}
