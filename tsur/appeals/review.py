@@ -26,29 +26,29 @@ def required(appeal: Appeal) -> bool:
     return rules.filter(topic & organisation).exists()
 
 
-def submission(appeal: Appeal) -> AppealEvent | None:
+def _last(appeal: Appeal, kinds, events: list | None) -> AppealEvent | None:
+    """The appeal's last event of these kinds, from `events` (the appeal's events in time order, the
+    actor read with each) when the caller has read them already."""
+    if events is not None:
+        return next((e for e in reversed(events) if e.kind in kinds), None)
+    return (
+        AppealEvent.objects.filter(appeal=appeal.pk, kind__in=list(kinds))
+        .select_related("actor")
+        .order_by("-at", "-pk")
+        .first()
+    )
+
+
+def submission(appeal: Appeal, events: list | None = None) -> AppealEvent | None:
     """The answer waiting for review (the last one submitted), while the appeal is in review."""
     if appeal.status != Status.REVIEW:
         return None
-    return (
-        AppealEvent.objects.filter(appeal=appeal.pk, kind=EventKind.ANSWER_SUBMITTED)
-        .select_related("actor")
-        .order_by("-at", "-pk")
-        .first()
-    )
+    return _last(appeal, {EventKind.ANSWER_SUBMITTED}, events)
 
 
-def last_return(appeal: Appeal) -> AppealEvent | None:
+def last_return(appeal: Appeal, events: list | None = None) -> AppealEvent | None:
     """The reviewer's comment on the answer sent back, while the executor has not answered again."""
-    last = (
-        AppealEvent.objects.filter(
-            appeal=appeal.pk,
-            kind__in=[EventKind.ANSWER_SUBMITTED, EventKind.ANSWER_RETURNED, EventKind.ANSWERED],
-        )
-        .select_related("actor")
-        .order_by("-at", "-pk")
-        .first()
-    )
+    last = _last(appeal, {EventKind.ANSWER_SUBMITTED, EventKind.ANSWER_RETURNED, EventKind.ANSWERED}, events)
     return last if last is not None and last.kind == EventKind.ANSWER_RETURNED else None
 
 

@@ -115,10 +115,14 @@ def card_url(section: str, number: str) -> str:
     return reverse(f"web:{section}-card", args=[number])
 
 
-def _understood(appeal: Appeal) -> dict | None:
+def _last(events: list, kind: str) -> AppealEvent | None:
+    return next((e for e in reversed(events) if e.kind == kind), None)
+
+
+def _understood(events: list) -> dict | None:
     """What the text model said at intake: the top topics and executors with their confidence, and
     the place it found, resolved to the register's topics and organisations."""
-    found = appeal.events.filter(kind=EventKind.UNDERSTOOD).order_by("-at", "-pk").first()
+    found = _last(events, EventKind.UNDERSTOOD)
     if found is None:
         return None
     data = found.data or {}
@@ -154,14 +158,14 @@ def _understood(appeal: Appeal) -> dict | None:
     }
 
 
-def _route_suggestions(appeal: Appeal, understood: dict | None) -> list[dict]:
+def _route_suggestions(appeal: Appeal, understood: dict | None, events: list) -> list[dict]:
     """While the appeal waits in moderation: the organisations intake considered, the three most
     likely first, with the probability and the reasons (tsur.appeals.route_confidence), and the topic
     an assignment to one of them keeps or takes."""
     if appeal.status != Status.MODERATION:
         return []
     topic = appeal.topic or (understood["topics"][0][0] if understood and understood["topics"] else None)
-    sent = appeal.events.filter(kind=EventKind.SENT_TO_MODERATION).order_by("-at", "-pk").first()
+    sent = _last(events, EventKind.SENT_TO_MODERATION)
     candidates = ((sent.data or {}).get("candidates") or [])[:3] if sent is not None else []
     found = Organisation.objects.filter(is_active=True).in_bulk([c.get("id") for c in candidates])
     return [
@@ -265,9 +269,9 @@ def _photo_url(appeal: Appeal, pk: int) -> str:
     return reverse("api:appeal-photo", kwargs={"number": appeal.number, "photo_id": pk})
 
 
-def _submitted(appeal: Appeal) -> dict | None:
+def _submitted(appeal: Appeal, events: list) -> dict | None:
     """The answer waiting for review: its text, photos, who wrote it and what looks like an «отписка»."""
-    found = review.submission(appeal)
+    found = review.submission(appeal, events)
     if found is None:
         return None
     data = found.data or {}
@@ -278,12 +282,13 @@ def _submitted(appeal: Appeal) -> dict | None:
     }
 
 
-def _returned(appeal: Appeal) -> dict | None:
+def _returned(appeal: Appeal, events: list) -> dict | None:
     """The reviewer's comment on a returned answer, and that answer, until the next one is sent."""
-    found = review.last_return(appeal)
+    found = review.last_return(appeal, events)
     if found is None:
         return None
-    answer = AppealEvent.objects.filter(pk=(found.data or {}).get("submitted"), appeal=appeal.pk).first()
+    submitted = (found.data or {}).get("submitted")
+    answer = next((e for e in events if e.pk == submitted), None)
     return {"event": found, "text": answer.reason if answer else ""}
 
 
@@ -309,19 +314,16 @@ def answer_template(request, number: str, section: str):
     return render(request, "web/parts/answer_text.html", {"field": form["text"]})
 
 
-def _topic_guessed(appeal: Appeal) -> float | None:
+def _topic_guessed(events: list) -> float | None:
     """The probability of the appeal's topic when the register took it as the model's guess (routed
     alone because the organisation was sure, decision 0023) and no person has set a topic since."""
-    last = (
-        appeal.events.filter(
-            Q(kind=EventKind.ASSIGNED, actor__isnull=True, data__has_key="topic_guessed")
-            | Q(data__has_key="topic_to")
-        )
-        .order_by("-at", "-pk")
-        .values_list("data", flat=True)
-        .first()
-    )
-    return (last or {}).get("topic_guessed") if last and "topic_to" not in last else None
+    for e in reversed(events):
+        data = e.data if isinstance(e.data, dict) else {}
+        if "topic_to" in data:
+            return None
+        if e.kind == EventKind.ASSIGNED and e.actor_id is None and "topic_guessed" in data:
+            return data["topic_guessed"]
+    return None
 
 
 @login_required
@@ -334,11 +336,13 @@ def card(request, number: str, section: str):
         ),
         number=number,
     )
-    understood = _understood(appeal) if section == "console" else None
-    suggestions = _route_suggestions(appeal, understood) if section == "console" else []
+    # the timeline, read once: what the model understood, the review and the guesses come from it
+    events = list(appeal.events.select_related("actor", "organisation").order_by("at", "pk"))
+    understood = _understood(events) if section == "console" else None
+    suggestions = _route_suggestions(appeal, understood, events) if section == "console" else []
     point = _point(appeal)
-    submitted = _submitted(appeal)
-    returned = _returned(appeal)
+    submitted = _submitted(appeal, events)
+    returned = _returned(appeal, events)
     steps = _step_forms(request, appeal, section, understood, returned, suggestions)
     return render(
         request,
@@ -349,9 +353,9 @@ def card(request, number: str, section: str):
             "personal": policies.can_see_personal_data(request.user, appeal),
             "address": policies.shown_address(request.user, appeal),
             "photos": [_photo_url(appeal, p.pk) for p in appeal.photos.order_by("uploaded_at", "pk")],
-            "events": appeal.events.select_related("actor", "organisation").order_by("at", "pk"),
+            "events": events,
             "understood": understood,
-            "topic_guessed": _topic_guessed(appeal) if appeal.topic_id else None,
+            "topic_guessed": _topic_guessed(events) if appeal.topic_id else None,
             "route_suggestions": suggestions,
             "similar": _similar(request, appeal) if section == "console" else [],
             "steps": [s for s in steps if s["name"] not in REVIEW_STEPS],
