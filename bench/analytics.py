@@ -1,7 +1,8 @@
-"""Analytics benchmark (PostgreSQL): the quarter's KPI table over all organisations, the ratings and
-one drill-down list, each read from the per-appeal facts and computed naively from the raw tables
-(appeals and their timeline events) in the same run, while appeals keep being filed; at the end the
-KPI table is checked against a naive recount.
+"""Analytics benchmark (PostgreSQL): the quarter's KPI table over all organisations, the ratings, the
+wall screen's figures (bench/wall.py's naive count, on this register) and one drill-down list,
+each read from the per-appeal facts and computed naively from the raw tables (appeals and their
+timeline events) in the same run, while appeals keep being filed; at the end the KPI table is
+checked against a naive recount.
 
 - a fresh database (`--database-url`, default …/tsur_bench_analytics) gets N generated appeals from
   `tsur demo_generate --appeals N` (run in `--generator`, a checkout that has the command: this one
@@ -37,6 +38,7 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/tsur_bench_analytics"
 def setup_django(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ["TSUR_NLP_MODEL"] = ""  # the filer routes by the organisation it names
     import django
@@ -69,6 +71,7 @@ def filer(args) -> None:
     from tsur.appeals import actions
     from tsur.appeals.choices import Channel
     from tsur.appeals.models import Topic
+    from tsur.core.errors import DomainError
     from tsur.core.models import Organisation, Territory
 
     rng = random.Random(7)
@@ -77,14 +80,17 @@ def filer(args) -> None:
     territories = list(Territory.objects.exclude(parent=None)[:200])
     filed, stop = 0, time.monotonic() + args.seconds
     while time.monotonic() < stop:
-        appeal, _ = actions.register(
-            channel=Channel.PORTAL,
-            text="Во дворе не убран мусор, контейнеры переполнены",
-            topic=rng.choice(topics),
-            organisation=rng.choice(organisations),
-            territory=rng.choice(territories),
-            address=f"ул. Бенчмарка, д. {rng.randint(1, 400)}",
-        )
+        try:
+            appeal, _ = actions.register(
+                channel=Channel.PORTAL,
+                text="Во дворе не убран мусор, контейнеры переполнены",
+                topic=rng.choice(topics),
+                organisation=rng.choice(organisations),
+                territory=rng.choice(territories),
+                address=f"ул. Бенчмарка, д. {rng.randint(1, 400)}",
+            )
+        except DomainError:  # a management company's topic asks for the complaint book's ticket first
+            continue
         filed += 1
         if rng.random() < 0.3:
             actions.take(appeal, None)
@@ -221,14 +227,19 @@ def line(name: str, fast: list[float], naive: list[float]) -> str:
 
 def measure(args) -> None:
     setup_django(args.database_url)
+    from django.core.cache import cache
     from django.db import connection
     from django.db.models import Exists, OuterRef
+    from django.test import Client
     from django.utils import timezone
 
-    from tsur.analytics import kpi, ratings
+    from bench import wall  # its naive count of the wall's figures
+    from tsur.analytics import kpi, live, ratings
     from tsur.analytics.models import AppealFact
     from tsur.appeals.choices import EventKind
     from tsur.appeals.models import Appeal, AppealEvent
+    from tsur.core.choices import Role
+    from tsur.core.models import RoleAssignment, User
     from tsur.web import queues
 
     with connection.cursor() as cursor:
@@ -269,10 +280,36 @@ def measure(args) -> None:
         "until": quarter.last,
     }
 
-    def drill_facts():
+    def drill_facts(kpi_name="reopened"):
         return list(
-            queues.filtered(Appeal.objects.all(), drill_data, None).values_list("number", flat=True)[:50]
+            queues.filtered(Appeal.objects.all(), {**drill_data, "kpi": kpi_name}, None).values_list(
+                "number", flat=True
+            )[:50]
         )
+
+    def late_naive():
+        """The organisation's quarter read with its timelines, each appeal derived: the answers in
+        force that came late (a figure no single column of the raw tables says)."""
+        from tsur.analytics import facts
+
+        mine = {
+            "organisation": organisation,
+            "registered_at__gte": quarter.start,
+            "registered_at__lt": quarter.end,
+        }
+        events = defaultdict(list)
+        for appeal_id, *rest in (
+            AppealEvent.objects.filter(**{f"appeal__{k}": v for k, v in mine.items()})
+            .order_by("appeal_id", "at", "pk")
+            .values_list("appeal_id", *facts.EVENT_FIELDS)
+        ):
+            events[appeal_id].append(facts.Event(*rest))
+        now, late = timezone.now(), []
+        for row in Appeal.objects.filter(**mine).values(*facts.APPEAL_FIELDS, "number"):
+            f = facts.derive(row, events.get(row["pk"], []), now)
+            if f["answered"] and not f["answered_on_time"]:
+                late.append((row["registered_at"], row["pk"], row["number"]))
+        return [number for *_, number in sorted(late, reverse=True)[:50]]
 
     def drill_naive():
         reopened = AppealEvent.objects.filter(appeal=OuterRef("pk"), kind=EventKind.REOPENED)
@@ -309,9 +346,29 @@ def measure(args) -> None:
         fast, _ = timed(lambda: ratings.league(None, "municipality", quarter), args.runs)
         naive, _ = timed(lambda: naive_ratings(quarter, timezone.now()), args.naive_runs)
         print(line("ratings of municipalities", fast, naive))
+        # the region's analyst: the wall of the whole region (the generated register has no users)
+        analyst, _ = User.objects.get_or_create(username="bench-analyst")
+        RoleAssignment.objects.get_or_create(
+            user=analyst, role=Role.ANALYST, organisation=None, territory=None
+        )
+        wall_client = Client()
+        wall_client.force_login(analyst)
+        live.FRESH = 0  # every poll computes anew (the filer moves the register meanwhile)
+
+        def poll():  # the city at the wall's zoom: its figures and its map of hexagons
+            cache.clear()
+            response = wall_client.get("/situation/data.json", {"res": 7, "bbox": "30.05,59.78,30.60,60.08"})
+            assert response.status_code == 200, response.status_code
+
+        fast, _ = timed(poll, args.runs)
+        naive, _ = timed(lambda: wall.naive(timezone.now()), args.naive_runs)
+        print(line("wall screen's data.json (city map)", fast, naive))
         fast, listed = timed(drill_facts, args.runs)
         naive, listed_naive = timed(drill_naive, args.runs)
         print(line(f"drill-down: reopened of one org ({len(listed)})", fast, naive))
+        fast, late = timed(lambda: drill_facts("answered_late"), args.runs)
+        naive, late_recount = timed(late_naive, args.naive_runs)
+        print(line(f"drill-down: answered late, one org ({len(late)})", fast, naive))
     finally:
         process.terminate()
         out, _ = process.communicate(timeout=60)
@@ -332,7 +389,7 @@ def measure(args) -> None:
             if not same:
                 mismatches.append((row.label, name, value, other))
     missing = set(recount) - {r.key for r in rows}
-    print(f"drill-down lists equal: {listed == listed_naive}")
+    print(f"drill-down lists equal: {listed == listed_naive}, {late == late_recount}")
     print(
         f"KPI table vs naive recount: {len(rows)} groups, {len(mismatches)} differences, "
         f"{len(missing)} groups missing" + ("" if not mismatches else f": {mismatches[:5]}")
