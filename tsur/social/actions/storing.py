@@ -11,6 +11,7 @@ named in the report; the rest of the batch is kept.
 import functools
 import json
 import logging
+import operator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -287,7 +288,7 @@ def copy(posts: list[Post]) -> None:
     """New posts in by PostgreSQL's COPY, their keys taken from the table's sequence first: the
     rows written as text here, with none of the per-field preparation of `bulk_create`, which cost
     over a tenth of the path's CPU (decision 0099). The same rows as `bulk_create` would write
-    (tests/test_batch.py compares them)."""
+    (tsur/social/tests/test_batch.py compares them)."""
     copy_sql, keys_sql, attnames = _copy_statements(connection.alias)
     meta = Post._meta
     with connection.cursor() as cursor:
@@ -295,7 +296,11 @@ def copy(posts: list[Post]) -> None:
         keys = sorted(row[0] for row in cursor.fetchall())
         for post, key in zip(posts, keys, strict=True):
             post.pk = key
-        data = "".join("\t".join([_value(getattr(p, name)) for name in attnames]) + "\n" for p in posts)
+        values = operator.attrgetter(*attnames)
+        data = "".join(
+            "\t".join([v.translate(_ESCAPED) if type(v) is str else _value(v) for v in values(p)]) + "\n"
+            for p in posts
+        )
 
         def run(sql, params, many, context):
             with connection.wrap_database_errors, cursor.cursor.copy(sql) as copying:
