@@ -335,6 +335,13 @@ def run_db(posts, database_url: str) -> None:
         Item(f"wall-1_{i}", p.text, now - timedelta(hours=24 - p.hour), author_handle=f"id{p.author}")
         for i, p in enumerate(posts)
     ]
+    # the path reads the texts cold, as a worker meets new posts: the in-memory stages above read
+    # the same texts' places already, and the caches of places would serve them
+    from tsur.nlp import places
+    from tsur.social import text
+
+    text.place_key.cache_clear()
+    places._read_address.cache_clear()
     where = Where(connection)
     load = os.getloadavg()
     started, wall = time.process_time(), time.perf_counter()

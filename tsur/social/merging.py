@@ -53,6 +53,9 @@ class Index:
         self.incidents: dict[int, Open] = {}
         self.by_word: dict[str, set[int]] = defaultdict(set)
         self.by_place: dict[str, set[int]] = defaultdict(set)
+        # the signature of every text added (kept by text: a signature is the text's alone), so
+        # that an incident read again, or the index built anew, does not compute its posts' again
+        self.signatures: dict[str, tuple] = {}
 
     def add(
         self,
@@ -66,7 +69,8 @@ class Index:
         place="",
     ):
         """A post of incident `key` (a new incident with its first post, or one more post)."""
-        signature = signature or duplicates.signature(text)
+        signature = signature or self.signature(text)
+        self.signatures[text] = signature
         found = self.incidents.get(key)
         if found is None:
             found = self.incidents[key] = Open(key, territory_id, building_id, at)
@@ -80,6 +84,14 @@ class Index:
         found.words |= signature[0]
         for word in signature[0]:
             self.by_word[word].add(key)
+
+    def signature(self, text: str, kept: dict[str, tuple] | None = None) -> tuple:
+        """The text's signature: as added before (here, or in `kept`: an index this one replaces),
+        or computed."""
+        found = self.signatures.get(text)
+        if found is None and kept is not None:
+            found = kept.get(text)
+        return found if found is not None else duplicates.signature(text)
 
     def drop(self, key: int) -> None:
         """Forget incident `key` (it is read again, or it is no longer open)."""

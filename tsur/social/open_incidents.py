@@ -30,17 +30,20 @@ from .text import place_key
 REBUILD_SECONDS = 60
 
 
-def read(at: datetime) -> Index:
-    """The open incidents of the merge window with their posts, from the register."""
+def read(at: datetime, kept: dict[str, tuple] | None = None) -> Index:
+    """The open incidents of the merge window with their posts, from the register (`kept`: the
+    signatures of texts an index built before computed, by text)."""
     index = Index()
     incidents = Appeal.objects.filter(
         channel=Channel.SOCIAL, status__in=OPEN_STATUSES, registered_at__gte=at - 2 * index.window
     )
-    _fill(index, incidents)
+    _fill(index, incidents, kept)
     return index
 
 
-def _fill(index: Index, incidents) -> None:
+def _fill(index: Index, incidents, kept: dict[str, tuple] | None = None) -> None:
+    """The incidents' posts added to the index as the register holds them; a text whose signature
+    the index (or `kept`) already has is not computed again."""
     places = {pk: (t, b) for pk, t, b in incidents.values_list("pk", "territory_id", "building_id")}
     posts = Post.objects.filter(
         incident__in=list(places), duplicate_of__isnull=True, label__in=sorted(ACTIONABLE)
@@ -55,6 +58,7 @@ def _fill(index: Index, incidents) -> None:
             posted_at,
             territory_id=territory_id,
             building_id=building_id,
+            signature=index.signature(text, kept),
             place=place_key(text),
         )
 
@@ -104,7 +108,8 @@ def _up_to_date(at: datetime) -> Index:
     if stale:
         # the last event first: whatever is written while the index is read is read again next time
         last = _social_events().aggregate(last=Max("pk"))["last"] or 0
-        _kept.index, _kept.last_event = read(at), last
+        kept = _kept.index.signatures if _kept.index is not None else None  # a text's never changes
+        _kept.index, _kept.last_event = read(at, kept), last
         _kept.built_at, _kept.settings = time.monotonic(), wanted
     else:
         _refresh(_kept, at)

@@ -96,3 +96,23 @@ def test_a_point_is_placed_among_the_buildings_around_it():
 
     assert [(round(metres), pk, territory) for metres, pk, territory in around] == [(22, 1, 7), (89, 2, 7)]
     assert index.around(55.15, 37.35, 300) == []
+
+
+def test_a_text_read_again_gives_a_mention_of_its_own():
+    """The readings of the last texts are kept; what a caller fills in (`locate`: the building, the
+    territories it could not choose among) is its own and not seen by the next reader."""
+    text = "ул. Ленина, д. 5, к. 2 яма на дороге"
+    first = places.extract_address(text)
+    first.building_id, first.territory_id = 7, 3
+    first.ambiguous.append(3)
+    first.organisations.append("УК Ленина")
+
+    again = places.extract_address(text)
+
+    assert (again.street, again.house, again.corpus) == ("ленин", "5", "2")
+    assert (again.building_id, again.territory_id, again.ambiguous, again.organisations) == (
+        None,
+        None,
+        [],
+        [],
+    )

@@ -4,11 +4,13 @@ one new problem, an edit of a post of the same batch, a comment under a post of 
 and one item that cannot be a post leaves the rest kept."""
 
 import importlib
+import json
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from tsur.analytics.models import AppealFact
@@ -16,7 +18,9 @@ from tsur.appeals import actions as appeal_actions
 from tsur.appeals import signals
 from tsur.appeals.choices import Channel, EventKind
 from tsur.appeals.models import Appeal, AppealEvent
-from tsur.social import actions
+from tsur.nlp import duplicates
+from tsur.social import actions, open_incidents
+from tsur.social.actions import storing
 from tsur.social.actions.incidents import register_incident
 from tsur.social.choices import Label, LabelledBy
 from tsur.social.connectors import Item
@@ -271,3 +275,106 @@ def test_a_batch_whose_registration_fails_opens_no_incident_and_keeps_its_posts(
         ("complaint", None),
         ("complaint", None),
     ]
+
+
+def _posts(source, prefix: str) -> list[Post]:
+    """New posts with what a COPY row must escape or spell exactly: tabs, line ends, backslashes,
+    «\\N», quotes, emoji, nested raw JSON, no edit moment, a model's float, a comment under the
+    first post of the same batch."""
+    posts = [
+        Post(
+            source=source,
+            network=source.network,
+            external_id=f"{prefix}1",
+            text='Мусор\tна «Будапештской 11»\r\nбаки \\N полны \\ 👀 "уже" неделю',
+            link="https://vk.com/wall-1_1?x=1&y=\\",
+            posted_at=MORNING,
+            raw={"text": 'a\tb\nc \\ "d"', "nested": [1, 2.5, None, True, {"ключ": "значение"}]},
+            fingerprint="f" * 40,
+            found_at=MORNING + timedelta(minutes=1),
+            label=Label.COMPLAINT,
+            guess=Label.COMPLAINT,
+            confidence=np.float64(0.8125),
+            labelled_by=LabelledBy.MODEL,
+        ),
+        Post(
+            source=source,
+            network=source.network,
+            external_id=f"{prefix}2",
+            kind="comment",
+            text="",
+            posted_at=MORNING - timedelta(days=400),
+            edited_at=MORNING,
+            found_at=MORNING,
+        ),
+    ]
+    posts[1].parent_ref, posts[1].original_ref = posts[0], None
+    posts[0].parent_ref, posts[0].original_ref = None, None
+    return posts
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_posts_copied_in_are_the_rows_bulk_create_would_write():
+    source = SourceFactory()
+    by_orm = _posts(source, "orm-")
+    for post in by_orm:
+        post.parent = post.parent_ref
+    Post.objects.bulk_create(by_orm[:1])
+    Post.objects.bulk_create(by_orm[1:])
+
+    copied = _posts(source, "copy-")
+    storing.insert(copied)  # COPY on PostgreSQL, the comment after the post it is under
+
+    def rows(prefix: str) -> list[dict]:
+        found = list(Post.objects.filter(external_id__startswith=prefix).order_by("external_id").values())
+        keys = {row["id"]: row["external_id"] for row in found}
+        for row in found:
+            row.pop("id")
+            row["external_id"] = row["external_id"].removeprefix(prefix)
+            row["parent_id"] = keys.get(row["parent_id"], "").removeprefix(prefix)
+        return found
+
+    assert rows("copy-") == rows("orm-")
+    assert [p.pk for p in copied] == list(
+        Post.objects.filter(external_id__startswith="copy-")
+        .order_by("external_id")
+        .values_list("pk", flat=True)
+    )
+    assert copied[0].pk < copied[1].pk and not copied[0]._state.adding
+    assert json.loads(json.dumps(rows("copy-")[0]["raw"])) == copied[0].raw
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_a_post_copied_in_twice_is_refused_as_by_the_unique_key():
+    """A batch another worker stored meanwhile fails as an INSERT would: ingest reads it again."""
+    source = SourceFactory()
+    storing.insert(_posts(source, "x-")[:1])
+    with pytest.raises(IntegrityError), transaction.atomic():
+        storing.insert(_posts(source, "x-")[:1])
+
+
+def test_the_kept_index_reads_its_incidents_again_without_computing_their_words(monkeypatch):
+    """The incidents a batch wrote to are read again from the register at the next batch, and the
+    index is built anew every minute; the signatures of texts it already holds are not computed
+    again, and it comes out as an index read afresh."""
+    source = SourceFactory()
+    actions.ingest(source, [item("wall-1_1", BINS), item("wall-1_2", BINS_AGAIN, 5)], at=MORNING)
+    computed = []
+    signature = duplicates.signature
+    monkeypatch.setattr(duplicates, "signature", lambda text: computed.append(text) or signature(text))
+    fresh = open_incidents.read(MORNING)
+    computed.clear()
+
+    with open_incidents.current(MORNING) as index:  # the events of the batch: its incident read again
+        read_again = index
+    monkeypatch.setattr(open_incidents, "REBUILD_SECONDS", 0)
+    with open_incidents.current(MORNING) as index:  # built anew
+        built_anew = index
+
+    assert computed == []
+    assert built_anew is not read_again
+    for kept in (read_again, built_anew):
+        assert kept.incidents.keys() == fresh.incidents.keys() and len(fresh.incidents) == 1
+        for key, incident in fresh.incidents.items():
+            assert kept.incidents[key] == incident
+        assert dict(kept.by_word) == dict(fresh.by_word) and dict(kept.by_place) == dict(fresh.by_place)
