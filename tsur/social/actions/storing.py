@@ -287,7 +287,7 @@ def _value(value) -> str:
 def copy(posts: list[Post]) -> None:
     """New posts in by PostgreSQL's COPY, their keys taken from the table's sequence first: the
     rows written as text here, with none of the per-field preparation of `bulk_create`, which cost
-    over a tenth of the path's CPU (decision 0099). The same rows as `bulk_create` would write
+    over a tenth of the path's CPU (decision 0032). The same rows as `bulk_create` would write
     (tsur/social/tests/test_batch.py compares them)."""
     copy_sql, keys_sql, attnames = _copy_statements(connection.alias)
     meta = Post._meta
