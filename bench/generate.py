@@ -66,9 +66,9 @@ def main():
     sender_cpu = []
     close = generate._close
 
-    def measured_close():  # the sender thread's backend, read before its connection closes
+    def measured_close(everyone):  # each sender thread's backend, read before its connection closes
         sender_cpu.append(backend_cpu(connection))
-        close()
+        close(everyone)
 
     generate._close = measured_close
     generator = generate.Generator(generate.load_region(Path(settings.TSUR["DEMO_DATA"])))
@@ -79,7 +79,8 @@ def main():
         cpu, main_cpu = cpu_seconds(), backend_cpu(connection)
         report = generator.run(size - done, rebuild_indexes=True)
         cpu = cpu_seconds() - cpu
-        database_cpu = backend_cpu(connection) - main_cpu + (sender_cpu.pop() if sender_cpu else 0.0)
+        database_cpu = backend_cpu(connection) - main_cpu + sum(sender_cpu)
+        sender_cpu.clear()
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_database_size(current_database())")
             (size_bytes,) = cursor.fetchone()

@@ -12,6 +12,7 @@ the register's own counter (tsur.appeals.numbering), so numbering continues afte
 
 import json
 import math
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +39,7 @@ from .events import CHANNELS
 from .timeline import Batch, Rates, simulate
 
 BATCH = 20_000
+SENDERS = 2  # threads sending batches to PostgreSQL, each on its own connection
 TABLES = [Appeal._meta.db_table, AppealEvent._meta.db_table]
 SEASON = 0.25  # amplitude of the yearly wave, peak in the middle of April (snow melts, potholes)
 SEASON_PEAK_DAY = 105
@@ -216,18 +218,19 @@ class Generator:
                 index_file().parent.mkdir(parents=True, exist_ok=True)
                 index_file().write_text(json.dumps(indexes), encoding="utf-8")
                 bulk.drop_indexes(indexes)
-        # On PostgreSQL, outside a transaction, a thread sends each batch on its own connection
-        # while the next one is made: the database and Python work at the same time.
+        # On PostgreSQL, outside a transaction, SENDERS threads send the batches, each on its own
+        # connection, while the next one is made: Python and the database work at the same time,
+        # and the database's COPY, the slower side, on as many backends.
         overlap = connection.vendor == "postgresql" and not connection.in_atomic_block
-        with ThreadPoolExecutor(max_workers=1) as sender:
-            pending = None
+        with ThreadPoolExecutor(max_workers=SENDERS) as sender:
+            pending: list = []
             for start in range(0, n, BATCH):
                 chunk = moments[start : start + BATCH]
                 if overlap:
                     made = self._batch(chunk, prepare=True)
-                    if pending is not None:
-                        pending.result()
-                    pending = sender.submit(_send, made)
+                    if len(pending) >= SENDERS:
+                        pending.pop(0).result()
+                    pending.append(sender.submit(_send, made))
                 else:
                     with transaction.atomic():
                         bulk.fast_load()
@@ -237,9 +240,12 @@ class Generator:
                 report.first_number = report.first_number or made.first
                 report.last_number = made.last
                 progress(len(chunk))
-            if pending is not None:
-                pending.result()
-                sender.submit(_close).result()  # the sender thread's own connection
+            for sent in pending:
+                sent.result()
+            if overlap:  # each sender thread's own connection
+                everyone = threading.Barrier(SENDERS)
+                for closed in [sender.submit(_close, everyone) for _ in range(SENDERS)]:
+                    closed.result()
         report.seconds = time.perf_counter() - started
         if indexes:
             restore_indexes()
@@ -288,7 +294,8 @@ class Written:
     encoded: list = field(default_factory=list)
 
 
-def _close() -> None:
+def _close(everyone: threading.Barrier) -> None:
+    everyone.wait()  # one call in each thread: none returns before all have one
     connection.close()
 
 
