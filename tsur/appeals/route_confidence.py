@@ -22,6 +22,7 @@ a rule below the setting never routes alone.
 
 import bisect
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -111,11 +112,34 @@ def required_precision() -> float:
 def rule_precision(rule: RoutingRule | None) -> tuple[float, bool]:
     """(precision to rely on, whether measured): a measured rule's share of right routes, pulled
     towards one half by two imaginary appeals (19 of 19 is 0.95, 3 of 3 only 0.8); a rule never measured
-    is the region's word and is taken as given."""
-    if rule is None or rule.measured_precision is None or rule.measured_support < MIN_SUPPORT:
+    is the region's word and is taken as given. While an appeal of the register's own history is read
+    again (`rules_without`), what it added to the rule's measure is taken away first."""
+    if rule is None or rule.measured_precision is None:
         return 1.0, False
-    right = rule.measured_precision * rule.measured_support
-    return (right + 1) / (rule.measured_support + 2), True
+    support = rule.measured_support
+    right = rule.measured_precision * support
+    if _rules_left_out and (own := _rules_left_out[-1].get(rule.pk)):
+        right, support = right - own[0], support - own[1]
+    if support < MIN_SUPPORT:
+        return 1.0, False
+    return (right + 1) / (support + 2), True
+
+
+# what one appeal of the register's history added to the measured rules (rule → (right, counted)),
+# while a calibration reads that appeal again (`rules_without`); never set in a web or job process
+_rules_left_out: list[dict[int, tuple[int, int]]] = []
+
+
+@contextmanager
+def rules_without(counted: dict[int, tuple[int, int]]):
+    """While the block runs, every rule's measured precision as if the appeal that added `counted`
+    (rule → (right, counted)) had not been in the history: its own answer is no evidence about
+    itself, here as in `place_history.LeftOut.without`."""
+    _rules_left_out.append(counted)
+    try:
+        yield
+    finally:
+        _rules_left_out.pop()
 
 
 @dataclass
