@@ -312,7 +312,7 @@ def _figures(samples, data) -> dict:
                     strict=True,
                 )
             ]
-            if data.get("weights")
+            if data.get("models")
             else [(found.p, found) for found in decision.candidates]
         )
         if not scored:
