@@ -59,7 +59,13 @@ MIN_ABOVE = 3
 KIND = "boosted trees over candidates, 5 folds"
 FOLDS = 5
 # the trees (sklearn's HistGradientBoostingClassifier): chosen on the dev check of decision 0099 only
-TREES = {"max_iter": 300, "learning_rate": 0.05, "max_leaf_nodes": 31, "l2_regularization": 1.0}
+TREES = {
+    "max_iter": 300,
+    "learning_rate": 0.05,
+    "max_leaf_nodes": 15,
+    "min_samples_leaf": 100,
+    "l2_regularization": 1.0,
+}
 # the map promises the precision's lower bound (Wilson's, one-sided 95 %) at each cut, not its estimate:
 # a cut read off a few thousand appeals where they were right 95 times in 100 is right fewer times on
 # the next appeals about half the time; with tens of thousands of appeals the bound costs little
