@@ -5,10 +5,11 @@ topics the model (or the filer) names, and the register's history of the place (
 on this topic at this building, nearby, on this territory: `place_history`). Each candidate gets the
 probability that it is the organisation that must solve the appeal:
 
-- with a calibration (`RoutingCalibration`, fitted on held-out appeals by `fit`): a model of what the
-  sources say about each candidate, the candidates of one appeal competing for one probability (a
-  softmax over them and «none of them»), its score mapped to the precision the held-out appeals showed
-  at that score or above (as the text model's thresholds are chosen), for appeals the text model read;
+- with a calibration (`RoutingCalibration`, fitted on held-out appeals by `fit`): boosted trees over
+  what the sources say about each candidate and what the place is, the candidates of one appeal then
+  sharing one probability (they are exclusive), its score mapped to the lower bound of the precision
+  the held-out appeals showed at that score or above (as the text model's thresholds are chosen), for
+  appeals the text model read;
 - otherwise, and for a topic a person chose: the best single source's own measured precision — a rule's
   (`RoutingRule.measured_precision`, counted by `tsur routing_measure`; a rule never measured is taken
   as declared), the history's share at the most telling level, the executor model's probability when
@@ -325,7 +326,8 @@ def _apply(calibration: dict, candidates: list[Candidate], topic_p: float) -> li
     each = _Forest.of(calibration["models"]).p(rows)
     raw = np.mean([_compete(each[:, fold]) for fold in range(each.shape[1])], axis=0)
     cuts, precision = calibration["precision_above"]["x"], calibration["precision_above"]["y"]
-    steps = [bisect.bisect_right(cuts, float(score)) - 1 for score in raw]
+    # the cuts are stored to six decimals: a score equal to a cut but for that rounding is at that cut
+    steps = [bisect.bisect_right(cuts, float(score) + 1e-6) - 1 for score in raw]
     return [precision[step] if step >= 0 else 0.0 for step in steps]
 
 
@@ -566,13 +568,13 @@ class _Forest:
             roots.append(start)
             leaf = nodes["is_leaf"].astype(bool)
             feature += np.where(leaf, -1, nodes["feature_idx"]).astype(int).tolist()
-            threshold += [round(float(x), 6) for x in np.where(leaf, 0.0, nodes["num_threshold"])]
+            threshold += np.where(leaf, 0.0, nodes["num_threshold"]).astype(float).tolist()
             left += (np.where(leaf, 0, nodes["left"]) + start).astype(int).tolist()
             right += (np.where(leaf, 0, nodes["right"]) + start).astype(int).tolist()
-            value += [round(float(x), 6) for x in nodes["value"]]
+            value += nodes["value"].astype(float).tolist()
             depth = max(depth, int(nodes["depth"].max()))
         return {
-            "baseline": round(float(np.ravel(fitted._baseline_prediction)[0]), 6),
+            "baseline": float(np.ravel(fitted._baseline_prediction)[0]),
             "depth": depth,
             "roots": roots,
             "feature": feature,
