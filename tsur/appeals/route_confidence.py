@@ -5,10 +5,11 @@ topics the model (or the filer) names, and the register's history of the place (
 on this topic at this building, nearby, on this territory: `place_history`). Each candidate gets the
 probability that it is the organisation that must solve the appeal:
 
-- with a calibration (`RoutingCalibration`, fitted on held-out appeals by `fit`): a model of what the
-  sources say about each candidate, the candidates of one appeal competing for one probability (a
-  softmax over them and «none of them»), its score mapped to the precision the held-out appeals showed
-  at that score or above (as the text model's thresholds are chosen), for appeals the text model read;
+- with a calibration (`RoutingCalibration`, fitted on held-out appeals by `fit`): boosted trees over
+  what the sources say about each candidate and what the place is, the candidates of one appeal then
+  sharing one probability (they are exclusive), its score mapped to the lower bound of the precision
+  the held-out appeals showed at that score or above (as the text model's thresholds are chosen), for
+  appeals the text model read;
 - otherwise, and for a topic a person chose: the best single source's own measured precision — a rule's
   (`RoutingRule.measured_precision`, counted by `tsur routing_measure`; a rule never measured is taken
   as declared), the history's share at the most telling level, the executor model's probability when
@@ -22,13 +23,15 @@ a rule below the setting never routes alone.
 
 import bisect
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 from django.conf import settings
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.isotonic import IsotonicRegression
 
+from tsur.core.choices import PlaceKind
 from tsur.core.memo import Remembered
 from tsur.core.models import Building, Organisation, Territory
 
@@ -51,10 +54,19 @@ RULE_PATHS = (RULE, ADMINISTRATION)
 MIN_SUPPORT = 5
 CALIBRATION_TTL_S = 300.0
 MIN_ABOVE = 3
-# the calibration's model: the candidates of an appeal compete in a softmax (with «none of them»), fitted
-# on FOLDS folds of the held-out appeals; a calibration of another kind (an older version) is not applied
-KIND = "softmax over candidates, 5 folds"
+# the calibration's model: boosted trees say how likely each candidate is right, the candidates of an appeal
+# then compete for one probability (exclusive events: their sum is at most one), fitted on FOLDS folds of
+# the held-out appeals; a calibration of another kind (an older version) is not applied
+KIND = "boosted trees over candidates, 5 folds"
 FOLDS = 5
+# the trees (sklearn's HistGradientBoostingClassifier): chosen on the dev check of decision 0099 only
+TREES = {
+    "max_iter": 300,
+    "learning_rate": 0.05,
+    "max_leaf_nodes": 15,
+    "min_samples_leaf": 100,
+    "l2_regularization": 1.0,
+}
 # the map promises the precision's lower bound (Wilson's, one-sided 95 %) at each cut, not its estimate:
 # a cut read off a few thousand appeals where they were right 95 times in 100 is right fewer times on
 # the next appeals about half the time; with tens of thousands of appeals the bound costs little
@@ -101,6 +113,11 @@ FEATURES = (
     "topics_agreeing",
     "topic_trusted",
     "over_topics_x_untrusted",
+    # what the place is: the same topic goes to a housing agency at a house, to the district at a
+    # structure, to a city body in a street (trees can split on it; a weighted sum could not)
+    *(f"place_{kind}" for kind in PlaceKind.values),
+    "building_known",
+    "point_known",
 )
 
 
@@ -111,11 +128,34 @@ def required_precision() -> float:
 def rule_precision(rule: RoutingRule | None) -> tuple[float, bool]:
     """(precision to rely on, whether measured): a measured rule's share of right routes, pulled
     towards one half by two imaginary appeals (19 of 19 is 0.95, 3 of 3 only 0.8); a rule never measured
-    is the region's word and is taken as given."""
-    if rule is None or rule.measured_precision is None or rule.measured_support < MIN_SUPPORT:
+    is the region's word and is taken as given. While an appeal of the register's own history is read
+    again (`rules_without`), what it added to the rule's measure is taken away first."""
+    if rule is None or rule.measured_precision is None:
         return 1.0, False
-    right = rule.measured_precision * rule.measured_support
-    return (right + 1) / (rule.measured_support + 2), True
+    support = rule.measured_support
+    right = rule.measured_precision * support
+    if _rules_left_out and (own := _rules_left_out[-1].get(rule.pk)):
+        right, support = right - own[0], support - own[1]
+    if support < MIN_SUPPORT:
+        return 1.0, False
+    return (right + 1) / (support + 2), True
+
+
+# what one appeal of the register's history added to the measured rules (rule → (right, counted)),
+# while a calibration reads that appeal again (`rules_without`); never set in a web or job process
+_rules_left_out: list[dict[int, tuple[int, int]]] = []
+
+
+@contextmanager
+def rules_without(counted: dict[int, tuple[int, int]]):
+    """While the block runs, every rule's measured precision as if the appeal that added `counted`
+    (rule → (right, counted)) had not been in the history: its own answer is no evidence about
+    itself, here as in `place_history.LeftOut.without`."""
+    _rules_left_out.append(counted)
+    try:
+        yield
+    finally:
+        _rules_left_out.pop()
 
 
 @dataclass
@@ -143,6 +183,9 @@ class Candidate:
     over_topics: float = 0.0  # Σ P(topic) × P(this organisation | topic, place)
     close_any_share: float = 0.0
     topic_trusted: bool = False
+    place_kind: str = ""
+    building_known: bool = False
+    point_known: bool = False
     p: float = 0.0
     path: str = ""
 
@@ -203,6 +246,9 @@ class Candidate:
             float(len(self.by_topic)),
             float(self.topic_trusted),
             self.over_topics * (not self.topic_trusted),
+            *(float(self.place_kind == kind) for kind in PlaceKind.values),
+            float(self.building_known),
+            float(self.point_known),
         ]
 
     def only_a_rule(self) -> bool:
@@ -271,25 +317,17 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def _scores(weights, rows: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
-    """Each candidate's share of its appeal's softmax, «none of them» (a score of zero) included;
-    `groups`: the appeal of each row, numbered from 0 (one appeal when not given)."""
-    exp = np.exp(np.clip(rows @ np.asarray(weights), -30, 30))
-    if groups is None:
-        return exp / (1.0 + exp.sum())
-    total = 1.0 + np.bincount(groups, weights=exp, minlength=int(groups.max()) + 1)
-    return exp / total[groups]
-
-
 def _apply(calibration: dict, candidates: list[Candidate], topic_p: float) -> list[float]:
     """The candidates' scores (the mean over the folds' models), each as the precision held-out appeals
     showed at that score or above."""
     if not fits_this_code(calibration) or not candidates:
         return [0.0] * len(candidates)  # fitted by another version (`decide` keeps the explicit mode)
     rows = np.array([found.features(topic_p) for found in candidates])
-    raw = np.mean([_scores(weights, rows) for weights in calibration["weights"]], axis=0)
+    each = _Forest.of(calibration["models"]).p(rows)
+    raw = np.mean([_compete(each[:, fold]) for fold in range(each.shape[1])], axis=0)
     cuts, precision = calibration["precision_above"]["x"], calibration["precision_above"]["y"]
-    steps = [bisect.bisect_right(cuts, float(score)) - 1 for score in raw]
+    # the cuts are stored to six decimals: a score equal to a cut but for that rounding is at that cut
+    steps = [bisect.bisect_right(cuts, float(score) + 1e-6) - 1 for score in raw]
     return [precision[step] if step >= 0 else 0.0 for step in steps]
 
 
@@ -393,6 +431,8 @@ def decide(
         found.building_any_share = seen_here.share(found.organisation.pk)
         found.close_any_share = around.share(found.organisation.pk)
         found.topic_trusted = trusted
+        found.place_kind, found.building_known = place_kind or "", building_id is not None
+        found.point_known = latitude is not None and longitude is not None
         found.over_topics = sum(weight * own for _, weight, own in found.by_topic.values())
         if len(found.by_topic) > 1:  # with one topic the sum is that topic's own best path
             found.explicit[ORGANISATION] = found.over_topics
@@ -465,9 +505,9 @@ def _history_reason(level: str, n: int, total: int, topic: Topic, organisation: 
 def fits_this_code(calibration: dict | None) -> bool:
     """A calibration this version can apply (one of another kind, or over other features, is not)."""
     return (
-        bool(calibration and calibration.get("weights"))
+        bool(calibration and calibration.get("models"))
         and calibration.get("kind") == KIND
-        and all(len(weights) == len(FEATURES) for weights in calibration["weights"])
+        and calibration.get("features") == list(FEATURES)
     )
 
 
@@ -478,26 +518,97 @@ def current_calibration() -> dict | None:
 # ------------------------------------------------------------------ fitting on held-out appeals
 
 
-def _fit_softmax(X: np.ndarray, y: np.ndarray, groups: np.ndarray, l2: float = 1.0, steps: int = 60):
-    """Newton's method on the log-loss of a softmax over each appeal's candidates and «none of them»
-    (`groups`: the appeal of each row, numbered from 0), with an L2 penalty (the bias too, lightly)."""
-    n = int(groups.max()) + 1
-    # sums per appeal as one sparse product (tens of thousands of appeals: np.add.at took seconds a step)
-    by_appeal = sp.csr_matrix(
-        (np.ones(len(groups)), (groups, np.arange(len(groups)))), shape=(n, len(groups))
-    )
-    w = np.zeros(X.shape[1])
-    for _ in range(steps):
-        p = _scores(w, X, groups)
-        gradient = X.T @ (p - y) + l2 * w
-        weighted = X * p[:, None]
-        per_appeal = by_appeal @ weighted
-        hessian = X.T @ weighted - per_appeal.T @ per_appeal + l2 * np.eye(X.shape[1])
-        step = np.linalg.solve(hessian, gradient)
-        w -= step
-        if np.abs(step).max() < 1e-6:
-            break
-    return w
+class _Forest:
+    """The folds' boosted trees as a calibration stores them (each tree's nodes in flat arrays, a leaf
+    with the feature -1), read by all candidates and all trees of all folds at once, a level at a time:
+    one traversal of a few thousand nodes per appeal instead of a loop over trees."""
+
+    _last: tuple = (None, None)  # (the calibration's models, their forest): read for many appeals
+
+    def __init__(self, models: list[dict]):
+        roots, feature, threshold, left, right, value, owner, baselines = [], [], [], [], [], [], [], []
+        self.depth = 0
+        for index, model in enumerate(models):
+            start = len(feature)
+            node = np.arange(len(model["feature"])) + start
+            leaf = np.asarray(model["feature"]) < 0
+            roots += [start + root for root in model["roots"]]
+            owner += [index] * len(model["roots"])
+            feature += np.where(leaf, 0, model["feature"]).tolist()
+            threshold += model["threshold"]
+            # a leaf leads to itself: every tree is walked the same number of levels
+            left += np.where(leaf, node, np.asarray(model["left"]) + start).tolist()
+            right += np.where(leaf, node, np.asarray(model["right"]) + start).tolist()
+            value += model["value"]
+            baselines.append(model["baseline"])
+            self.depth = max(self.depth, int(model["depth"]))
+        self.roots = np.asarray(roots, dtype=np.int64)
+        self.feature = np.asarray(feature, dtype=np.int64)
+        self.threshold = np.asarray(threshold, dtype=float)
+        self.left = np.asarray(left, dtype=np.int64)
+        self.right = np.asarray(right, dtype=np.int64)
+        self.value = np.asarray(value, dtype=float)
+        self.baselines = np.asarray(baselines, dtype=float)
+        # the sum of a fold's trees as one product: tree → its fold
+        self.of_fold = np.zeros((len(roots), len(models)))
+        self.of_fold[np.arange(len(roots)), owner] = 1.0
+
+    @classmethod
+    def of(cls, models: list[dict]) -> "_Forest":
+        if cls._last[0] is not models:
+            cls._last = (models, cls(models))
+        return cls._last[1]
+
+    @staticmethod
+    def stored(fitted: HistGradientBoostingClassifier) -> dict:
+        """A fitted classifier's trees as plain lists (what a calibration stores)."""
+        roots, feature, threshold, left, right, value, depth = [], [], [], [], [], [], 0
+        for (tree,) in fitted._predictors:
+            nodes, start = tree.nodes, len(feature)
+            roots.append(start)
+            leaf = nodes["is_leaf"].astype(bool)
+            feature += np.where(leaf, -1, nodes["feature_idx"]).astype(int).tolist()
+            threshold += np.where(leaf, 0.0, nodes["num_threshold"]).astype(float).tolist()
+            left += (np.where(leaf, 0, nodes["left"]) + start).astype(int).tolist()
+            right += (np.where(leaf, 0, nodes["right"]) + start).astype(int).tolist()
+            value += nodes["value"].astype(float).tolist()
+            depth = max(depth, int(nodes["depth"].max()))
+        return {
+            "baseline": float(np.ravel(fitted._baseline_prediction)[0]),
+            "depth": depth,
+            "roots": roots,
+            "feature": feature,
+            "threshold": threshold,
+            "left": left,
+            "right": right,
+            "value": value,
+        }
+
+    def p(self, rows: np.ndarray) -> np.ndarray:
+        """(candidates × folds): the probability each candidate is right, as each fold's classifier
+        said it."""
+        at = np.broadcast_to(self.roots, (len(rows), len(self.roots)))
+        which = np.arange(len(rows))[:, None]
+        for _ in range(self.depth):
+            goes_left = rows[which, self.feature[at]] <= self.threshold[at]
+            at = np.where(goes_left, self.left[at], self.right[at])
+        raw = self.value[at] @ self.of_fold + self.baselines
+        return 1.0 / (1.0 + np.exp(-raw))
+
+
+def _compete(p: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
+    """The candidates of one appeal are exclusive (one organisation must solve it): when their
+    probabilities add up to more than one they are shared out in proportion (two candidates the
+    evidence names equally get half each, not both the probability of a sure one); `groups`: the
+    appeal of each row, numbered from 0 (one appeal when not given)."""
+    if groups is None:
+        return p / max(1.0, float(p.sum()))
+    total = np.maximum(1.0, np.bincount(groups, weights=p, minlength=int(groups.max()) + 1))
+    return p / total[groups]
+
+
+def _fit_trees(X: np.ndarray, y: np.ndarray) -> HistGradientBoostingClassifier:
+    return HistGradientBoostingClassifier(**TREES, random_state=0).fit(X, y)
 
 
 def _precision_above(
@@ -546,26 +657,31 @@ def fit(samples: list[tuple[Decision, float, int | None]], bound_z: float = BOUN
             labels.append(1.0 if found.organisation.pk == truth else 0.0)
             groups.append(index)
     if not rows:
-        return {
-            "kind": KIND,
-            "weights": [],
-            "precision_above": {"x": [], "y": []},
-            "features": list(FEATURES),
-        }
+        return {"kind": KIND, "models": [], "precision_above": {"x": [], "y": []}, "features": list(FEATURES)}
     X, y, groups = np.array(rows), np.array(labels), np.array(groups)
     folds = groups % FOLDS
     held_out, models = np.zeros(len(y)), []
     for fold in range(FOLDS):
         train = folds != fold
-        if not train.any() or train.all():
+        if not train.any() or train.all() or len(set(y[train])) < 2:
             continue
-        weights = _fit_softmax(X[train], y[train], np.unique(groups[train], return_inverse=True)[1])
-        models.append(weights)
+        fitted = _fit_trees(X[train], y[train])
+        models.append(_Forest.stored(fitted))
         test = ~train
-        held_out[test] = _scores(weights, X[test], np.unique(groups[test], return_inverse=True)[1])
-    if not models:  # appeals of one fold only: one model on them all
-        models.append(_fit_softmax(X, y, np.unique(groups, return_inverse=True)[1]))
-        held_out = _scores(models[0], X, np.unique(groups, return_inverse=True)[1])
+        held_out[test] = _compete(
+            fitted.predict_proba(X[test])[:, 1], np.unique(groups[test], return_inverse=True)[1]
+        )
+    if not models:  # appeals of one fold only (or all right): one model on them all
+        fitted = _fit_trees(X, y) if len(set(y)) > 1 else None
+        if fitted is None:
+            return {
+                "kind": KIND,
+                "models": [],
+                "precision_above": {"x": [], "y": []},
+                "features": list(FEATURES),
+            }
+        models.append(_Forest.stored(fitted))
+        held_out = _compete(fitted.predict_proba(X)[:, 1], np.unique(groups, return_inverse=True)[1])
     # each appeal's chosen candidate: the best held-out score of its rows (rows are in appeal order)
     order = np.lexsort((-held_out, groups))
     top = order[np.r_[True, groups[order][1:] != groups[order][:-1]]]
@@ -578,7 +694,7 @@ def fit(samples: list[tuple[Decision, float, int | None]], bound_z: float = BOUN
         "kind": KIND,
         "bound_z": bound_z,
         "features": list(FEATURES),
-        "weights": [[round(float(w), 6) for w in weights] for weights in models],
+        "models": models,
         "precision_above": {"x": cuts, "y": precision},
         "appeals": len(samples),
         "with_candidates": len(best_score),

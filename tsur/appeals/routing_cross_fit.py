@@ -9,10 +9,11 @@ by points of share from one draw to the next.
 Cross-fitting gives every training row a reading by a model that did not learn it: the rows are cut
 in K folds; for each fold a text model is trained as the register's was (the same targets, context
 columns, bindings and thresholds chosen on the same held-out split) on the other folds, and reads
-that fold. The register's history of the place is read without the appeal itself
-(`place_history.leaving_out`): a register loaded from the export holds it, and its own answer is no
-evidence about it. Intake keeps the single model trained on all rows; the K models live only while
-`tsur routing_measure --cross-fit K` runs (each costs about one training of the register's model).
+that fold. The register's history of the place, and the routing rules' precision measured on it, are
+read without the appeal itself (`routing_measure.leaving_out`): a register loaded from the export
+holds it, and its own answer is no evidence about it. Intake keeps the single model trained on all
+rows; the K models live only while `tsur routing_measure --cross-fit K` runs (each costs about one
+training of the register's model).
 """
 
 import time
@@ -22,7 +23,6 @@ from tsur.nlp import understanding as text_model
 from tsur.nlp.example import Example
 from tsur.nlp.model import TextModel
 
-from . import place_history
 from .actions.intake import consider
 
 
@@ -71,7 +71,9 @@ def samples(
             Example(r.get(text_column) or "", {c: r.get(c) or "" for c in recipe["context"]}) for r in rows
         ]
 
-    with place_history.leaving_out(r.get(id_column, "") for r in train_rows) as history:
+    from .routing_measure import leaving_out  # which imports this module
+
+    with leaving_out(r.get(id_column, "") for r in train_rows) as history:
         for fold in range(folds):
             learn = [r for i, r in enumerate(train_rows) if i % folds != fold]
             read = [r for i, r in enumerate(train_rows) if i % folds == fold]

@@ -7,8 +7,9 @@ organisation it names took up. Routing to the territory's administration when no
 measured the same way, as one route of its own.
 """
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -41,27 +42,12 @@ def measure_rules() -> Measured:
         ).values_list("topic_id", "territory_id", "place_kind", "building_id", "organisation_id")
     )
     routing.forget()
-    table = routing.table()
-    topics = Topic.objects.select_related("block").in_bulk()
-    buildings = {
-        pk: Building(pk=pk, management_company_id=company)
-        for pk, company in Building.objects.filter(pk__in={r[3] for r in rows if r[3]}).values_list(
-            "pk", "management_company_id"
-        )
-    }
     right, total = Counter(), Counter()
-    for topic_id, territory_id, place_kind, building_id, organisation_id in rows:
-        route = routing.route(
-            topic=topics.get(topic_id),
-            territory=table.territories.get(territory_id),
-            place_kind=place_kind,
-            building=buildings.get(building_id),
-        )
-        if route is None:
-            continue
-        key = route.rule.pk if route.rule is not None else None
-        total[key] += 1
-        right[key] += route.organisation.pk == organisation_id
+    for found in routes_of(rows):
+        if found is not None:
+            key, hit = found
+            total[key] += 1
+            right[key] += hit
     measured = Measured(
         appeals=len(rows),
         rules={pk: (right[pk], total[pk]) for pk in total if pk is not None},
@@ -78,6 +64,74 @@ def measure_rules() -> Measured:
         RoutingRule.objects.bulk_update(rules, ["measured_precision", "measured_support", "measured_at"], 500)
     routing.forget()  # bulk updates send no signals
     return measured
+
+
+def routes_of(rows: list[tuple]) -> list[tuple[int | None, bool] | None]:
+    """For appeals of the history as (topic, territory, kind of place, building, organisation that took
+    it up): the rule that would route each today (None: the territory's administration, no rule) and
+    whether it names that organisation; None for an appeal nothing routes."""
+    table = routing.table()
+    topics = Topic.objects.select_related("block").in_bulk()
+    buildings = {
+        pk: Building(pk=pk, management_company_id=company)
+        for pk, company in Building.objects.filter(pk__in={r[3] for r in rows if r[3]}).values_list(
+            "pk", "management_company_id"
+        )
+    }
+    found = []
+    for topic_id, territory_id, place_kind, building_id, organisation_id in rows:
+        route = routing.route(
+            topic=topics.get(topic_id),
+            territory=table.territories.get(territory_id),
+            place_kind=place_kind,
+            building=buildings.get(building_id),
+        )
+        found.append(
+            None
+            if route is None
+            else (route.rule.pk if route.rule is not None else None, route.organisation.pk == organisation_id)
+        )
+    return found
+
+
+class LeftOut:
+    """The register's history and its rules' measures, from which one appeal at a time can be taken
+    away (`without`)."""
+
+    def __init__(self, history: place_history.LeftOut, rules: dict[str, dict[int, tuple[int, int]]]):
+        self.history = history
+        self.rules = rules  # external id → what its appeals added to the rules: rule → (right, counted)
+
+    @contextmanager
+    def without(self, external_id: str):
+        """While the block runs, the history of the place and the rules' measured precision as if the
+        appeal of this external id had never been taken up (True when the register holds it)."""
+        with (
+            self.history.without(external_id) as left_out,
+            route_confidence.rules_without(self.rules.get(external_id, {})),
+        ):
+            yield left_out
+
+
+@contextmanager
+def leaving_out(external_ids):
+    """`place_history.leaving_out`, and the rules' measures too: a training row of an export the
+    register was loaded from counts in the measured precision of the rule that routes it, with its own
+    answer (right when the rule names the organisation that took it up)."""
+    with place_history.leaving_out(external_ids) as history:
+        owners, rows = [], []
+        for external_id, own in history.own.items():
+            for topic_id, building_id, territory_id, _, _, place_kind, organisation_id in own:
+                owners.append(external_id)
+                rows.append((topic_id, territory_id, place_kind, building_id, organisation_id))
+        counted = defaultdict(dict)
+        for external_id, found in zip(owners, routes_of(rows), strict=True):
+            if found is None or found[0] is None:
+                continue  # the administration's measure is one figure over the whole history
+            rule, hit = found
+            right, total = counted[external_id].get(rule, (0, 0))
+            counted[external_id][rule] = (right + hit, total + 1)
+        yield LeftOut(history, dict(counted))
 
 
 def place_kind_of(value: str) -> str:
@@ -143,7 +197,7 @@ def calibrate(
     def read_row(row: dict) -> tuple | None:
         return held_out_row(row, columns, organisations)
 
-    with place_history.leaving_out(row.get(columns.id, "") for row in rows) as history:
+    with leaving_out(row.get(columns.id, "") for row in rows) as history:
         samples = []
         for row in rows:
             if found := read_row(row):
@@ -258,7 +312,7 @@ def _figures(samples, data) -> dict:
                     strict=True,
                 )
             ]
-            if data.get("weights")
+            if data.get("models")
             else [(found.p, found) for found in decision.candidates]
         )
         if not scored:

@@ -5,6 +5,7 @@ import io
 import json
 from datetime import datetime, timedelta
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 from django.test import Client
@@ -158,6 +159,7 @@ def test_the_admin_shows_each_rules_measured_precision_and_whether_it_routes_alo
 
 def test_a_calibration_fitted_on_held_out_appeals_says_how_often_each_kind_of_evidence_is_right(place):
     # given: held-out appeals where the building's history was right and the model's guess alone was not
+    # (enough of them for the trees to split: a leaf holds at least TREES["min_samples_leaf"] candidates)
     building_history = route_confidence.Candidate(
         place["agency"], history={route_confidence.BUILDING: [1.0, 10]}
     )
@@ -166,18 +168,18 @@ def test_a_calibration_fitted_on_held_out_appeals_says_how_often_each_kind_of_ev
     model_only.explicit = {route_confidence.MODEL: 0.5}
     samples = [
         (route_confidence.Decision([building_history, model_only], 0.95, False), 0.99, truth)
-        for truth in [place["agency"].pk] * 40 + [place["administration"].pk] * 2
+        for truth in [place["agency"].pk] * 400 + [place["administration"].pk] * 20
     ]
 
     data = route_confidence.fit(samples, bound_z=0)  # the estimate itself (its bound: test_route_cross_fit)
     RoutingCalibration.objects.create(fitted_at=timezone.now(), source="test", data=data)
 
-    # then: the weights know the building's history is the better evidence, and the map to precision
-    # promises what the held-out appeals showed (40 of 42 right when the history was chosen)
+    # then: the trees know the building's history is the better evidence, and the map to precision
+    # promises what the held-out appeals showed (400 of 420 right when the history was chosen)
     history_p, model_p = route_confidence._apply(data, [building_history, model_only], 0.99)
     assert history_p == pytest.approx(40 / 42)
     assert model_p < 0.5
-    assert route_confidence.current_calibration()["weights"] == data["weights"]
+    assert route_confidence.current_calibration()["models"] == data["models"]
 
 
 def test_candidates_equally_supported_share_the_calibrated_probability(place):
@@ -355,3 +357,20 @@ def test_calibrating_on_the_register_holds_out_only_appeals_filed_after_the_mode
     assert trained_at == datetime.fromisoformat(manifest["trained_at"])
     assert "поданных после обучения модели текста: 1 " in out.getvalue()
     assert "(1)" in RoutingCalibration.objects.latest("pk").source
+
+
+def test_the_stored_trees_say_what_the_fitted_classifier_said():
+    # given: two classifiers fitted on made-up candidates, stored as a calibration stores them
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 6))
+    y = (X[:, 0] + X[:, 1] * X[:, 2] > 0.3).astype(float)
+    fitted = [route_confidence._fit_trees(X[i::2], y[i::2]) for i in (0, 1)]
+    stored = json.loads(json.dumps([route_confidence._Forest.stored(f) for f in fitted]))
+
+    # when: the forest read back reads new candidates
+    rows = rng.normal(size=(50, 6))
+    read = route_confidence._Forest(stored).p(rows)
+
+    # then: each fold's probability is the classifier's own
+    expected = np.column_stack([f.predict_proba(rows)[:, 1] for f in fitted])
+    assert np.abs(read - expected).max() < 1e-12

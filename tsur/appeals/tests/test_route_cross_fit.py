@@ -11,11 +11,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from tsur.appeals import place_history, route_confidence, routing_cross_fit
+from tsur.appeals import place_history, route_confidence, routing_cross_fit, routing_measure
 from tsur.appeals.choices import Status
 from tsur.appeals.models import RoutingCalibration
-from tsur.appeals.tests.factories import AppealFactory, TopicFactory
-from tsur.core.tests.factories import BuildingFactory, OrganisationFactory
+from tsur.appeals.tests.factories import AppealFactory, RuleFactory, TopicFactory
+from tsur.core.choices import TerritoryKind
+from tsur.core.tests.factories import BuildingFactory, OrganisationFactory, TerritoryFactory
 from tsur.nlp.tests import region
 
 from .test_understanding import region_model, register_of_region  # noqa: F401  (the made-up region's model)
@@ -56,6 +57,50 @@ def test_an_appeal_of_the_history_is_read_against_the_history_without_itself():
     assert without_5 == Counter({agency.pk: 1, administration.pk: 1})
     assert (left_out_7, left_out_6) == (True, False)
     assert with_6 == after == Counter({agency.pk: 2, administration.pk: 1})
+
+
+def test_an_appeal_of_the_history_is_read_against_its_rules_measure_without_itself():
+    # given: a rule sends the topic on the district to its administration; of the 7 appeals it routed
+    # in the history the administration took up 6 (ids 1-6), the agency one (id 7)
+    topic = TopicFactory()
+    district = TerritoryFactory(kind=TerritoryKind.CITY_DISTRICT)
+    agency, administration = OrganisationFactory(), OrganisationFactory()
+    rule = RuleFactory(topic=topic, territory=district, organisation=administration)
+    for n in range(1, 8):
+        AppealFactory(
+            external_id=str(n),
+            topic=topic,
+            territory=district,
+            organisation=administration if n < 7 else agency,
+            status=Status.ANSWERED,
+            registered_at=AT,
+        )
+    routing_measure.measure_rules()
+    place_history.forget()
+
+    def rule_measured_p() -> float:
+        decision = route_confidence.decide(
+            topics=[route_confidence.TopicChoice(topic, 1.0, True)], territory=district, use_calibration=False
+        )
+        found = next(c for c in decision.candidates if c.organisation == administration)
+        assert found.route.rule == rule
+        return found.rule_measured_p
+
+    # when: the appeals 1 and 7 are read again, each without itself, and the appeal 8 (not in the register)
+    with routing_measure.leaving_out(["1", "7", "8"]) as left:
+        with left.without("1") as left_out_1:
+            without_1 = rule_measured_p()
+        with left.without("7"):
+            without_7 = rule_measured_p()
+        with left.without("8") as left_out_8:
+            without_8 = rule_measured_p()
+    after = rule_measured_p()
+
+    # then: each is measured on the other six (smoothed by two imaginary appeals); all is back after
+    assert without_1 == pytest.approx((5 + 1) / (6 + 2))
+    assert without_7 == pytest.approx((6 + 1) / (6 + 2))
+    assert without_8 == after == pytest.approx((6 + 1) / (7 + 2))
+    assert (left_out_1, left_out_8) == (True, False)
 
 
 def test_cross_fitting_reads_every_training_row_with_a_model_that_did_not_learn_it(
