@@ -59,7 +59,7 @@ MIN_ABOVE = 3
 # the held-out appeals; a calibration of another kind (an older version) is not applied
 KIND = "boosted trees over candidates, 5 folds"
 FOLDS = 5
-# the trees (sklearn's HistGradientBoostingClassifier): chosen on the dev check of decision 0099 only
+# the trees (sklearn's HistGradientBoostingClassifier): chosen on the dev check of decision 0034 only
 TREES = {
     "max_iter": 300,
     "learning_rate": 0.05,
