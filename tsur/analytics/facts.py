@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import DateTimeField, Exists, ExpressionWrapper, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -97,6 +97,9 @@ def derive(appeal: dict, events: list, now: datetime) -> dict:
     * reopened, redirected: how many times; routed automatically: an assignment at intake with
       the register's decision recorded and no person's step (as `appeals.selectors`);
     * rating: the last mark; confirmed: closed by the citizen or a controller, not automatically.
+
+    The data of an event is read only for the kinds in DATA_READ (the rebuild on PostgreSQL reads no
+    other kind's data).
     """
     registered_at = appeal["registered_at"]
     status = appeal.get("status") or ""
@@ -205,7 +208,8 @@ def _appeals(keys: list[int]) -> list[dict]:
         return [dict(zip(APPEAL_FIELDS, row, strict=True)) for row in cursor.fetchall()]
 
 
-# the kinds whose data `derive` reads; the others' JSON is not even decoded
+# the kinds whose data `derive` reads; the others' JSON is not even read on PostgreSQL (a kind whose
+# data `derive` starts to read must be added here)
 DATA_READ = (EventKind.ANSWERED, EventKind.ASSIGNED, EventKind.RATED, EventKind.CLOSED)
 
 
@@ -269,13 +273,15 @@ def _write(found: list[dict]) -> None:
         f"ON CONFLICT (appeal_id) DO UPDATE SET {updates}"
     )
     rows = [[f.get(c, False) for c in COLUMNS] for f in found]
-    with connection.cursor() as cursor:
-        if len(rows) < COPY_FROM:
+    if len(rows) < COPY_FROM:
+        with connection.cursor() as cursor:
             cursor.executemany(sql, rows)
-            return
-        # many: copied into a table of this session, then one upsert (a row a statement costs more)
-        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS fact_load (LIKE {table})")  # noqa: S608
-        cursor.execute("TRUNCATE fact_load")
+        return
+    # many: copied into a table of this transaction, then one upsert (a row a statement costs more);
+    # one transaction, so that behind a pooler in transaction mode every statement meets the same table
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS fact_load (LIKE {table}) ON COMMIT DROP")  # noqa: S608
+        cursor.execute("TRUNCATE fact_load")  # a caller's transaction may have filled it before
         with cursor.cursor.copy(f"COPY fact_load ({', '.join(COLUMNS)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
@@ -283,7 +289,6 @@ def _write(found: list[dict]) -> None:
             f"INSERT INTO {table} ({', '.join(COLUMNS)}) SELECT {', '.join(COLUMNS)} FROM fact_load "  # noqa: S608
             f"ON CONFLICT (appeal_id) DO UPDATE SET {updates}"
         )
-        cursor.execute("TRUNCATE fact_load")
 
 
 def _repeat_of() -> Exists:

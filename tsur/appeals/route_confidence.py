@@ -555,9 +555,11 @@ class _Forest:
 
     @classmethod
     def of(cls, models: list[dict]) -> "_Forest":
-        if cls._last[0] is not models:
-            cls._last = (models, cls(models))
-        return cls._last[1]
+        kept, forest = cls._last  # read once: another thread may replace it meanwhile
+        if kept is not models:
+            forest = cls(models)
+            cls._last = (models, forest)
+        return forest
 
     @staticmethod
     def stored(fitted: HistGradientBoostingClassifier) -> dict:

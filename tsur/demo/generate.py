@@ -240,12 +240,14 @@ class Generator:
                 report.first_number = report.first_number or made.first
                 report.last_number = made.last
                 progress(len(chunk))
-            for sent in pending:
-                sent.result()
-            if overlap:  # each sender thread's own connection
-                everyone = threading.Barrier(SENDERS)
-                for closed in [sender.submit(_close, everyone) for _ in range(SENDERS)]:
-                    closed.result()
+            try:
+                for sent in pending:
+                    sent.result()
+            finally:
+                if overlap:  # each sender thread's own connection
+                    everyone = threading.Barrier(SENDERS, timeout=60)
+                    for closed in [sender.submit(_close, everyone) for _ in range(SENDERS)]:
+                        closed.result()
         report.seconds = time.perf_counter() - started
         if indexes:
             restore_indexes()
