@@ -28,14 +28,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.isotonic import IsotonicRegression
 
 from tsur.core.choices import PlaceKind
 from tsur.core.memo import Remembered
 from tsur.core.models import Building, Organisation, Territory
 
-from . import place_history, routing
+from . import place_history, route_trees, routing
 from .models import RoutingCalibration, RoutingRule, Topic
 
 MODEL = "executor model"
@@ -59,14 +58,6 @@ MIN_ABOVE = 3
 # the held-out appeals; a calibration of another kind (an older version) is not applied
 KIND = "boosted trees over candidates, 5 folds"
 FOLDS = 5
-# the trees (sklearn's HistGradientBoostingClassifier): chosen on the dev check of decision 0034 only
-TREES = {
-    "max_iter": 300,
-    "learning_rate": 0.05,
-    "max_leaf_nodes": 15,
-    "min_samples_leaf": 100,
-    "l2_regularization": 1.0,
-}
 # the map promises the precision's lower bound (Wilson's, one-sided 95 %) at each cut, not its estimate:
 # a cut read off a few thousand appeals where they were right 95 times in 100 is right fewer times on
 # the next appeals about half the time; with tens of thousands of appeals the bound costs little
@@ -323,8 +314,8 @@ def _apply(calibration: dict, candidates: list[Candidate], topic_p: float) -> li
     if not fits_this_code(calibration) or not candidates:
         return [0.0] * len(candidates)  # fitted by another version (`decide` keeps the explicit mode)
     rows = np.array([found.features(topic_p) for found in candidates])
-    each = _Forest.of(calibration["models"]).p(rows)
-    raw = np.mean([_compete(each[:, fold]) for fold in range(each.shape[1])], axis=0)
+    each = route_trees.Forest.of(calibration["models"]).p(rows)
+    raw = np.mean([route_trees.compete(each[:, fold]) for fold in range(each.shape[1])], axis=0)
     cuts, precision = calibration["precision_above"]["x"], calibration["precision_above"]["y"]
     # the cuts are stored to six decimals: a score equal to a cut but for that rounding is at that cut
     steps = [bisect.bisect_right(cuts, float(score) + 1e-6) - 1 for score in raw]
@@ -518,101 +509,6 @@ def current_calibration() -> dict | None:
 # ------------------------------------------------------------------ fitting on held-out appeals
 
 
-class _Forest:
-    """The folds' boosted trees as a calibration stores them (each tree's nodes in flat arrays, a leaf
-    with the feature -1), read by all candidates and all trees of all folds at once, a level at a time:
-    one traversal of a few thousand nodes per appeal instead of a loop over trees."""
-
-    _last: tuple = (None, None)  # (the calibration's models, their forest): read for many appeals
-
-    def __init__(self, models: list[dict]):
-        roots, feature, threshold, left, right, value, owner, baselines = [], [], [], [], [], [], [], []
-        self.depth = 0
-        for index, model in enumerate(models):
-            start = len(feature)
-            node = np.arange(len(model["feature"])) + start
-            leaf = np.asarray(model["feature"]) < 0
-            roots += [start + root for root in model["roots"]]
-            owner += [index] * len(model["roots"])
-            feature += np.where(leaf, 0, model["feature"]).tolist()
-            threshold += model["threshold"]
-            # a leaf leads to itself: every tree is walked the same number of levels
-            left += np.where(leaf, node, np.asarray(model["left"]) + start).tolist()
-            right += np.where(leaf, node, np.asarray(model["right"]) + start).tolist()
-            value += model["value"]
-            baselines.append(model["baseline"])
-            self.depth = max(self.depth, int(model["depth"]))
-        self.roots = np.asarray(roots, dtype=np.int64)
-        self.feature = np.asarray(feature, dtype=np.int64)
-        self.threshold = np.asarray(threshold, dtype=float)
-        self.left = np.asarray(left, dtype=np.int64)
-        self.right = np.asarray(right, dtype=np.int64)
-        self.value = np.asarray(value, dtype=float)
-        self.baselines = np.asarray(baselines, dtype=float)
-        # the sum of a fold's trees as one product: tree → its fold
-        self.of_fold = np.zeros((len(roots), len(models)))
-        self.of_fold[np.arange(len(roots)), owner] = 1.0
-
-    @classmethod
-    def of(cls, models: list[dict]) -> "_Forest":
-        kept, forest = cls._last  # read once: another thread may replace it meanwhile
-        if kept is not models:
-            forest = cls(models)
-            cls._last = (models, forest)
-        return forest
-
-    @staticmethod
-    def stored(fitted: HistGradientBoostingClassifier) -> dict:
-        """A fitted classifier's trees as plain lists (what a calibration stores)."""
-        roots, feature, threshold, left, right, value, depth = [], [], [], [], [], [], 0
-        for (tree,) in fitted._predictors:
-            nodes, start = tree.nodes, len(feature)
-            roots.append(start)
-            leaf = nodes["is_leaf"].astype(bool)
-            feature += np.where(leaf, -1, nodes["feature_idx"]).astype(int).tolist()
-            threshold += np.where(leaf, 0.0, nodes["num_threshold"]).astype(float).tolist()
-            left += (np.where(leaf, 0, nodes["left"]) + start).astype(int).tolist()
-            right += (np.where(leaf, 0, nodes["right"]) + start).astype(int).tolist()
-            value += nodes["value"].astype(float).tolist()
-            depth = max(depth, int(nodes["depth"].max()))
-        return {
-            "baseline": float(np.ravel(fitted._baseline_prediction)[0]),
-            "depth": depth,
-            "roots": roots,
-            "feature": feature,
-            "threshold": threshold,
-            "left": left,
-            "right": right,
-            "value": value,
-        }
-
-    def p(self, rows: np.ndarray) -> np.ndarray:
-        """(candidates × folds): the probability each candidate is right, as each fold's classifier
-        said it."""
-        at = np.broadcast_to(self.roots, (len(rows), len(self.roots)))
-        which = np.arange(len(rows))[:, None]
-        for _ in range(self.depth):
-            goes_left = rows[which, self.feature[at]] <= self.threshold[at]
-            at = np.where(goes_left, self.left[at], self.right[at])
-        raw = self.value[at] @ self.of_fold + self.baselines
-        return 1.0 / (1.0 + np.exp(-raw))
-
-
-def _compete(p: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
-    """The candidates of one appeal are exclusive (one organisation must solve it): when their
-    probabilities add up to more than one they are shared out in proportion (two candidates the
-    evidence names equally get half each, not both the probability of a sure one); `groups`: the
-    appeal of each row, numbered from 0 (one appeal when not given)."""
-    if groups is None:
-        return p / max(1.0, float(p.sum()))
-    total = np.maximum(1.0, np.bincount(groups, weights=p, minlength=int(groups.max()) + 1))
-    return p / total[groups]
-
-
-def _fit_trees(X: np.ndarray, y: np.ndarray) -> HistGradientBoostingClassifier:
-    return HistGradientBoostingClassifier(**TREES, random_state=0).fit(X, y)
-
-
 def _precision_above(
     scores: np.ndarray, right: np.ndarray, bound_z: float = BOUND_Z
 ) -> tuple[list[float], list[float]]:
@@ -658,8 +554,9 @@ def fit(samples: list[tuple[Decision, float, int | None]], bound_z: float = BOUN
             rows.append(found.features(topic_p))
             labels.append(1.0 if found.organisation.pk == truth else 0.0)
             groups.append(index)
+    empty = {"kind": KIND, "models": [], "precision_above": {"x": [], "y": []}, "features": list(FEATURES)}
     if not rows:
-        return {"kind": KIND, "models": [], "precision_above": {"x": [], "y": []}, "features": list(FEATURES)}
+        return empty
     X, y, groups = np.array(rows), np.array(labels), np.array(groups)
     folds = groups % FOLDS
     held_out, models = np.zeros(len(y)), []
@@ -667,23 +564,20 @@ def fit(samples: list[tuple[Decision, float, int | None]], bound_z: float = BOUN
         train = folds != fold
         if not train.any() or train.all() or len(set(y[train])) < 2:
             continue
-        fitted = _fit_trees(X[train], y[train])
-        models.append(_Forest.stored(fitted))
+        fitted = route_trees.fit(X[train], y[train])
+        models.append(route_trees.Forest.stored(fitted))
         test = ~train
-        held_out[test] = _compete(
+        held_out[test] = route_trees.compete(
             fitted.predict_proba(X[test])[:, 1], np.unique(groups[test], return_inverse=True)[1]
         )
     if not models:  # appeals of one fold only (or all right): one model on them all
-        fitted = _fit_trees(X, y) if len(set(y)) > 1 else None
-        if fitted is None:
-            return {
-                "kind": KIND,
-                "models": [],
-                "precision_above": {"x": [], "y": []},
-                "features": list(FEATURES),
-            }
-        models.append(_Forest.stored(fitted))
-        held_out = _compete(fitted.predict_proba(X)[:, 1], np.unique(groups, return_inverse=True)[1])
+        if len(set(y)) < 2:
+            return empty
+        fitted = route_trees.fit(X, y)
+        models.append(route_trees.Forest.stored(fitted))
+        held_out = route_trees.compete(
+            fitted.predict_proba(X)[:, 1], np.unique(groups, return_inverse=True)[1]
+        )
     # each appeal's chosen candidate: the best held-out score of its rows (rows are in appeal order)
     order = np.lexsort((-held_out, groups))
     top = order[np.r_[True, groups[order][1:] != groups[order][:-1]]]

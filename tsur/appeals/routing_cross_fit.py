@@ -51,6 +51,7 @@ def samples(
     folds: int,
     text_column: str,
     id_column: str,
+    leaving_out: Callable,
     say: Callable[[str], None] = lambda message: None,
 ) -> tuple[list, dict]:
     """What intake would decide (without a calibration) for each training row, read by a model that
@@ -58,7 +59,8 @@ def samples(
 
     `read_row` turns an export's row into (text, address, latitude, longitude, kind of place, the
     organisation that answered), or None for a row that cannot be a sample; `held_out_rows` are the
-    rows the fold models choose their thresholds on (as the register's model did)."""
+    rows the fold models choose their thresholds on (as the register's model did); `leaving_out`:
+    the register's history and rules without some of its appeals (`routing_measure.leaving_out`)."""
     model = text_model.current_model()
     if model is None or folds < 2:
         return [], {"models": 0, "seconds": 0.0, "left_out": 0}
@@ -70,8 +72,6 @@ def samples(
         return [
             Example(r.get(text_column) or "", {c: r.get(c) or "" for c in recipe["context"]}) for r in rows
         ]
-
-    from .routing_measure import leaving_out  # which imports this module
 
     with leaving_out(r.get(id_column, "") for r in train_rows) as history:
         for fold in range(folds):

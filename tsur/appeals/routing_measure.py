@@ -222,6 +222,7 @@ def calibrate(
             folds=cross_fit.folds,
             text_column=columns.text,
             id_column=columns.id,
+            leaving_out=leaving_out,
             say=cross_fit.say,
         )
         if crossed and samples:

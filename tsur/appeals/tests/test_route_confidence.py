@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from tsur.appeals import actions, learning, place_history, route_confidence, routing_measure
+from tsur.appeals import actions, learning, place_history, route_confidence, route_trees, routing_measure
 from tsur.appeals.choices import Channel, EventKind, Status
 from tsur.appeals.models import RoutingCalibration, RoutingRule
 from tsur.appeals.tests.factories import AppealFactory, RuleFactory, TopicFactory
@@ -364,12 +364,12 @@ def test_the_stored_trees_say_what_the_fitted_classifier_said():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(3000, 6))
     y = (X[:, 0] + X[:, 1] * X[:, 2] > 0.3).astype(float)
-    fitted = [route_confidence._fit_trees(X[i::2], y[i::2]) for i in (0, 1)]
-    stored = json.loads(json.dumps([route_confidence._Forest.stored(f) for f in fitted]))
+    fitted = [route_trees.fit(X[i::2], y[i::2]) for i in (0, 1)]
+    stored = json.loads(json.dumps([route_trees.Forest.stored(f) for f in fitted]))
 
     # when: the forest read back reads new candidates
     rows = rng.normal(size=(50, 6))
-    read = route_confidence._Forest(stored).p(rows)
+    read = route_trees.Forest(stored).p(rows)
 
     # then: each fold's probability is the classifier's own
     expected = np.column_stack([f.predict_proba(rows)[:, 1] for f in fitted])
