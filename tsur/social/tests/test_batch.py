@@ -313,8 +313,8 @@ def _posts(source, prefix: str) -> list[Post]:
     return posts
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
 def test_posts_copied_in_are_the_rows_bulk_create_would_write():
+    """`storing.insert` (COPY on PostgreSQL, bulk_create elsewhere) writes the rows bulk_create writes."""
     source = SourceFactory()
     by_orm = _posts(source, "orm-")
     for post in by_orm:
@@ -344,7 +344,6 @@ def test_posts_copied_in_are_the_rows_bulk_create_would_write():
     assert json.loads(json.dumps(rows("copy-")[0]["raw"])) == copied[0].raw
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
 def test_a_post_copied_in_twice_is_refused_as_by_the_unique_key():
     """A batch another worker stored meanwhile fails as an INSERT would: ingest reads it again."""
     source = SourceFactory()
