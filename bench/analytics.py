@@ -102,22 +102,31 @@ def filer(args) -> None:
 # ------------------------------------------------------------------ the naive computation
 
 
+def timelines(appeals: dict) -> dict[int, list]:
+    """The events of the appeals that match `appeals` (an Appeal filter), in time order, by appeal."""
+    from tsur.analytics import facts
+    from tsur.appeals.models import AppealEvent
+
+    found = defaultdict(list)
+    for appeal_id, *rest in (
+        AppealEvent.objects.filter(**{f"appeal__{k}": v for k, v in appeals.items()})
+        .order_by("appeal_id", "at", "pk")
+        .values_list("appeal_id", *facts.EVENT_FIELDS)
+        .iterator(chunk_size=20_000)
+    ):
+        found[appeal_id].append(facts.Event(*rest))
+    return found
+
+
 def naive_counts(period, column: str, now) -> dict:
     """The KPI counts per group straight from the appeals and their events: every appeal of the
     period read with its timeline, derived and counted here."""
     from tsur.analytics import facts, kpi
     from tsur.appeals.choices import RUNNING_STATUSES
-    from tsur.appeals.models import Appeal, AppealEvent
+    from tsur.appeals.models import Appeal
 
     within = {"registered_at__gte": period.start, "registered_at__lt": period.end}
-    events = defaultdict(list)
-    for appeal_id, *rest in (
-        AppealEvent.objects.filter(**{f"appeal__{k}": v for k, v in within.items()})
-        .order_by("appeal_id", "at", "pk")
-        .values_list("appeal_id", "kind", "at", "actor_id", "status_to", "data")
-        .iterator(chunk_size=20_000)
-    ):
-        events[appeal_id].append(facts.Event(*rest))
+    events = timelines(within)
     earlier = defaultdict(list)  # (topic, place) → registration moments, for the repeats
     for topic, building, address, at in (
         Appeal.objects.filter(
@@ -297,13 +306,7 @@ def measure(args) -> None:
             "registered_at__gte": quarter.start,
             "registered_at__lt": quarter.end,
         }
-        events = defaultdict(list)
-        for appeal_id, *rest in (
-            AppealEvent.objects.filter(**{f"appeal__{k}": v for k, v in mine.items()})
-            .order_by("appeal_id", "at", "pk")
-            .values_list("appeal_id", *facts.EVENT_FIELDS)
-        ):
-            events[appeal_id].append(facts.Event(*rest))
+        events = timelines(mine)
         now, late = timezone.now(), []
         for row in Appeal.objects.filter(**mine).values(*facts.APPEAL_FIELDS, "number"):
             f = facts.derive(row, events.get(row["pk"], []), now)
