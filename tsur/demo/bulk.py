@@ -11,12 +11,15 @@ Python values and inserted with executemany, slower but the same rows.
 """
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 from django.db import connections, models
 
+STREAMS = 2  # connections building indexes at once after a large load
 PG_EPOCH_US = 946_684_800_000_000  # 2000-01-01 UTC in microseconds since the Unix epoch
 UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 HEADER = b"PGCOPY\n\xff\r\n\x00" + b"\x00\x00\x00\x00" + b"\x00\x00\x00\x00"
@@ -308,10 +311,52 @@ def drop_indexes(indexes: list[tuple[str, str]], using: str = "default") -> None
             cursor.execute(f"DROP INDEX IF EXISTS {connection.ops.quote_name(name)}")
 
 
-def create_indexes(indexes: list[tuple[str, str]], using: str = "default") -> None:
-    """Build the indexes again, each in one pass over the table (faster than keeping them per row)."""
+def create_indexes(indexes: list[tuple[str, str]], using: str = "default", streams: int = STREAMS) -> None:
+    """Build the indexes again, each in one pass over the table (faster than keeping them per row).
+
+    On `streams` connections at once, each taking the next index of one list: the GIN ones first
+    (PostgreSQL 15 builds one in a single process: two of them, or one beside a B-tree's parallel
+    sort, keep both cores busy where one after the other left one idle), then the largest tables'.
+    Inside a transaction (a test's) other connections could not see the tables: one stream, here."""
+    sizes = _table_sizes([_table_of(definition) for _, definition in indexes], using)
+    pending = sorted(indexes, key=lambda i: (" USING gin " not in i[1], -sizes.get(_table_of(i[1]), 0), i[0]))
+    if streams < 2 or len(pending) < 2 or connections[using].in_atomic_block:
+        _build(lambda: pending.pop(0) if pending else None, using)
+        return
+    lock = threading.Lock()
+
+    def take():
+        with lock:
+            return pending.pop(0) if pending else None
+
+    def stream():
+        try:
+            _build(take, using)
+        finally:
+            connections[using].close()  # the thread's own connection
+
+    with ThreadPoolExecutor(max_workers=streams) as pool:
+        for done in [pool.submit(stream) for _ in range(streams)]:
+            done.result()
+
+
+def _table_of(definition: str) -> str:
+    return definition.split(" ON ", 1)[1].split()[0].split(".")[-1].strip('"')
+
+
+def _table_sizes(tables: list[str], using: str) -> dict[str, int]:
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, pg_relation_size(oid) FROM pg_class WHERE relname = ANY(%s) AND relkind = 'r'",
+            [sorted(set(tables))],
+        )
+        return dict(cursor.fetchall())
+
+
+def _build(take, using: str) -> None:
     connection = connections[using]
     with connection.cursor() as cursor:
         cursor.execute("SET maintenance_work_mem = '256MB'")
-        for _, definition in indexes:
+        while (index := take()) is not None:
+            _, definition = index
             cursor.execute(definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))

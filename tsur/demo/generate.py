@@ -43,6 +43,7 @@ SENDERS = 2  # threads sending batches to PostgreSQL, each on its own connection
 TABLES = [Appeal._meta.db_table, AppealEvent._meta.db_table]
 SEASON = 0.25  # amplitude of the yearly wave, peak in the middle of April (snow melts, potholes)
 SEASON_PEAK_DAY = 105
+CALENDAR_AHEAD = 500  # days after today: a year of open answers, the reopening and its deadline
 
 
 @dataclass
@@ -196,7 +197,9 @@ class Generator:
         self.rates = rates or Rates()
         zone = settings.TIME_ZONE
         local = timezone.localtime(timezone.now() if now is None else now).date()
-        self.days = Days(local - timedelta(days=period_days + 2), local + timedelta(days=400), zone)
+        self.days = Days(
+            local - timedelta(days=period_days + 2), local + timedelta(days=CALENDAR_AHEAD), zone
+        )
         operator = User.objects.filter(assignments__role=Role.OPERATOR, is_active=True).order_by("pk").first()
         self.operator = operator.pk if operator else None
         self.share = settings.TSUR["DEADLINE_WARNING_SHARE"]

@@ -143,7 +143,9 @@ def simulate(
     hours = np.where(np.isnan(batch.answer_hours), rng.exponential(700, n), batch.answer_hours)
     answered_at = reg + (hours * np.exp(0.25 * rng.standard_normal(n)) * HOUR).astype(np.int64) + pause_s * US
     earliest = np.maximum.reduce([take, resume, np.where(extended, extend_at, 0)]) + 10 * MINUTE
-    answered_at = np.maximum(answered_at, earliest)
+    # an answer more than a year ahead is as open now as one a month ahead; beyond the calendar's
+    # days it could not be given a deadline (the clock below runs for every appeal)
+    answered_at = np.maximum(np.minimum(answered_at, now + 365 * DAY), earliest)
     # an interim answer; most organisations that cannot answer in time for the first response give one
     late = answered_at > first_due
     fr_room = np.minimum(first_due, answered_at) - resume

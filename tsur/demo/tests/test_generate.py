@@ -166,3 +166,62 @@ def test_the_command_writes_in_batches_and_prints_the_rate(tmp_path, settings, c
     assert AppealEvent.objects.filter(kind=EventKind.REGISTERED).count() == 130
     assert AppealEvent.objects.values("appeal_id").distinct().count() == 130
     assert "обращений в секунду" in capsys.readouterr().out
+
+
+def _indexes() -> dict[str, list[str]]:
+    with connection.cursor() as cursor:
+        return {
+            table: sorted(
+                name
+                for name, c in connection.introspection.get_constraints(cursor, table).items()
+                if c["index"] and not c["primary_key"] and not c["unique"]
+            )
+            for table in generate.TABLES
+        }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_load_drops_the_secondary_indexes_and_builds_every_one_again(tmp_path, settings, monkeypatch):
+    # outside a transaction: on PostgreSQL the indexes are built on two connections at once
+    settings.VAR_DIR = tmp_path
+    monkeypatch.setattr(generate, "BATCH", 50)
+    before = _indexes()
+    built, create = [], generate.bulk.create_indexes
+
+    def recording(indexes, *args, **kwargs):
+        assert _indexes() != before  # dropped while the rows were written
+        built.extend(name for name, _ in indexes)
+        return create(indexes, *args, **kwargs)
+
+    monkeypatch.setattr(generate.bulk, "create_indexes", recording)
+    path = write_export(tmp_path / "export.csv.gz")
+
+    call_command("demo_generate", "--appeals", "120", "--file", str(path), "--rebuild-indexes", verbosity=0)
+
+    assert _indexes() == before
+    assert Appeal.objects.count() == 120
+    assert not generate.index_file().exists()
+    if connection.vendor == "postgresql":
+        assert sorted(built) == sorted(sum(before.values(), []))
+        assert "appeal_search_document" in built  # the GIN ones too (outside Django's models)
+        with connection.cursor() as cursor:  # each one valid, usable by the planner
+            cursor.execute("SELECT count(*) FROM pg_index WHERE NOT indisvalid")
+            assert cursor.fetchone()[0] == 0
+    else:
+        assert built == []  # SQLite keeps its indexes
+
+
+def test_answers_far_ahead_leave_the_appeal_open_instead_of_leaving_the_calendar(tmp_path, settings, db):
+    # the export's slowest answers took months; drawn near today they used to end past the
+    # generator's calendar (an IndexError or «a moment outside the calendar's days» mid-run)
+    settings.VAR_DIR = tmp_path
+    region = generate.load_region(write_export(tmp_path / "export.csv.gz"))
+    generator = generate.Generator(region, now=NOW, seed=3, period_days=3)
+    generator.source.hours[:] = 20_000  # 833 days
+
+    generator.run(200)
+
+    assert Appeal.objects.count() == 200
+    assert not AppealEvent.objects.filter(kind=EventKind.ANSWERED).exists()
+    assert not AppealEvent.objects.filter(at__gt=NOW).exists()
+    assert Appeal.objects.exclude(status__in=[Status.REJECTED]).filter(answered_at__isnull=False).count() == 0
