@@ -3,9 +3,9 @@
 
 For each step it prints, with the commit and the machine's load: appeals and events written, the
 seconds spent writing (appeals per second), rebuilding the secondary indexes and in all; the
-generator's own CPU seconds (the Python side: simulation and encoding; the rest of the wall time
-is PostgreSQL or waiting for a core); the database's size and bytes per appeal. From the last step
-it extrapolates 10,000,000 appeals: writing linearly, the index rebuild as n·log n, the size
+generator's own CPU seconds (the Python side: simulation and encoding); the CPU seconds of all of
+PostgreSQL's processes (a local server); the database's size and bytes per appeal. From the last
+step it extrapolates 10,000,000 appeals: writing linearly, the index rebuild as n·log n, the size
 linearly (measured growth between the steps is printed beside it).
 
     BENCH_DATABASE_URL=postgres://…/tsur_bench_generate .venv/bin/python bench/generate.py [--steps 100000,1000000]
@@ -16,6 +16,7 @@ import math
 import os
 import resource
 import sys
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,16 +24,48 @@ sys.path.insert(0, str(ROOT))
 import common  # noqa: E402 - bench/common.py, beside this script
 
 
-def backend_cpu(connection) -> float:
-    """CPU seconds the PostgreSQL backend of this connection has used (a local server: /proc)."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        (pid,) = cursor.fetchone()
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+class ServerCPU:
+    """CPU seconds of every PostgreSQL process of a local server (backends, parallel workers of the
+    index builds, the writers), sampled from /proc every 0.2 s while running: each connection's
+    backend ends with its connection, so a process is counted up to its last sample."""
+
+    def __init__(self):
+        self.first: dict[str, float] = {}
+        self.last: dict[str, float] = {}
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self):
+        self._sample(self.first)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        self.thread.join()
+        self._sample(self.last)
+
+    @property
+    def seconds(self) -> float:
+        return sum(cpu - self.first.get(pid, 0.0) for pid, cpu in self.last.items())
+
+    def _watch(self):
+        while not self.stopped.wait(0.2):
+            self._sample(self.last)
+
+    @staticmethod
+    def _sample(into: dict) -> None:
+        tick = os.sysconf("SC_CLK_TCK")
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                text = stat.read_text()
+            except OSError:
+                continue
+            name, _, rest = text.partition("(")[2].rpartition(")")
+            if name != "postgres":
+                continue
+            fields = rest.split()
+            into[stat.parent.name] = (int(fields[11]) + int(fields[12])) / tick
 
 
 def cpu_seconds() -> float:
@@ -63,24 +96,16 @@ def main():
     from tsur.demo import generate
 
     call_command("migrate", verbosity=0)
-    sender_cpu = []
-    close = generate._close
-
-    def measured_close(everyone):  # each sender thread's backend, read before its connection closes
-        sender_cpu.append(backend_cpu(connection))
-        close(everyone)
-
-    generate._close = measured_close
     generator = generate.Generator(generate.load_region(Path(settings.TSUR["DEMO_DATA"])))
     print(f"commit {common.commit()}  PostgreSQL {connection.pg_version}  cores {os.cpu_count()}")
     done, rows = 0, []
     for size in steps:
         load = os.getloadavg()[0]
-        cpu, main_cpu = cpu_seconds(), backend_cpu(connection)
-        report = generator.run(size - done, rebuild_indexes=True)
+        cpu = cpu_seconds()
+        with ServerCPU() as server:
+            report = generator.run(size - done, rebuild_indexes=True)
         cpu = cpu_seconds() - cpu
-        database_cpu = backend_cpu(connection) - main_cpu + sum(sender_cpu)
-        sender_cpu.clear()
+        database_cpu = server.seconds
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_database_size(current_database())")
             (size_bytes,) = cursor.fetchone()
@@ -91,7 +116,7 @@ def main():
             f"({report.rate:,.0f}/s), indexes {report.index_seconds:6.1f} s, all {report.total_seconds:7.1f} s "
             f"({report.appeals / report.total_seconds:,.0f}/s); generator CPU {cpu:6.1f} s "
             f"({report.appeals / cpu:,.0f} appeals per CPU-second); PostgreSQL CPU {database_cpu:6.1f} s "
-            f"(writing and indexes); database {size_bytes / 2**30:5.2f} GiB "
+            f"(all its processes: writing and indexes); database {size_bytes / 2**30:5.2f} GiB "
             f"({size_bytes / size:,.0f} B/appeal); load {load:.1f}"
         )
     size, report, cpu, size_bytes, _ = rows[-1]
