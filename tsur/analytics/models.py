@@ -103,7 +103,7 @@ class AppealFact(models.Model):
             ),
             # an organisation's period with what the drill-down conditions read (kpi.conditions) and
             # the appeal's key: the facts behind a figure of one organisation found by an index-only
-            # scan, before any appeal is read (bench/analytics: «reopened» 12.8 → see decision 0035)
+            # scan, before any appeal is read (decision 0035: «reopened» at 1,000,000, 12.8 → 4.7 ms)
             models.Index(
                 fields=["organisation", "registered_at"],
                 include=[
