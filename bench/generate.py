@@ -25,11 +25,16 @@ import common  # noqa: E402 - bench/common.py, beside this script
 
 
 class ServerCPU:
-    """CPU seconds of every PostgreSQL process of a local server (backends, parallel workers of the
-    index builds, the writers), sampled from /proc every 0.2 s while running: each connection's
-    backend ends with its connection, so a process is counted up to its last sample."""
+    """CPU seconds of the processes of this connection's PostgreSQL server (the children of its
+    postmaster: backends, the index builds' parallel workers, the writers; a local server), sampled
+    from /proc every 0.2 s while running: a backend ends with its connection, so a process is counted
+    up to its last sample, and one that lived less than 0.2 s not at all."""
 
-    def __init__(self):
+    def __init__(self, connection):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            (backend,) = cursor.fetchone()
+        self.postmaster = _stat(Path(f"/proc/{backend}/stat"))[1]
         self.first: dict[str, float] = {}
         self.last: dict[str, float] = {}
         self.stopped = threading.Event()
@@ -47,25 +52,34 @@ class ServerCPU:
 
     @property
     def seconds(self) -> float:
-        return sum(cpu - self.first.get(pid, 0.0) for pid, cpu in self.last.items())
+        total = 0.0
+        for pid, cpu in self.last.items():
+            before = self.first.get(pid, 0.0)
+            total += cpu - before if cpu >= before else cpu  # less than before: a new process, same pid
+        return total
 
     def _watch(self):
         while not self.stopped.wait(0.2):
             self._sample(self.last)
 
-    @staticmethod
-    def _sample(into: dict) -> None:
+    def _sample(self, into: dict) -> None:
         tick = os.sysconf("SC_CLK_TCK")
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                text = stat.read_text()
-            except OSError:
-                continue
-            name, _, rest = text.partition("(")[2].rpartition(")")
-            if name != "postgres":
-                continue
-            fields = rest.split()
-            into[stat.parent.name] = (int(fields[11]) + int(fields[12])) / tick
+        for path in Path("/proc").glob("[0-9]*/stat"):
+            fields = _stat(path)
+            if fields and fields[1] == self.postmaster:
+                into[path.parent.name] = max(
+                    into.get(path.parent.name, 0.0), (fields[11] + fields[12]) / tick
+                )
+
+
+def _stat(path: Path) -> list[int]:
+    """The numeric fields of a /proc/<pid>/stat after the name (state as 0): [1] is the parent's
+    pid, [11] and [12] the user and system CPU in ticks; [] when the process is gone."""
+    try:
+        rest = path.read_text().rpartition(")")[2].split()
+    except OSError:
+        return []
+    return [0 if not f.lstrip("-").isdigit() else int(f) for f in rest]
 
 
 def cpu_seconds() -> float:
@@ -102,7 +116,7 @@ def main():
     for size in steps:
         load = os.getloadavg()[0]
         cpu = cpu_seconds()
-        with ServerCPU() as server:
+        with ServerCPU(connection) as server:
             report = generator.run(size - done, rebuild_indexes=True)
         cpu = cpu_seconds() - cpu
         database_cpu = server.seconds

@@ -10,6 +10,7 @@ On PostgreSQL the batch becomes one binary COPY, encoded by numpy without a Pyth
 Python values and inserted with executemany, slower but the same rows.
 """
 
+import contextlib
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -317,27 +318,58 @@ def create_indexes(indexes: list[tuple[str, str]], using: str = "default", strea
     On `streams` connections at once, each taking the next index of one list: the GIN ones first
     (PostgreSQL 15 builds one in a single process: two of them, or one beside a B-tree's parallel
     sort, keep both cores busy where one after the other left one idle), then the largest tables'.
-    Inside a transaction (a test's) other connections could not see the tables: one stream, here."""
+    Inside a transaction (a test's) other connections could not see the tables, and SQLite has one
+    writer: one stream, on this connection.
+    When a build fails or the caller is interrupted, the other streams take nothing more and their
+    running statement is cancelled; the error comes out (what was not built, `IF NOT EXISTS` builds
+    on the next call)."""
+    connection = connections[using]
     sizes = _table_sizes([_table_of(definition) for _, definition in indexes], using)
     pending = sorted(indexes, key=lambda i: (" USING gin " not in i[1], -sizes.get(_table_of(i[1]), 0), i[0]))
-    if streams < 2 or len(pending) < 2 or connections[using].in_atomic_block:
+    alone = connection.vendor != "postgresql" or connection.in_atomic_block or not connection.get_autocommit()
+    if streams < 2 or len(pending) < 2 or alone:
         _build(lambda: pending.pop(0) if pending else None, using)
         return
-    lock = threading.Lock()
+    lock, stop, running = threading.Lock(), threading.Event(), []
 
     def take():
         with lock:
-            return pending.pop(0) if pending else None
+            return pending.pop(0) if pending and not stop.is_set() else None
 
     def stream():
+        mine = connections[using]  # the thread's own connection
         try:
+            mine.ensure_connection()
+            with lock:
+                running.append(mine.connection)
             _build(take, using)
+        except BaseException:
+            stop.set()
+            raise
         finally:
-            connections[using].close()  # the thread's own connection
+            mine.close()
 
-    with ThreadPoolExecutor(max_workers=streams) as pool:
+    pool = ThreadPoolExecutor(max_workers=streams)
+    try:
         for done in [pool.submit(stream) for _ in range(streams)]:
             done.result()
+    except BaseException:
+        stop.set()
+        with lock:
+            for raw in running:
+                _cancel(raw)
+        raise
+    finally:
+        pool.shutdown(wait=True)
+
+
+def _cancel(raw) -> None:
+    """Stop what a stream's connection runs (psycopg: a cancel request; sqlite3: an interrupt)."""
+    with contextlib.suppress(Exception):  # already closed: nothing left to stop
+        if hasattr(raw, "cancel_safe"):
+            raw.cancel_safe()
+        elif hasattr(raw, "interrupt"):
+            raw.interrupt()
 
 
 def _table_of(definition: str) -> str:
@@ -345,9 +377,13 @@ def _table_of(definition: str) -> str:
 
 
 def _table_sizes(tables: list[str], using: str) -> dict[str, int]:
-    with connections[using].cursor() as cursor:
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return {}
+    with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT relname, pg_relation_size(oid) FROM pg_class WHERE relname = ANY(%s) AND relkind = 'r'",
+            "SELECT c.relname, pg_relation_size(c.oid) FROM pg_class c "
+            "WHERE c.relname = ANY(%s) AND c.relkind = 'r' AND c.relnamespace = current_schema()::regnamespace",
             [sorted(set(tables))],
         )
         return dict(cursor.fetchall())
@@ -356,7 +392,8 @@ def _table_sizes(tables: list[str], using: str) -> dict[str, int]:
 def _build(take, using: str) -> None:
     connection = connections[using]
     with connection.cursor() as cursor:
-        cursor.execute("SET maintenance_work_mem = '256MB'")
+        if connection.vendor == "postgresql":
+            cursor.execute("SET maintenance_work_mem = '256MB'")
         while (index := take()) is not None:
             _, definition = index
             cursor.execute(definition.replace("CREATE INDEX ", "CREATE INDEX IF NOT EXISTS ", 1))

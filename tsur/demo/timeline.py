@@ -143,9 +143,7 @@ def simulate(
     hours = np.where(np.isnan(batch.answer_hours), rng.exponential(700, n), batch.answer_hours)
     answered_at = reg + (hours * np.exp(0.25 * rng.standard_normal(n)) * HOUR).astype(np.int64) + pause_s * US
     earliest = np.maximum.reduce([take, resume, np.where(extended, extend_at, 0)]) + 10 * MINUTE
-    # an answer more than a year ahead is as open now as one a month ahead; beyond the calendar's
-    # days it could not be given a deadline (the clock below runs for every appeal)
-    answered_at = np.maximum(np.minimum(answered_at, now + 365 * DAY), earliest)
+    answered_at = np.maximum(answered_at, earliest)
     # an interim answer; most organisations that cannot answer in time for the first response give one
     late = answered_at > first_due
     fr_room = np.minimum(first_due, answered_at) - resume
@@ -167,7 +165,9 @@ def simulate(
     controller = (outcome >= rates.satisfied) & (outcome < rates.satisfied + rates.controller)
     reopened = worked & (outcome >= 1 - rates.reopened)
     reaction = np.clip(_lognormal(rng, DAY, 1.0, n), 10 * MINUTE, 9 * DAY)
-    reopen_at = answered_at + reaction
+    # the clock runs for every appeal: an answer more than a year ahead (never reopened before now)
+    # is reopened a year ahead here, inside the calendar's days
+    reopen_at = np.minimum(answered_at, now + 365 * DAY) + reaction
     first2, due2 = clock(reopen_at)
     answered2_at = reopen_at + (u(n) * 0.8 * (warning(reopen_at, due2, 0) - reopen_at)).astype(np.int64)
     last_answer = np.where(reopened, answered2_at, answered_at)

@@ -1,5 +1,7 @@
 """`tsur demo_generate`: many appeals written in bulk, each with the timeline the actions would write."""
 
+import itertools
+import time
 from collections import Counter
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -7,7 +9,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from tsur.appeals import actions, deadlines, numbering
@@ -224,4 +226,36 @@ def test_answers_far_ahead_leave_the_appeal_open_instead_of_leaving_the_calendar
     assert Appeal.objects.count() == 200
     assert not AppealEvent.objects.filter(kind=EventKind.ANSWERED).exists()
     assert not AppealEvent.objects.filter(at__gt=NOW).exists()
-    assert Appeal.objects.exclude(status__in=[Status.REJECTED]).filter(answered_at__isnull=False).count() == 0
+    assert not Appeal.objects.filter(answered_at__isnull=False).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_index_build_stops_the_other_streams_and_comes_out(monkeypatch, request):
+    table = Appeal._meta.db_table
+    good = [
+        (f"t_idx_{i}", f"CREATE INDEX t_idx_{i} ON {table} (registered_at, (id + {i}))") for i in range(4)
+    ]
+    bad = ("a_bad_idx", f"CREATE INDEX a_bad_idx ON {table} (no_such_column)")  # first by name
+    used, calls, build = set(), itertools.count(), generate.bulk._build
+
+    def recording(take, using):
+        used.add(id(generate.bulk.connections[using]))
+
+        def later():  # every take but the very first (the bad one) comes after it failed
+            if next(calls):
+                time.sleep(0.3)
+            return take()
+
+        return build(later, using)
+
+    monkeypatch.setattr(generate.bulk, "_build", recording)
+    request.addfinalizer(lambda: generate.bulk.drop_indexes([*good, bad]))
+
+    with pytest.raises(DatabaseError):
+        generate.bulk.create_indexes([*good, bad], streams=2)
+
+    assert len(used) == (2 if connection.vendor == "postgresql" else 1)  # SQLite: one writer
+    names = {name for name, _ in good}
+    assert not names & set(sum(_indexes().values(), []))  # the other stream took nothing more
+    generate.bulk.create_indexes(good, streams=2)
+    assert names <= set(sum(_indexes().values(), []))
