@@ -115,11 +115,17 @@ class Command(BaseCommand):
             self._say_cross_fit(figures, split)
         share = figures["routed"] / max(figures["appeals"], 1)
         precision = figures["right"] / max(figures["routed"], 1)
-        self.stdout.write(
-            f"Калибровка №{calibration.pk}: обращений, прочитанных моделью текста, {figures['appeals']}, "
-            f"маршрутизировано бы без оператора {share:.1%} с точностью {precision:.1%} "
-            f"(на тех же обращениях; проверка — на отложенных: bench/routing.py)"
-        )
+        said = f"Калибровка №{calibration.pk}: обращений, прочитанных моделью текста, {figures['appeals']}, "
+        if figures["routed"]:
+            said += f"маршрутизировано бы без оператора {share:.1%} с точностью {precision:.1%}"
+        else:  # too few appeals to prove the promise: every appeal goes through moderation
+            best = max(calibration.data.get("precision_above", {}).get("y") or [0.0])
+            said += (
+                f"без оператора не маршрутизировалось бы ни одно: доказанная точность не выше {best:.1%} "
+                f"при требуемой {route_confidence.required_precision():.0%} (больше обращений для калибровки: "
+                "--cross-fit K или --register-days N); всё идёт через модерацию"
+            )
+        self.stdout.write(said + " (на тех же обращениях; проверка — на отложенных: bench/routing.py)")
 
     def _cross_fit(self, table, columns, split_col, train_split, folds) -> routing_measure.CrossFit:
         if folds < 2:
