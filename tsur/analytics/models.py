@@ -14,6 +14,25 @@ from tsur.appeals.models import Appeal, ThematicBlock, Topic
 from tsur.core.models import Organisation, Territory
 from tsur.core.scopes import RestrictedQuerySet
 
+# what the KPIs count and the drill-downs select by (kpi.conditions): held by both indexes of a period
+COUNTED = [
+    "status",
+    "resolution_due",
+    "first_response_due",
+    "first_response_at",
+    "answered",
+    "answered_on_time",
+    "ever_answered",
+    "first_response_wsec",
+    "resolution_wsec",
+    "reopened",
+    "redirected",
+    "auto_routed",
+    "rating",
+    "confirmed",
+    "repeat",
+]
+
 
 class AppealFactQuerySet(RestrictedQuerySet):
     """Facts as far as a user's scope reaches: a supervisor's organisation (and its subordinates), a
@@ -77,28 +96,7 @@ class AppealFact(models.Model):
             # index-only scan of the period)
             models.Index(
                 fields=["registered_at"],
-                include=[
-                    "organisation",
-                    "municipality",
-                    "block",
-                    "topic",
-                    "channel",
-                    "status",
-                    "resolution_due",
-                    "first_response_due",
-                    "first_response_at",
-                    "answered",
-                    "answered_on_time",
-                    "ever_answered",
-                    "first_response_wsec",
-                    "resolution_wsec",
-                    "reopened",
-                    "redirected",
-                    "auto_routed",
-                    "rating",
-                    "confirmed",
-                    "repeat",
-                ],
+                include=["organisation", "municipality", "block", "topic", "channel", *COUNTED],
                 name="fact_registered",
             ),
             # an organisation's period with what the drill-down conditions read (kpi.conditions) and
@@ -106,24 +104,7 @@ class AppealFact(models.Model):
             # scan, before any appeal is read (decision 0035: «reopened» at 1,000,000, 12.8 → 4.7 ms)
             models.Index(
                 fields=["organisation", "registered_at"],
-                include=[
-                    "appeal",
-                    "status",
-                    "resolution_due",
-                    "first_response_due",
-                    "first_response_at",
-                    "answered",
-                    "answered_on_time",
-                    "ever_answered",
-                    "first_response_wsec",
-                    "resolution_wsec",
-                    "reopened",
-                    "redirected",
-                    "auto_routed",
-                    "rating",
-                    "confirmed",
-                    "repeat",
-                ],
+                include=["appeal", *COUNTED],
                 name="fact_org_drill",
             ),
             models.Index(fields=["topic", "place_key", "registered_at"], name="fact_repeat"),

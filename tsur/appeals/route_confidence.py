@@ -564,20 +564,14 @@ def fit(samples: list[tuple[Decision, float, int | None]], bound_z: float = BOUN
         train = folds != fold
         if not train.any() or train.all() or len(set(y[train])) < 2:
             continue
-        fitted = route_trees.fit(X[train], y[train])
-        models.append(route_trees.Forest.stored(fitted))
         test = ~train
-        held_out[test] = route_trees.compete(
-            fitted.predict_proba(X[test])[:, 1], np.unique(groups[test], return_inverse=True)[1]
-        )
+        stored, held_out[test] = route_trees.fit_and_score(X[train], y[train], X[test], groups[test])
+        models.append(stored)
     if not models:  # appeals of one fold only (or all right): one model on them all
         if len(set(y)) < 2:
             return empty
-        fitted = route_trees.fit(X, y)
-        models.append(route_trees.Forest.stored(fitted))
-        held_out = route_trees.compete(
-            fitted.predict_proba(X)[:, 1], np.unique(groups, return_inverse=True)[1]
-        )
+        stored, held_out = route_trees.fit_and_score(X, y, X, groups)
+        models.append(stored)
     # each appeal's chosen candidate: the best held-out score of its rows (rows are in appeal order)
     order = np.lexsort((-held_out, groups))
     top = order[np.r_[True, groups[order][1:] != groups[order][:-1]]]

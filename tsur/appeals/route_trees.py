@@ -109,3 +109,13 @@ def compete(p: np.ndarray, groups: np.ndarray | None = None) -> np.ndarray:
 
 def fit(X: np.ndarray, y: np.ndarray) -> HistGradientBoostingClassifier:
     return HistGradientBoostingClassifier(**TREES, random_state=0).fit(X, y)
+
+
+def fit_and_score(
+    X: np.ndarray, y: np.ndarray, scored: np.ndarray, groups: np.ndarray
+) -> tuple[dict, np.ndarray]:
+    """Trees fitted on (X, y) as a calibration stores them, and the scores they give the `scored` rows
+    (`groups`: their appeals, any numbering), the candidates of each appeal competing."""
+    fitted = fit(X, y)
+    scores = compete(fitted.predict_proba(scored)[:, 1], np.unique(groups, return_inverse=True)[1])
+    return Forest.stored(fitted), scores

@@ -356,20 +356,12 @@ def create_indexes(indexes: list[tuple[str, str]], using: str = "default", strea
     except BaseException:
         stop.set()
         with lock:
-            for raw in running:
-                _cancel(raw)
+            for raw in running:  # psycopg's connections (more than one stream is PostgreSQL only)
+                with contextlib.suppress(Exception):  # already closed: nothing left to stop
+                    raw.cancel_safe()
         raise
     finally:
         pool.shutdown(wait=True)
-
-
-def _cancel(raw) -> None:
-    """Stop what a stream's connection runs (psycopg: a cancel request; sqlite3: an interrupt)."""
-    with contextlib.suppress(Exception):  # already closed: nothing left to stop
-        if hasattr(raw, "cancel_safe"):
-            raw.cancel_safe()
-        elif hasattr(raw, "interrupt"):
-            raw.interrupt()
 
 
 def _table_of(definition: str) -> str:

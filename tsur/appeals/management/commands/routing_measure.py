@@ -113,10 +113,12 @@ class Command(BaseCommand):
             )
         if "cross_fit" in figures:
             self._say_cross_fit(figures, split)
-        share = figures["routed"] / max(figures["appeals"], 1)
-        precision = figures["right"] / max(figures["routed"], 1)
         said = f"Калибровка №{calibration.pk}: обращений, прочитанных моделью текста, {figures['appeals']}, "
         if figures["routed"]:
+            share, precision = (
+                figures["routed"] / max(figures["appeals"], 1),
+                figures["right"] / figures["routed"],
+            )
             said += f"маршрутизировано бы без оператора {share:.1%} с точностью {precision:.1%}"
         else:  # too few appeals to prove the promise: every appeal goes through moderation
             best = max(calibration.data.get("precision_above", {}).get("y") or [0.0])
