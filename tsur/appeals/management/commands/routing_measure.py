@@ -123,8 +123,8 @@ class Command(BaseCommand):
         else:  # too few appeals to prove the promise: every appeal goes through moderation
             best = max(calibration.data.get("precision_above", {}).get("y") or [0.0])
             said += (
-                f"без оператора не маршрутизировалось бы ни одно: доказанная точность не выше {best:.1%} "
-                f"при требуемой {route_confidence.required_precision():.0%} (больше обращений для калибровки: "
+                f"без оператора не маршрутизировалось бы ни одно: лучшая доказанная точность {best:.2%} ниже "
+                f"требуемой {route_confidence.required_precision():.0%} (больше обращений для калибровки: "
                 "--cross-fit K или --register-days N); всё идёт через модерацию"
             )
         self.stdout.write(said + " (на тех же обращениях; проверка — на отложенных: bench/routing.py)")
